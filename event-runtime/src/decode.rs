@@ -1,0 +1,603 @@
+//! Decoding envelopes: one serde pass on the happy path, a second, slower
+//! pass that finds and names the problem only when the first one failed.
+
+use crate::Version;
+use crate::error::{DecodeError, DecodeErrorKind as Kind};
+use serde::de::{
+    self, Deserialize, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor,
+};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A string borrowed from the input when it holds no escapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Str<'de>(pub(crate) Cow<'de, str>);
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Str<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(StrVisitor)
+    }
+}
+
+/// The envelope's keys, matched without allocating.
+enum Key<'de> {
+    Id,
+    Type,
+    Version,
+    Timestamp,
+    Source,
+    TenantId,
+    CorrelationId,
+    CausationId,
+    Data,
+    Metadata,
+    Other(Str<'de>),
+}
+
+impl<'de> Key<'de> {
+    fn from_str(s: &str) -> Option<Key<'static>> {
+        Some(match s {
+            "id" => Key::Id,
+            "type" => Key::Type,
+            "version" => Key::Version,
+            "timestamp" => Key::Timestamp,
+            "source" => Key::Source,
+            "tenantId" => Key::TenantId,
+            "correlationId" => Key::CorrelationId,
+            "causationId" => Key::CausationId,
+            "data" => Key::Data,
+            "metadata" => Key::Metadata,
+            _ => return None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an envelope field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key::from_str(v).unwrap_or(Key::Other(Str(Cow::Borrowed(v)))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key::from_str(v).unwrap_or_else(|| Key::Other(Str(Cow::Owned(v.to_owned())))))
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// What to keep besides the header.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Header fields only; `data` and `metadata` are skipped unparsed.
+    Header,
+    /// Everything the envelope defines; unknown fields are skipped.
+    Full,
+    /// Everything, unknown envelope fields included.
+    Preserve,
+}
+
+/// The fields of one envelope as read in one pass, before validation.
+pub(crate) struct Parts<'de, D> {
+    pub(crate) id: Option<Str<'de>>,
+    pub(crate) ty: Option<Str<'de>>,
+    pub(crate) version: Option<Str<'de>>,
+    pub(crate) timestamp: Option<Str<'de>>,
+    pub(crate) source: Option<Str<'de>>,
+    pub(crate) tenant_id: Option<Str<'de>>,
+    pub(crate) correlation_id: Option<Str<'de>>,
+    pub(crate) causation_id: Option<Str<'de>>,
+    pub(crate) data: Option<D>,
+    pub(crate) metadata: Option<Map<String, Value>>,
+    pub(crate) unknown: Map<String, Value>,
+    pub(crate) duplicate: Option<&'static str>,
+}
+
+struct PartsVisitor<D> {
+    mode: Mode,
+    marker: PhantomData<D>,
+}
+
+/// Stores `value` in `slot`, or notes the duplicate key and skips it.
+fn read_once<'de, A, V>(
+    map: &mut A,
+    slot: &mut Option<V>,
+    seen: &mut bool,
+    name: &'static str,
+    duplicate: &mut Option<&'static str>,
+) -> Result<(), A::Error>
+where
+    A: MapAccess<'de>,
+    V: Deserialize<'de>,
+{
+    if *seen {
+        duplicate.get_or_insert(name);
+        map.next_value::<IgnoredAny>()?;
+    } else {
+        *seen = true;
+        *slot = map.next_value::<Option<V>>()?;
+    }
+    Ok(())
+}
+
+impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<D> {
+    type Value = Parts<'de, D>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event envelope object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut parts = Parts {
+            id: None,
+            ty: None,
+            version: None,
+            timestamp: None,
+            source: None,
+            tenant_id: None,
+            correlation_id: None,
+            causation_id: None,
+            data: None,
+            metadata: None,
+            unknown: Map::new(),
+            duplicate: None,
+        };
+        // One flag per known key: a key seen with `null` is still seen.
+        let mut seen = [false; 10];
+        let dup = &mut parts.duplicate;
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match key {
+                Key::Id => read_once(&mut map, &mut parts.id, &mut seen[0], "id", dup)?,
+                Key::Type => read_once(&mut map, &mut parts.ty, &mut seen[1], "type", dup)?,
+                Key::Version => {
+                    read_once(&mut map, &mut parts.version, &mut seen[2], "version", dup)?
+                }
+                Key::Timestamp => read_once(
+                    &mut map,
+                    &mut parts.timestamp,
+                    &mut seen[3],
+                    "timestamp",
+                    dup,
+                )?,
+                Key::Source => read_once(&mut map, &mut parts.source, &mut seen[4], "source", dup)?,
+                Key::TenantId => read_once(
+                    &mut map,
+                    &mut parts.tenant_id,
+                    &mut seen[5],
+                    "tenantId",
+                    dup,
+                )?,
+                Key::CorrelationId => read_once(
+                    &mut map,
+                    &mut parts.correlation_id,
+                    &mut seen[6],
+                    "correlationId",
+                    dup,
+                )?,
+                Key::CausationId => read_once(
+                    &mut map,
+                    &mut parts.causation_id,
+                    &mut seen[7],
+                    "causationId",
+                    dup,
+                )?,
+                Key::Data => {
+                    if seen[8] {
+                        dup.get_or_insert("data");
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        seen[8] = true;
+                        if self.mode == Mode::Header {
+                            map.next_value::<IgnoredAny>()?;
+                        } else {
+                            parts.data = Some(map.next_value::<D>()?);
+                        }
+                    }
+                }
+                Key::Metadata => {
+                    if seen[9] {
+                        dup.get_or_insert("metadata");
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        seen[9] = true;
+                        if self.mode == Mode::Header {
+                            map.next_value::<IgnoredAny>()?;
+                        } else {
+                            parts.metadata = map.next_value()?;
+                        }
+                    }
+                }
+                Key::Other(name) => {
+                    if self.mode == Mode::Preserve {
+                        let value: Value = map.next_value()?;
+                        if parts.unknown.insert(name.0.into_owned(), value).is_some() {
+                            dup.get_or_insert("(unknown field)");
+                        }
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+        }
+        if self.mode == Mode::Header && seen[8] {
+            // Header mode never builds `data`; remember that it was there.
+            parts.data = None;
+        }
+        Ok(parts)
+    }
+}
+
+pub(crate) fn read_parts<'de, D: Deserialize<'de>>(
+    bytes: &'de [u8],
+    mode: Mode,
+) -> Result<Parts<'de, D>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parts = de.deserialize_map(PartsVisitor {
+        mode,
+        marker: PhantomData,
+    })?;
+    de.end()?;
+    Ok(parts)
+}
+
+/// The validated header fields every decode shares.
+pub(crate) struct Checked<'de> {
+    pub(crate) id: Str<'de>,
+    pub(crate) ty: Str<'de>,
+    pub(crate) version: Version,
+    pub(crate) tenant_id: Str<'de>,
+    pub(crate) correlation_id: Str<'de>,
+}
+
+fn required<'a, 'de>(
+    slot: &'a mut Option<Str<'de>>,
+    name: &'static str,
+) -> Result<Str<'de>, DecodeError> {
+    match slot.take() {
+        None => Err(DecodeError::new(
+            Kind::MissingField,
+            name,
+            format!("missing required envelope field `{name}`"),
+        )),
+        Some(s) if s.is_empty() => Err(DecodeError::new(
+            Kind::EmptyField,
+            name,
+            format!("required envelope field `{name}` is empty"),
+        )),
+        Some(s) => Ok(s),
+    }
+}
+
+/// Validates the fields a header decode reads; `expected` is the type and
+/// version of a typed reader.
+pub(crate) fn check_header<'de, D>(
+    parts: &mut Parts<'de, D>,
+    expected: Option<(&'static str, Version)>,
+) -> Result<Checked<'de>, DecodeError> {
+    let id_ctx = parts.id.as_ref().map(|s| s.0.clone().into_owned());
+    let ty_ctx = parts.ty.as_ref().map(|s| s.0.clone().into_owned());
+    check_header_inner(parts, expected)
+        .map_err(|e| e.with_context(id_ctx.as_deref(), ty_ctx.as_deref()))
+}
+
+fn check_header_inner<'de, D>(
+    parts: &mut Parts<'de, D>,
+    expected: Option<(&'static str, Version)>,
+) -> Result<Checked<'de>, DecodeError> {
+    if let Some(name) = parts.duplicate {
+        return Err(DecodeError::new(
+            Kind::DuplicateField,
+            name,
+            format!("envelope field `{name}` appears more than once"),
+        ));
+    }
+    let id = required(&mut parts.id, "id")?;
+    let ty = required(&mut parts.ty, "type")?;
+    let version = required(&mut parts.version, "version")?;
+    let tenant_id = required(&mut parts.tenant_id, "tenantId")?;
+    let correlation_id = required(&mut parts.correlation_id, "correlationId")?;
+    if let Err(e) = event_rules::naming::check_syntax(&ty) {
+        return Err(DecodeError::new(
+            Kind::InvalidEventType,
+            "type",
+            e.to_string(),
+        ));
+    }
+    let Some(version) = Version::parse_const(&version) else {
+        return Err(DecodeError::new(
+            Kind::InvalidVersion,
+            "version",
+            format!(
+                "invalid version {:?}: expected `MAJOR.MINOR` such as `1.0`",
+                &*version
+            ),
+        ));
+    };
+    if let Some((expected_type, expected_version)) = expected {
+        if *ty != *expected_type {
+            return Err(DecodeError::new(
+                Kind::UnexpectedType {
+                    expected: expected_type,
+                },
+                "type",
+                format!(
+                    "expected an event of type `{expected_type}`, found `{}`",
+                    &*ty
+                ),
+            ));
+        }
+        if !expected_version.is_compatible_with(version) {
+            return Err(DecodeError::new(
+                Kind::IncompatibleMajor {
+                    expected: expected_version,
+                    found: version,
+                },
+                "version",
+                format!(
+                    "version {version} is not readable by a reader of version {expected_version}: only {}.x is",
+                    expected_version.major()
+                ),
+            ));
+        }
+    }
+    Ok(Checked {
+        id,
+        ty,
+        version,
+        tenant_id,
+        correlation_id,
+    })
+}
+
+/// Validates the fields only a full decode reads.
+pub(crate) fn check_body<'de, D>(
+    parts: &mut Parts<'de, D>,
+) -> Result<(OffsetDateTime, Str<'de>), DecodeError> {
+    let timestamp = required(&mut parts.timestamp, "timestamp")?;
+    let source = required(&mut parts.source, "source")?;
+    let timestamp = parse_timestamp(&timestamp)?;
+    Ok((timestamp, source))
+}
+
+pub(crate) fn parse_timestamp(s: &str) -> Result<OffsetDateTime, DecodeError> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
+        DecodeError::new(
+            Kind::InvalidTimestamp,
+            "timestamp",
+            format!("invalid timestamp {s:?}: {e}; expected RFC 3339 with an offset, such as `2026-03-27T10:30:00.000Z`"),
+        )
+    })
+}
+
+/// Finds what made the one-pass decode fail and names it. Slow, and only run
+/// on failure: each field is re-read from its own bytes.
+///
+/// `expected` is the type and version of a typed reader, `data` the check of
+/// its payload; a header decode passes neither.
+pub(crate) fn diagnose(
+    bytes: &[u8],
+    expected: Option<(&'static str, Version)>,
+    data: Option<DataCheck>,
+    fast: serde_json::Error,
+) -> DecodeError {
+    let fields = match read_fields(bytes) {
+        Ok(fields) => fields,
+        Err(e) => return malformed(e),
+    };
+    let text = |key: &str| -> Option<&str> {
+        let raw = fields.iter().find(|(k, _)| k == key)?.1;
+        serde_json::from_str::<&str>(raw.get()).ok()
+    };
+    let (id, ty) = (text("id"), text("type"));
+    diagnose_fields(&fields, expected, data)
+        .unwrap_or_else(|| DecodeError::new(Kind::Malformed, "", fast.to_string()))
+        .with_context(id, ty)
+}
+
+fn malformed(e: serde_json::Error) -> DecodeError {
+    let message = if e.is_data() {
+        "expected a JSON object holding an event envelope".to_owned()
+    } else {
+        format!("malformed JSON: {e}")
+    };
+    DecodeError::new(Kind::Malformed, "", message)
+}
+
+type Fields<'de> = Vec<(Cow<'de, str>, &'de RawValue)>;
+
+fn read_fields(bytes: &[u8]) -> Result<Fields<'_>, serde_json::Error> {
+    struct FieldsVisitor;
+    impl<'de> Visitor<'de> for FieldsVisitor {
+        type Value = Fields<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an event envelope object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut fields = Vec::new();
+            while let Some(key) = map.next_key::<Str<'de>>()? {
+                fields.push((key.0, map.next_value::<&'de RawValue>()?));
+            }
+            Ok(fields)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let fields = de.deserialize_map(FieldsVisitor)?;
+    de.end()?;
+    Ok(fields)
+}
+
+const STRING_FIELDS: [&str; 7] = [
+    "id",
+    "type",
+    "version",
+    "timestamp",
+    "source",
+    "tenantId",
+    "correlationId",
+];
+
+/// Decodes a payload from its bytes and names the path of the first problem.
+pub(crate) type DataCheck = fn(&str) -> Option<DecodeError>;
+
+pub(crate) fn check_data<T: DeserializeOwned>(data: &str) -> Option<DecodeError> {
+    let mut de = serde_json::Deserializer::from_str(data);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(_) => None,
+        Err(e) => {
+            let path = e.path().to_string();
+            let path = if path == "." {
+                "data".to_owned()
+            } else {
+                format!("data.{path}")
+            };
+            Some(DecodeError::new(
+                Kind::InvalidData,
+                path,
+                strip_position(&e.into_inner().to_string()),
+            ))
+        }
+    }
+}
+
+fn diagnose_fields(
+    fields: &Fields<'_>,
+    expected: Option<(&'static str, Version)>,
+    data_check: Option<DataCheck>,
+) -> Option<DecodeError> {
+    for (i, (key, _)) in fields.iter().enumerate() {
+        if fields[..i].iter().any(|(k, _)| k == key) {
+            return Some(DecodeError::new(
+                Kind::DuplicateField,
+                key.as_ref(),
+                format!("envelope field `{key}` appears more than once"),
+            ));
+        }
+    }
+    let get = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
+    // Wrong JSON types first: the one-pass decode reads these as strings.
+    for name in STRING_FIELDS.iter().copied().chain(["causationId"]) {
+        if let Some(raw) = get(name) {
+            if serde_json::from_str::<Option<Str<'_>>>(raw.get()).is_err() {
+                return Some(DecodeError::new(
+                    Kind::FieldType,
+                    name,
+                    format!(
+                        "envelope field `{name}` must be a string, found `{}`",
+                        truncate(raw.get())
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(raw) = get("metadata") {
+        if serde_json::from_str::<Option<Map<String, Value>>>(raw.get()).is_err() {
+            return Some(DecodeError::new(
+                Kind::FieldType,
+                "metadata",
+                format!(
+                    "`metadata` must be an object or null, found `{}`",
+                    truncate(raw.get())
+                ),
+            ));
+        }
+    }
+    // Header and body checks, as the one-pass decode does them.
+    let mut parts: Parts<'_, ()> = Parts {
+        id: None,
+        ty: None,
+        version: None,
+        timestamp: None,
+        source: None,
+        tenant_id: None,
+        correlation_id: None,
+        causation_id: None,
+        data: None,
+        metadata: None,
+        unknown: Map::new(),
+        duplicate: None,
+    };
+    let string = |name: &str| {
+        get(name).and_then(|raw| {
+            serde_json::from_str::<Option<Str<'_>>>(raw.get())
+                .ok()
+                .flatten()
+        })
+    };
+    parts.id = string("id");
+    parts.ty = string("type");
+    parts.version = string("version");
+    parts.timestamp = string("timestamp");
+    parts.source = string("source");
+    parts.tenant_id = string("tenantId");
+    parts.correlation_id = string("correlationId");
+    if let Err(e) = check_header_inner(&mut parts, expected) {
+        return Some(e);
+    }
+    let data_check = data_check?;
+    if let Err(e) = check_body(&mut parts) {
+        return Some(e);
+    }
+    let Some(data) = get("data") else {
+        return Some(DecodeError::new(
+            Kind::MissingField,
+            "data",
+            "missing required envelope field `data`",
+        ));
+    };
+    data_check(data.get())
+}
+
+/// serde_json's messages end in " at line L column C" of the `data` slice,
+/// which misleads once the path names the field.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn truncate(s: &str) -> Cow<'_, str> {
+    const MAX: usize = 40;
+    if s.len() <= MAX {
+        Cow::Borrowed(s)
+    } else {
+        let mut end = MAX;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        Cow::Owned(format!("{}...", &s[..end]))
+    }
+}

@@ -1,0 +1,2 @@
+//! Payload constraints (`minimum`, `maxLength`, `pattern`, ...) checked on
+//! decode and before publishing.
