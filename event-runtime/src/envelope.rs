@@ -45,16 +45,16 @@ use time::format_description::well_known::Rfc3339;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Envelope<T> {
-    id: EventId,
-    version: Version,
-    timestamp: OffsetDateTime,
-    source: String,
-    tenant_id: String,
-    correlation_id: String,
-    causation_id: Option<String>,
-    data: T,
-    metadata: Option<Map<String, Value>>,
-    unknown: Map<String, Value>,
+    pub(crate) id: EventId,
+    pub(crate) version: Version,
+    pub(crate) timestamp: OffsetDateTime,
+    pub(crate) source: String,
+    pub(crate) tenant_id: String,
+    pub(crate) correlation_id: String,
+    pub(crate) causation_id: Option<String>,
+    pub(crate) data: T,
+    pub(crate) metadata: Option<Map<String, Value>>,
+    pub(crate) unknown: Map<String, Value>,
 }
 
 /// Builder states: whether the tenant and the correlation id are set.

@@ -8,6 +8,7 @@
 //! permanent, so the event can be dead-lettered with its reason.
 #![warn(missing_docs)]
 
+pub mod cloudevents;
 mod decode;
 mod envelope;
 mod error;
