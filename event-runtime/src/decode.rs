@@ -6,6 +6,7 @@ use crate::error::{DecodeError, DecodeErrorKind as Kind};
 use serde::de::{
     self, Deserialize, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor,
 };
+use serde_json::map::Entry;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -123,7 +124,28 @@ pub(crate) struct Parts<'de, D> {
     pub(crate) data: Option<D>,
     pub(crate) metadata: Option<Map<String, Value>>,
     pub(crate) unknown: Map<String, Value>,
-    pub(crate) duplicate: Option<&'static str>,
+    /// The first key seen twice: a known envelope field, or in
+    /// [`Mode::Preserve`] any key, since a kept field must be unambiguous.
+    pub(crate) duplicate: Option<Cow<'de, str>>,
+}
+
+impl<D> Parts<'_, D> {
+    fn empty() -> Self {
+        Parts {
+            id: None,
+            ty: None,
+            version: None,
+            timestamp: None,
+            source: None,
+            tenant_id: None,
+            correlation_id: None,
+            causation_id: None,
+            data: None,
+            metadata: None,
+            unknown: Map::new(),
+            duplicate: None,
+        }
+    }
 }
 
 struct PartsVisitor<D> {
@@ -137,14 +159,14 @@ fn read_once<'de, A, V>(
     slot: &mut Option<V>,
     seen: &mut bool,
     name: &'static str,
-    duplicate: &mut Option<&'static str>,
+    duplicate: &mut Option<Cow<'de, str>>,
 ) -> Result<(), A::Error>
 where
     A: MapAccess<'de>,
     V: Deserialize<'de>,
 {
     if *seen {
-        duplicate.get_or_insert(name);
+        duplicate.get_or_insert(Cow::Borrowed(name));
         map.next_value::<IgnoredAny>()?;
     } else {
         *seen = true;
@@ -161,20 +183,7 @@ impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<D> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut parts = Parts {
-            id: None,
-            ty: None,
-            version: None,
-            timestamp: None,
-            source: None,
-            tenant_id: None,
-            correlation_id: None,
-            causation_id: None,
-            data: None,
-            metadata: None,
-            unknown: Map::new(),
-            duplicate: None,
-        };
+        let mut parts = Parts::empty();
         // One flag per known key: a key seen with `null` is still seen.
         let mut seen = [false; 10];
         let dup = &mut parts.duplicate;
@@ -216,7 +225,7 @@ impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<D> {
                 )?,
                 Key::Data => {
                     if seen[8] {
-                        dup.get_or_insert("data");
+                        dup.get_or_insert(Cow::Borrowed("data"));
                         map.next_value::<IgnoredAny>()?;
                     } else {
                         seen[8] = true;
@@ -229,7 +238,7 @@ impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<D> {
                 }
                 Key::Metadata => {
                     if seen[9] {
-                        dup.get_or_insert("metadata");
+                        dup.get_or_insert(Cow::Borrowed("metadata"));
                         map.next_value::<IgnoredAny>()?;
                     } else {
                         seen[9] = true;
@@ -243,8 +252,13 @@ impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<D> {
                 Key::Other(name) => {
                     if self.mode == Mode::Preserve {
                         let value: Value = map.next_value()?;
-                        if parts.unknown.insert(name.0.into_owned(), value).is_some() {
-                            dup.get_or_insert("(unknown field)");
+                        match parts.unknown.entry(name.0) {
+                            Entry::Vacant(slot) => {
+                                slot.insert(value);
+                            }
+                            Entry::Occupied(slot) => {
+                                dup.get_or_insert(Cow::Owned(slot.key().clone()));
+                            }
                         }
                     } else {
                         map.next_value::<IgnoredAny>()?;
@@ -282,17 +296,14 @@ pub(crate) struct Checked<'de> {
     pub(crate) correlation_id: Str<'de>,
 }
 
-fn required<'a, 'de>(
-    slot: &'a mut Option<Str<'de>>,
-    name: &'static str,
-) -> Result<Str<'de>, DecodeError> {
-    match slot.take() {
+fn required<'a>(slot: &'a Option<Str<'_>>, name: &'static str) -> Result<&'a str, DecodeError> {
+    match slot.as_deref() {
         None => Err(DecodeError::new(
             Kind::MissingField,
             name,
             format!("missing required envelope field `{name}`"),
         )),
-        Some(s) if s.is_empty() => Err(DecodeError::new(
+        Some("") => Err(DecodeError::new(
             Kind::EmptyField,
             name,
             format!("required envelope field `{name}` is empty"),
@@ -302,61 +313,77 @@ fn required<'a, 'de>(
 }
 
 /// Validates the fields a header decode reads; `expected` is the type and
-/// version of a typed reader.
+/// version of a typed reader. Errors carry the event id and type when they
+/// could be read; nothing is copied on success.
 pub(crate) fn check_header<'de, D>(
     parts: &mut Parts<'de, D>,
     expected: Option<(&'static str, Version)>,
 ) -> Result<Checked<'de>, DecodeError> {
-    let id_ctx = parts.id.as_ref().map(|s| s.0.clone().into_owned());
-    let ty_ctx = parts.ty.as_ref().map(|s| s.0.clone().into_owned());
-    check_header_inner(parts, expected)
-        .map_err(|e| e.with_context(id_ctx.as_deref(), ty_ctx.as_deref()))
+    let version = validate_header(parts, expected)
+        .map_err(|e| e.with_context(parts.id.as_deref(), parts.ty.as_deref()))?;
+    // `validate_header` saw all four present.
+    match (
+        parts.id.take(),
+        parts.ty.take(),
+        parts.tenant_id.take(),
+        parts.correlation_id.take(),
+    ) {
+        (Some(id), Some(ty), Some(tenant_id), Some(correlation_id)) => Ok(Checked {
+            id,
+            ty,
+            version,
+            tenant_id,
+            correlation_id,
+        }),
+        _ => Err(DecodeError::new(
+            Kind::MissingField,
+            "",
+            "a required envelope field disappeared during validation",
+        )),
+    }
 }
 
-fn check_header_inner<'de, D>(
-    parts: &mut Parts<'de, D>,
+/// The header rules, in the order errors are reported: duplicates, missing
+/// or empty fields, the syntax of `type` and `version`, then whether they are
+/// the ones the reader expects.
+fn validate_header<D>(
+    parts: &Parts<'_, D>,
     expected: Option<(&'static str, Version)>,
-) -> Result<Checked<'de>, DecodeError> {
-    if let Some(name) = parts.duplicate {
+) -> Result<Version, DecodeError> {
+    if let Some(name) = &parts.duplicate {
         return Err(DecodeError::new(
             Kind::DuplicateField,
-            name,
+            name.as_ref(),
             format!("envelope field `{name}` appears more than once"),
         ));
     }
-    let id = required(&mut parts.id, "id")?;
-    let ty = required(&mut parts.ty, "type")?;
-    let version = required(&mut parts.version, "version")?;
-    let tenant_id = required(&mut parts.tenant_id, "tenantId")?;
-    let correlation_id = required(&mut parts.correlation_id, "correlationId")?;
-    if let Err(e) = event_rules::naming::check_syntax(&ty) {
+    required(&parts.id, "id")?;
+    let ty = required(&parts.ty, "type")?;
+    let version = required(&parts.version, "version")?;
+    required(&parts.tenant_id, "tenantId")?;
+    required(&parts.correlation_id, "correlationId")?;
+    if let Err(e) = event_rules::naming::check_syntax(ty) {
         return Err(DecodeError::new(
             Kind::InvalidEventType,
             "type",
-            e.to_string(),
+            format!("invalid event type {ty:?}: {e}"),
         ));
     }
-    let Some(version) = Version::parse_const(&version) else {
+    let Some(version) = Version::parse_const(version) else {
         return Err(DecodeError::new(
             Kind::InvalidVersion,
             "version",
-            format!(
-                "invalid version {:?}: expected `MAJOR.MINOR` such as `1.0`",
-                &*version
-            ),
+            format!("invalid version {version:?}: expected `MAJOR.MINOR` such as `1.0`"),
         ));
     };
     if let Some((expected_type, expected_version)) = expected {
-        if *ty != *expected_type {
+        if ty != expected_type {
             return Err(DecodeError::new(
                 Kind::UnexpectedType {
                     expected: expected_type,
                 },
                 "type",
-                format!(
-                    "expected an event of type `{expected_type}`, found `{}`",
-                    &*ty
-                ),
+                format!("expected an event of type `{expected_type}`, found `{ty}`"),
             ));
         }
         if !expected_version.is_compatible_with(version) {
@@ -373,23 +400,24 @@ fn check_header_inner<'de, D>(
             ));
         }
     }
-    Ok(Checked {
-        id,
-        ty,
-        version,
-        tenant_id,
-        correlation_id,
-    })
+    Ok(version)
 }
 
-/// Validates the fields only a full decode reads.
+/// Validates the fields only a full decode reads: the timestamp and the
+/// source. Errors carry no context; the caller adds it.
 pub(crate) fn check_body<'de, D>(
     parts: &mut Parts<'de, D>,
 ) -> Result<(OffsetDateTime, Str<'de>), DecodeError> {
-    let timestamp = required(&mut parts.timestamp, "timestamp")?;
-    let source = required(&mut parts.source, "source")?;
-    let timestamp = parse_timestamp(&timestamp)?;
-    Ok((timestamp, source))
+    let timestamp = parse_timestamp(required(&parts.timestamp, "timestamp")?)?;
+    required(&parts.source, "source")?;
+    match parts.source.take() {
+        Some(source) => Ok((timestamp, source)),
+        None => Err(DecodeError::new(
+            Kind::MissingField,
+            "source",
+            "missing required envelope field `source`",
+        )),
+    }
 }
 
 pub(crate) fn parse_timestamp(s: &str) -> Result<OffsetDateTime, DecodeError> {
@@ -409,6 +437,7 @@ pub(crate) fn parse_timestamp(s: &str) -> Result<OffsetDateTime, DecodeError> {
 /// its payload; a header decode passes neither.
 pub(crate) fn diagnose(
     bytes: &[u8],
+    mode: Mode,
     expected: Option<(&'static str, Version)>,
     data: Option<DataCheck>,
     fast: serde_json::Error,
@@ -417,14 +446,14 @@ pub(crate) fn diagnose(
         Ok(fields) => fields,
         Err(e) => return malformed(e),
     };
-    let text = |key: &str| -> Option<&str> {
+    let text = |key: &str| -> Option<Str<'_>> {
         let raw = fields.iter().find(|(k, _)| k == key)?.1;
-        serde_json::from_str::<&str>(raw.get()).ok()
+        serde_json::from_str::<Str<'_>>(raw.get()).ok()
     };
     let (id, ty) = (text("id"), text("type"));
-    diagnose_fields(&fields, expected, data)
+    diagnose_fields(&fields, mode, expected, data)
         .unwrap_or_else(|| DecodeError::new(Kind::Malformed, "", fast.to_string()))
-        .with_context(id, ty)
+        .with_context(id.as_deref(), ty.as_deref())
 }
 
 fn malformed(e: serde_json::Error) -> DecodeError {
@@ -459,7 +488,7 @@ fn read_fields(bytes: &[u8]) -> Result<Fields<'_>, serde_json::Error> {
     Ok(fields)
 }
 
-const STRING_FIELDS: [&str; 7] = [
+const STRING_FIELDS: [&str; 8] = [
     "id",
     "type",
     "version",
@@ -467,6 +496,7 @@ const STRING_FIELDS: [&str; 7] = [
     "source",
     "tenantId",
     "correlationId",
+    "causationId",
 ];
 
 /// Decodes a payload from its bytes and names the path of the first problem.
@@ -474,31 +504,45 @@ pub(crate) type DataCheck = fn(&str) -> Option<DecodeError>;
 
 pub(crate) fn check_data<T: DeserializeOwned>(data: &str) -> Option<DecodeError> {
     let mut de = serde_json::Deserializer::from_str(data);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(_) => None,
-        Err(e) => {
-            let path = e.path().to_string();
-            let path = if path == "." {
-                "data".to_owned()
-            } else {
-                format!("data.{path}")
-            };
-            Some(DecodeError::new(
-                Kind::InvalidData,
-                path,
-                strip_position(&e.into_inner().to_string()),
-            ))
-        }
+    let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(_) => return None,
+        Err(e) => e,
+    };
+    if data == "null" {
+        return Some(DecodeError::new(
+            Kind::MissingField,
+            "data",
+            "missing required envelope field `data`",
+        ));
     }
+    let mut path = match error.path().to_string() {
+        p if p == "." => "data".to_owned(),
+        p => format!("data.{p}"),
+    };
+    let message = strip_position(&error.into_inner().to_string());
+    // serde reports a missing field at the object that lacks it; the path
+    // names the field itself, as for every other payload error.
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        path.push('.');
+        path.push_str(field);
+    }
+    Some(DecodeError::new(Kind::InvalidData, path, message))
 }
 
 fn diagnose_fields(
     fields: &Fields<'_>,
+    mode: Mode,
     expected: Option<(&'static str, Version)>,
     data_check: Option<DataCheck>,
 ) -> Option<DecodeError> {
+    // The one-pass decode refuses a repeated envelope field, and in
+    // preserving mode any repeated key; unknown keys are otherwise skipped.
     for (i, (key, _)) in fields.iter().enumerate() {
-        if fields[..i].iter().any(|(k, _)| k == key) {
+        let checked = mode == Mode::Preserve || Key::from_str(key).is_some();
+        if checked && fields[..i].iter().any(|(k, _)| k == key) {
             return Some(DecodeError::new(
                 Kind::DuplicateField,
                 key.as_ref(),
@@ -508,7 +552,7 @@ fn diagnose_fields(
     }
     let get = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
     // Wrong JSON types first: the one-pass decode reads these as strings.
-    for name in STRING_FIELDS.iter().copied().chain(["causationId"]) {
+    for name in STRING_FIELDS {
         if let Some(raw) = get(name) {
             if serde_json::from_str::<Option<Str<'_>>>(raw.get()).is_err() {
                 return Some(DecodeError::new(
@@ -535,20 +579,7 @@ fn diagnose_fields(
         }
     }
     // Header and body checks, as the one-pass decode does them.
-    let mut parts: Parts<'_, ()> = Parts {
-        id: None,
-        ty: None,
-        version: None,
-        timestamp: None,
-        source: None,
-        tenant_id: None,
-        correlation_id: None,
-        causation_id: None,
-        data: None,
-        metadata: None,
-        unknown: Map::new(),
-        duplicate: None,
-    };
+    let mut parts: Parts<'_, ()> = Parts::empty();
     let string = |name: &str| {
         get(name).and_then(|raw| {
             serde_json::from_str::<Option<Str<'_>>>(raw.get())
@@ -563,7 +594,7 @@ fn diagnose_fields(
     parts.source = string("source");
     parts.tenant_id = string("tenantId");
     parts.correlation_id = string("correlationId");
-    if let Err(e) = check_header_inner(&mut parts, expected) {
+    if let Err(e) = validate_header(&parts, expected) {
         return Some(e);
     }
     let data_check = data_check?;

@@ -120,6 +120,10 @@ impl<T: Event> Envelope<T> {
     /// Starts an envelope around `data`. The id, the timestamp (now, UTC),
     /// the type, the version and the source (the event's producer) are
     /// filled in; the tenant and the correlation id must be given.
+    #[allow(
+        clippy::new_ret_no_self,
+        reason = "the builder is how `new` makes an envelope: it cannot exist before its tenant and correlation id"
+    )]
     pub fn new(data: T) -> EnvelopeBuilder<T> {
         EnvelopeBuilder {
             data,
@@ -338,6 +342,7 @@ impl<T: Event> Envelope<T> {
             Err(fast) => {
                 return Err(decode::diagnose(
                     bytes,
+                    mode,
                     expected,
                     Some(decode::check_data::<T>),
                     fast,
@@ -384,8 +389,10 @@ impl<T: Event> Envelope<T> {
     /// [`to_json_vec`](Self::to_json_vec) as a string.
     pub fn to_json_string(&self) -> Result<String, EncodeError> {
         let bytes = self.to_json_vec()?;
-        // serde_json writes UTF-8 only.
-        String::from_utf8(bytes).map_err(|e| EncodeError::timestamp(e.to_string()))
+        // serde_json writes UTF-8 only; the check is here so that a bug
+        // there is an error, not undefined behaviour.
+        String::from_utf8(bytes)
+            .map_err(|e| EncodeError::json(<serde_json::Error as serde::ser::Error>::custom(e)))
     }
 
     /// Encodes the envelope into `writer`.
@@ -486,7 +493,7 @@ impl<'a> Header<'a> {
     pub fn from_json_slice(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         let mut parts = match decode::read_parts::<serde::de::IgnoredAny>(bytes, Mode::Header) {
             Ok(parts) => parts,
-            Err(fast) => return Err(decode::diagnose(bytes, None, None, fast)),
+            Err(fast) => return Err(decode::diagnose(bytes, Mode::Header, None, None, fast)),
         };
         let checked = decode::check_header(&mut parts, None)?;
         Ok(Header {
