@@ -7,4 +7,7 @@
 //! `event-runtime` checks the syntax of type names it decodes. Keeping them in
 //! one crate is what makes the three agree.
 
+pub mod fields;
 pub mod naming;
+pub mod tense;
+pub mod version;
