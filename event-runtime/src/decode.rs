@@ -366,14 +366,17 @@ fn validate_header<D>(
         return Err(DecodeError::new(
             Kind::InvalidEventType,
             "type",
-            format!("invalid event type {ty:?}: {e}"),
+            format!("invalid event type {:?}: {e}", truncate(ty)),
         ));
     }
     let Some(version) = Version::parse_const(version) else {
         return Err(DecodeError::new(
             Kind::InvalidVersion,
             "version",
-            format!("invalid version {version:?}: expected `MAJOR.MINOR` such as `1.0`"),
+            format!(
+                "invalid version {:?}: expected `MAJOR.MINOR` such as `1.0`",
+                truncate(version)
+            ),
         ));
     };
     if let Some((expected_type, expected_version)) = expected {
@@ -383,7 +386,10 @@ fn validate_header<D>(
                     expected: expected_type,
                 },
                 "type",
-                format!("expected an event of type `{expected_type}`, found `{ty}`"),
+                format!(
+                    "expected an event of type `{expected_type}`, found `{}`",
+                    truncate(ty)
+                ),
             ));
         }
         if !expected_version.is_compatible_with(version) {
@@ -425,7 +431,7 @@ pub(crate) fn parse_timestamp(s: &str) -> Result<OffsetDateTime, DecodeError> {
         DecodeError::new(
             Kind::InvalidTimestamp,
             "timestamp",
-            format!("invalid timestamp {s:?}: {e}; expected RFC 3339 with an offset, such as `2026-03-27T10:30:00.000Z`"),
+            format!("invalid timestamp {:?}: {e}; expected RFC 3339 with an offset, such as `2026-03-27T10:30:00.000Z`", truncate(s)),
         )
     })
 }
@@ -517,9 +523,11 @@ pub(crate) fn check_data<T: DeserializeOwned>(data: &str) -> Option<DecodeError>
     }
     let mut path = match error.path().to_string() {
         p if p == "." => "data".to_owned(),
+        p if p.starts_with('[') => format!("data{p}"),
         p => format!("data.{p}"),
     };
-    let message = strip_position(&error.into_inner().to_string());
+    // serde quotes the offending value, which may be megabytes long.
+    let message = elide_middle(strip_position(&error.into_inner().to_string()));
     // serde reports a missing field at the object that lacks it; the path
     // names the field itself, as for every other payload error.
     if let Some(field) = message
@@ -567,15 +575,29 @@ fn diagnose_fields(
         }
     }
     if let Some(raw) = get("metadata") {
-        if serde_json::from_str::<Option<Map<String, Value>>>(raw.get()).is_err() {
-            return Some(DecodeError::new(
-                Kind::FieldType,
-                "metadata",
-                format!(
-                    "`metadata` must be an object or null, found `{}`",
-                    truncate(raw.get())
-                ),
-            ));
+        if let Err(e) = serde_json::from_str::<Option<Map<String, Value>>>(raw.get()) {
+            return Some(if raw.get().starts_with('{') {
+                too_deep("metadata", &e)
+            } else {
+                DecodeError::new(
+                    Kind::FieldType,
+                    "metadata",
+                    format!(
+                        "`metadata` must be an object or null, found `{}`",
+                        truncate(raw.get())
+                    ),
+                )
+            });
+        }
+    }
+    // Kept unknown fields are built as values, which have a depth limit.
+    if mode == Mode::Preserve {
+        for (key, raw) in fields {
+            if Key::from_str(key).is_none() {
+                if let Err(e) = serde_json::from_str::<Value>(raw.get()) {
+                    return Some(too_deep(key, &e));
+                }
+            }
         }
     }
     // Header and body checks, as the one-pass decode does them.
@@ -611,6 +633,16 @@ fn diagnose_fields(
     data_check(data.get())
 }
 
+/// A value that is valid JSON (the first pass read it) but could not be
+/// built: it is nested deeper than the decoder allows.
+fn too_deep(path: &str, e: &serde_json::Error) -> DecodeError {
+    DecodeError::new(
+        Kind::Malformed,
+        path,
+        format!("cannot be decoded: {}", strip_position(&e.to_string())),
+    )
+}
+
 /// serde_json's messages end in " at line L column C" of the `data` slice,
 /// which misleads once the path names the field.
 fn strip_position(message: &str) -> String {
@@ -620,7 +652,25 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn truncate(s: &str) -> Cow<'_, str> {
+/// Keeps the start and the end of a long message (`invalid type: string
+/// "xxx...xxx", expected u8`), dropping the middle.
+fn elide_middle(message: String) -> String {
+    const KEEP: usize = 120;
+    if message.len() <= 2 * KEEP + 3 {
+        return message;
+    }
+    let mut head = KEEP;
+    while !message.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = message.len() - KEEP;
+    while !message.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{}...{}", &message[..head], &message[tail..])
+}
+
+pub(crate) fn truncate(s: &str) -> Cow<'_, str> {
     const MAX: usize = 40;
     if s.len() <= MAX {
         Cow::Borrowed(s)

@@ -84,9 +84,23 @@ impl DecodeError {
         }))
     }
 
+    /// Adds the event id and type, when present; values longer than a
+    /// sane id are cut, so an error never copies megabytes of input.
     pub(crate) fn with_context(mut self, event_id: Option<&str>, event_type: Option<&str>) -> Self {
-        self.0.event_id = event_id.filter(|s| !s.is_empty()).map(str::to_owned);
-        self.0.event_type = event_type.filter(|s| !s.is_empty()).map(str::to_owned);
+        const MAX: usize = 256;
+        let keep = |s: &str| {
+            if s.len() <= MAX {
+                s.to_owned()
+            } else {
+                let mut end = MAX;
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                format!("{}...", &s[..end])
+            }
+        };
+        self.0.event_id = event_id.filter(|s| !s.is_empty()).map(keep);
+        self.0.event_type = event_type.filter(|s| !s.is_empty()).map(keep);
         self
     }
 
@@ -107,7 +121,7 @@ impl DecodeError {
         &self.0.message
     }
 
-    /// The event id, if it could be read.
+    /// The event id, if it could be read (cut after 256 bytes).
     pub fn event_id(&self) -> Option<&str> {
         self.0.event_id.as_deref()
     }
