@@ -396,7 +396,11 @@ impl<T: Event> Envelope<T> {
     }
 
     /// Encodes the envelope into `writer`.
+    ///
+    /// Refuses a payload that breaks a constraint of its contract
+    /// ([`Event::validate`]), with the path of the offending value.
     pub fn to_json_writer<W: std::io::Write>(&self, writer: W) -> Result<(), EncodeError> {
+        self.data.validate().map_err(EncodeError::invalid)?;
         for (name, value) in [
             ("tenantId", &self.tenant_id),
             ("correlationId", &self.correlation_id),

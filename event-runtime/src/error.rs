@@ -170,6 +170,7 @@ enum EncodeInner {
     EmptyField(&'static str),
     Timestamp(String),
     Json(serde_json::Error),
+    Invalid(crate::ValidationError),
 }
 
 impl EncodeError {
@@ -185,11 +186,25 @@ impl EncodeError {
         EncodeError(EncodeInner::Json(error))
     }
 
+    pub(crate) fn invalid(error: crate::ValidationError) -> Self {
+        EncodeError(EncodeInner::Invalid(error))
+    }
+
+    /// The payload constraint the event breaks, when that is the fault
+    /// ([`Event::validate`](crate::Event::validate)).
+    pub fn validation(&self) -> Option<&crate::ValidationError> {
+        match &self.0 {
+            EncodeInner::Invalid(error) => Some(error),
+            _ => None,
+        }
+    }
+
     /// The envelope field at fault, when one is.
     pub fn field(&self) -> Option<&'static str> {
         match &self.0 {
             EncodeInner::EmptyField(field) => Some(field),
             EncodeInner::Timestamp(_) => Some("timestamp"),
+            EncodeInner::Invalid(_) => Some("data"),
             EncodeInner::Json(_) => None,
         }
     }
@@ -204,6 +219,10 @@ impl fmt::Display for EncodeError {
             ),
             EncodeInner::Timestamp(message) => write!(f, "timestamp: {message}"),
             EncodeInner::Json(error) => write!(f, "{error}"),
+            EncodeInner::Invalid(error) if error.path().is_empty() => {
+                write!(f, "data: {}", error.message())
+            }
+            EncodeInner::Invalid(error) => write!(f, "data.{error}"),
         }
     }
 }
@@ -212,6 +231,7 @@ impl std::error::Error for EncodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.0 {
             EncodeInner::Json(error) => Some(error),
+            EncodeInner::Invalid(error) => Some(error),
             _ => None,
         }
     }

@@ -1,6 +1,7 @@
 //! The `Event` trait: what a type must say to be an event contract.
 
 use crate::Version;
+use crate::validate::ValidationError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -62,6 +63,27 @@ pub trait Event: Serialize + DeserializeOwned {
     fn partition_key(&self) -> Option<String> {
         None
     }
+
+    /// Checks the payload against the constraints of its contract
+    /// (`#[event(minimum = 0, max_length = 200, ...)]`), so a producer finds
+    /// out before publishing; [`Envelope::to_json_writer`](crate::Envelope::to_json_writer)
+    /// refuses an invalid payload. Decoding checks the same constraints.
+    /// `Ok(())`, the default, for a contract without constraints.
+    fn validate(&self) -> Result<(), ValidationError> {
+        Ok(())
+    }
+}
+
+/// A part of a payload: a nested object or a shared definition, written by
+/// `#[derive(EventData)]`. It has fields and constraints like an event, but
+/// no name, version or producer of its own.
+pub trait EventData: Serialize + DeserializeOwned {
+    /// The fields, in declaration order.
+    fn fields() -> &'static [FieldInfo];
+
+    /// Checks the constraints of the fields; paths are relative to this
+    /// object (`sku`, `tags[1]`).
+    fn validate(&self) -> Result<(), ValidationError>;
 }
 
 /// How many times a consumer may see one event.
@@ -154,6 +176,21 @@ pub struct FieldInfo {
     pub since: Option<Version>,
     /// The field's doc comment.
     pub doc: &'static str,
+    /// Whether the field is `#[deprecated]`.
+    pub deprecated: bool,
+    /// The constraints on the field's value, as JSON Schema keywords.
+    pub constraints: &'static [ConstraintInfo],
+}
+
+/// One constraint of a field, as its JSON Schema keyword and the value as
+/// written in the attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConstraintInfo {
+    /// The JSON Schema keyword: `minimum`, `exclusiveMaximum`, `maxLength`,
+    /// `pattern`, `minItems`, `const`, ...
+    pub keyword: &'static str,
+    /// The bound or value as written: `0`, `99.5`, `^[a-z]+$`.
+    pub value: &'static str,
 }
 
 /// A consumer of an event and the reason it consumes it.

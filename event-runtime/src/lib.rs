@@ -18,10 +18,19 @@ mod id;
 pub mod idempotency;
 pub mod validate;
 mod version;
+#[doc(hidden)]
+pub mod wire;
 
 pub use envelope::{Complete, Envelope, EnvelopeBuilder, Header, state};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, ErrorClass};
-pub use event::{ConsumerInfo, Contract, Delivery, Event, FieldInfo, Ordering};
+pub use event::{
+    ConstraintInfo, ConsumerInfo, Contract, Delivery, Event, EventData, FieldInfo, Ordering,
+};
+pub use validate::ValidationError;
+
+/// `#[derive(Event)]`, `#[derive(EventData)]`, `#[derive(OpenEnum)]`: see
+/// the `#[event(...)]` grammar in `event-derive/ATTRIBUTES.md`.
+pub use event_derive::{Event, EventData, OpenEnum};
 pub use event_type::{EventType, EventTypeError};
 pub use id::{EventId, ID_PREFIX};
 pub use version::{ParseVersionError, Version};
@@ -39,4 +48,7 @@ pub mod __private {
     pub use ::std;
     pub use ::time;
     pub use ::uuid;
+
+    pub use crate::validate;
+    pub use crate::wire;
 }

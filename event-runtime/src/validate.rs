@@ -1,2 +1,230 @@
 //! Payload constraints (`minimum`, `maxLength`, `pattern`, ...) checked on
 //! decode and before publishing.
+//!
+//! `#[derive(Event)]` and `#[derive(EventData)]` call these checks from the
+//! code they generate: while a constrained field is decoded, so a violation
+//! fails the decode at the field's JSON path (`data.score`), and from
+//! [`Event::validate`](crate::Event::validate), so a producer finds out before
+//! publishing. The functions are public for hand-written impls.
+//!
+//! ```
+//! use event_runtime::validate::{maximum, min_length};
+//! assert!(maximum(&85u8, 100).is_ok());
+//! assert_eq!(
+//!     maximum(&120u8, 100).unwrap_err().to_string(),
+//!     "must be at most 100, found 120"
+//! );
+//! assert!(min_length("", 1).is_err());
+//! ```
+
+use core::fmt;
+use std::sync::OnceLock;
+
+/// A value that breaks a constraint of its contract, with the path of the
+/// value inside the payload (`score`, `items[2].sku`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    path: String,
+    message: String,
+}
+
+impl ValidationError {
+    /// An error at `path` (empty for the value itself).
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        ValidationError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The path of the offending value, relative to the payload: `score`,
+    /// `tags[1]`, `address.zip`. Empty for the value that was checked.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What is wrong, without the path.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The same error one level down: `at("items")` makes `[2].sku` into
+    /// `items[2].sku` and `sku` into `items.sku`.
+    pub fn at(mut self, parent: &str) -> Self {
+        self.path = if self.path.is_empty() {
+            parent.to_owned()
+        } else if self.path.starts_with('[') || parent.is_empty() {
+            format!("{parent}{}", self.path)
+        } else {
+            format!("{parent}.{}", self.path)
+        };
+        self
+    }
+
+    /// The same error for the element `index` of an array.
+    pub fn at_index(self, index: usize) -> Self {
+        self.at(&format!("[{index}]"))
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// The result of one check.
+pub type Check = Result<(), ValidationError>;
+
+fn fail(message: String) -> Check {
+    Err(ValidationError::new("", message))
+}
+
+/// `minimum`: `value >= bound`.
+pub fn minimum<T: PartialOrd + fmt::Display>(value: &T, bound: T) -> Check {
+    if *value >= bound {
+        Ok(())
+    } else {
+        fail(format!("must be at least {bound}, found {value}"))
+    }
+}
+
+/// `maximum`: `value <= bound`.
+pub fn maximum<T: PartialOrd + fmt::Display>(value: &T, bound: T) -> Check {
+    if *value <= bound {
+        Ok(())
+    } else {
+        fail(format!("must be at most {bound}, found {value}"))
+    }
+}
+
+/// `exclusiveMinimum`: `value > bound`.
+pub fn exclusive_minimum<T: PartialOrd + fmt::Display>(value: &T, bound: T) -> Check {
+    if *value > bound {
+        Ok(())
+    } else {
+        fail(format!("must be greater than {bound}, found {value}"))
+    }
+}
+
+/// `exclusiveMaximum`: `value < bound`.
+pub fn exclusive_maximum<T: PartialOrd + fmt::Display>(value: &T, bound: T) -> Check {
+    if *value < bound {
+        Ok(())
+    } else {
+        fail(format!("must be less than {bound}, found {value}"))
+    }
+}
+
+/// `minLength`, in characters (Unicode scalar values), as JSON Schema counts.
+pub fn min_length(value: &str, bound: usize) -> Check {
+    let len = value.chars().count();
+    if len >= bound {
+        Ok(())
+    } else {
+        fail(format!(
+            "must be at least {bound} characters long, found {len}"
+        ))
+    }
+}
+
+/// `maxLength`, in characters.
+pub fn max_length(value: &str, bound: usize) -> Check {
+    let len = value.chars().count();
+    if len <= bound {
+        Ok(())
+    } else {
+        fail(format!(
+            "must be at most {bound} characters long, found {len}"
+        ))
+    }
+}
+
+/// `minItems`.
+pub fn min_items<T>(value: &[T], bound: usize) -> Check {
+    if value.len() >= bound {
+        Ok(())
+    } else {
+        fail(format!(
+            "must have at least {bound} items, found {}",
+            value.len()
+        ))
+    }
+}
+
+/// `maxItems`.
+pub fn max_items<T>(value: &[T], bound: usize) -> Check {
+    if value.len() <= bound {
+        Ok(())
+    } else {
+        fail(format!(
+            "must have at most {bound} items, found {}",
+            value.len()
+        ))
+    }
+}
+
+/// `const`: the string is exactly `expected`.
+pub fn constant(value: &str, expected: &str) -> Check {
+    if value == expected {
+        Ok(())
+    } else {
+        fail(format!("must be {expected:?}, found {value:?}"))
+    }
+}
+
+/// A regular expression compiled once, on first use, for `pattern`.
+///
+/// Generated code keeps one in a `static` per constrained field.
+#[derive(Debug)]
+pub struct Pattern {
+    source: &'static str,
+    compiled: OnceLock<Result<regex::Regex, String>>,
+}
+
+impl Pattern {
+    /// A pattern that compiles on first use.
+    pub const fn new(source: &'static str) -> Self {
+        Pattern {
+            source,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The regular expression as written.
+    pub fn source(&self) -> &'static str {
+        self.source
+    }
+}
+
+/// `pattern`: `value` matches the regular expression somewhere (JSON Schema
+/// patterns are not anchored).
+///
+/// ```
+/// use event_runtime::validate::{pattern, Pattern};
+/// static SKU: Pattern = Pattern::new("^[A-Z]{3}-[0-9]+$");
+/// assert!(pattern("ABC-12", &SKU).is_ok());
+/// assert!(pattern("abc", &SKU).is_err());
+/// ```
+pub fn pattern(value: &str, pattern: &Pattern) -> Check {
+    let compiled = pattern
+        .compiled
+        .get_or_init(|| regex::Regex::new(pattern.source).map_err(|e| e.to_string()));
+    match compiled {
+        Ok(re) if re.is_match(value) => Ok(()),
+        Ok(_) => fail(format!(
+            "must match the pattern {:?}, found {value:?}",
+            pattern.source
+        )),
+        Err(error) => fail(format!(
+            "the pattern {:?} does not compile: {error}",
+            pattern.source
+        )),
+    }
+}

@@ -1,0 +1,694 @@
+//! Tokens: the trait impls, the wire format and the static metadata.
+//!
+//! Everything is wrapped in `const _: () = { ... };` and reaches the runtime
+//! through its hidden `__private` module by absolute path. The wire format is
+//! serde's own: a private mirror of the struct derives
+//! `Serialize`/`Deserialize` as a `remote` of the user's type, so reading and
+//! writing cost what a hand-written `#[derive(Deserialize)]` costs.
+
+use crate::ast::{Enum, Field, Input, Scalar, Shape};
+use crate::attr::{self, Constraint, ConstraintKind, Derive};
+use crate::ctxt::Ctxt;
+use crate::valid;
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::DeriveInput;
+
+/// Expands one derive. Errors come out as `compile_error!`s next to the
+/// impls, which are still written (from what could be read) so that one
+/// mistake does not cascade into errors about missing traits.
+pub fn derive(node: &DeriveInput, derive: Derive) -> TokenStream {
+    let cx = Ctxt::new();
+    let expanded = match derive {
+        Derive::OpenEnum => Enum::from_syn(&cx, node).map(|e| {
+            valid_enum(&cx, &e);
+            expand_enum(&e)
+        }),
+        Derive::Event | Derive::EventData => Input::from_syn(&cx, node, derive).map(|input| {
+            valid::check(&cx, &input, derive);
+            expand_struct(&input, derive)
+        }),
+    };
+    let errors = cx.check().err();
+    let body = expanded.unwrap_or_else(|| fallback(node, derive));
+    let errors = errors.map(|e| e.to_compile_error());
+    quote! {
+        #errors
+        #body
+    }
+}
+
+fn runtime(krate: &Option<syn::Path>) -> TokenStream {
+    match krate {
+        Some(path) => quote!(#path),
+        None => quote!(::event_runtime),
+    }
+}
+
+fn serde_crate(krate: &TokenStream) -> String {
+    format!("{krate}::__private::serde").replace(' ', "")
+}
+
+/// Impls that compile whatever the input, for shapes the derive refuses
+/// (an enum, a tuple struct, ...): they keep the rest of the crate free of
+/// follow-on errors and fail, without panicking, if ever called.
+fn fallback(node: &DeriveInput, derive: Derive) -> TokenStream {
+    if !node.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &node.ident;
+    let rt = quote!(::event_runtime);
+    let p = quote!(#rt::__private);
+    let serde_impls = quote! {
+        #[automatically_derived]
+        impl #p::serde::Serialize for #ident {
+            fn serialize<__S: #p::serde::Serializer>(&self, _: __S) -> #p::core::result::Result<__S::Ok, __S::Error> {
+                #p::core::result::Result::Err(<__S::Error as #p::serde::ser::Error>::custom("this type has an invalid event contract"))
+            }
+        }
+        #[automatically_derived]
+        impl<'de> #p::serde::Deserialize<'de> for #ident {
+            fn deserialize<__D: #p::serde::Deserializer<'de>>(_: __D) -> #p::core::result::Result<Self, __D::Error> {
+                #p::core::result::Result::Err(<__D::Error as #p::serde::de::Error>::custom("this type has an invalid event contract"))
+            }
+        }
+    };
+    let trait_impl = match derive {
+        Derive::Event => quote! {
+            #[automatically_derived]
+            impl #rt::Event for #ident {
+                const TYPE: &'static str = "invalid.contract";
+                const VERSION: #rt::Version = #rt::Version::new(1, 0);
+                const PRODUCER: &'static str = "";
+            }
+        },
+        Derive::EventData => quote! {
+            #[automatically_derived]
+            impl #rt::EventData for #ident {
+                fn fields() -> &'static [#rt::FieldInfo] { &[] }
+                fn validate(&self) -> #p::core::result::Result<(), #rt::ValidationError> {
+                    #p::core::result::Result::Ok(())
+                }
+            }
+        },
+        Derive::OpenEnum => TokenStream::new(),
+    };
+    quote! {
+        const _: () = {
+            #serde_impls
+            #trait_impl
+        };
+    }
+}
+
+fn rust_type(ty: &syn::Type) -> String {
+    let mut s = quote!(#ty).to_string();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& ", "&"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
+}
+
+fn bound_tokens(n: &attr::Number, float_field: bool) -> TokenStream {
+    let lit = match (&n.lit, float_field) {
+        (syn::Lit::Int(int), true) => {
+            let value: f64 = int.base10_digits().parse().unwrap_or(0.0);
+            let mut lit = Literal::f64_unsuffixed(value);
+            lit.set_span(int.span());
+            quote!(#lit)
+        }
+        (lit, _) => quote!(#lit),
+    };
+    if n.negative { quote!(-#lit) } else { lit }
+}
+
+/// The checks of one constraint on a single value `__x` (or, for array
+/// constraints, on the array `__v`).
+fn constraint_tokens(c: &Constraint, shape: &Shape, v: &TokenStream) -> TokenStream {
+    let float = shape.scalar == Scalar::Float;
+    let span = c.span;
+    match &c.kind {
+        ConstraintKind::Minimum(n) => {
+            let b = bound_tokens(n, float);
+            quote_spanned!(span=> #v::minimum(__x, #b)?;)
+        }
+        ConstraintKind::Maximum(n) => {
+            let b = bound_tokens(n, float);
+            quote_spanned!(span=> #v::maximum(__x, #b)?;)
+        }
+        ConstraintKind::ExclusiveMinimum(n) => {
+            let b = bound_tokens(n, float);
+            quote_spanned!(span=> #v::exclusive_minimum(__x, #b)?;)
+        }
+        ConstraintKind::ExclusiveMaximum(n) => {
+            let b = bound_tokens(n, float);
+            quote_spanned!(span=> #v::exclusive_maximum(__x, #b)?;)
+        }
+        ConstraintKind::MinLength(n) => quote_spanned!(span=> #v::min_length(__x, #n)?;),
+        ConstraintKind::MaxLength(n) => quote_spanned!(span=> #v::max_length(__x, #n)?;),
+        ConstraintKind::Constant(s) => quote_spanned!(span=> #v::constant(__x, #s)?;),
+        ConstraintKind::Pattern(s) => quote_spanned! {span=>
+            {
+                static __PATTERN: #v::Pattern = #v::Pattern::new(#s);
+                #v::pattern(__x, &__PATTERN)?;
+            }
+        },
+        ConstraintKind::MinItems(n) => quote_spanned!(span=> #v::min_items(__v, #n)?;),
+        ConstraintKind::MaxItems(n) => quote_spanned!(span=> #v::max_items(__v, #n)?;),
+    }
+}
+
+/// `fn __check_N(__v: &Ty) -> Result<(), ValidationError>` for a field with
+/// constraints.
+fn check_fn(field: &Field, index: usize, rt: &TokenStream) -> Option<TokenStream> {
+    let constraints = &field.attrs.constraints;
+    if constraints.is_empty() {
+        return None;
+    }
+    let p = quote!(#rt::__private);
+    let v = quote!(#p::validate);
+    let name = format_ident!("__check_{}", index);
+    let ty = field.ty;
+    let inner = field.shape.inner;
+    let shape = &field.shape;
+    let scalar: Vec<TokenStream> = constraints
+        .iter()
+        .filter(|c| !c.on_array())
+        .map(|c| constraint_tokens(c, shape, &v))
+        .collect();
+    let array: Vec<TokenStream> = constraints
+        .iter()
+        .filter(|c| c.on_array())
+        .map(|c| constraint_tokens(c, shape, &v))
+        .collect();
+    let scalar_fn = (!scalar.is_empty()).then(|| {
+        quote! {
+            fn __scalar(__x: &#inner) -> #p::core::result::Result<(), #rt::ValidationError> {
+                #(#scalar)*
+                #p::core::result::Result::Ok(())
+            }
+        }
+    });
+    let elements = (!scalar.is_empty()).then(|| {
+        quote! {
+            for (__i, __x) in __v.iter().enumerate() {
+                __scalar(__x).map_err(|__e| __e.at_index(__i))?;
+            }
+        }
+    });
+    let body = match (shape.option, shape.vec) {
+        (true, true) => quote! {
+            if let #p::core::option::Option::Some(__v) = __v {
+                #(#array)*
+                #elements
+            }
+        },
+        (false, true) => quote! {
+            #(#array)*
+            #elements
+        },
+        (true, false) => quote! {
+            if let #p::core::option::Option::Some(__x) = __v {
+                __scalar(__x)?;
+            }
+        },
+        (false, false) => quote!(__scalar(__v)?;),
+    };
+    Some(quote! {
+        fn #name(__v: &#ty) -> #p::core::result::Result<(), #rt::ValidationError> {
+            #scalar_fn
+            #body
+            #p::core::result::Result::Ok(())
+        }
+    })
+}
+
+fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
+    let p = quote!(#rt::__private);
+    let name = format_ident!("__deserialize_{}", index);
+    let check = format_ident!("__check_{}", index);
+    let ty = field.ty;
+    quote! {
+        fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
+            let __v: #ty = #p::serde::Deserialize::deserialize(__d)?;
+            match #check(&__v) {
+                #p::core::result::Result::Ok(()) => #p::core::result::Result::Ok(__v),
+                #p::core::result::Result::Err(__e) => #p::core::result::Result::Err(
+                    <__D::Error as #p::serde::de::Error>::custom(__e),
+                ),
+            }
+        }
+    }
+}
+
+/// The field of the wire mirror, with the serde attributes that make the
+/// wire format.
+fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
+    let ident = field.ident;
+    let ty = field.ty;
+    let user = &field.serde;
+    let p = format!("{rt}::__private").replace(' ', "");
+    let mut attrs = Vec::new();
+    if field.attrs.unknown.is_some() {
+        attrs.push(quote!(#[serde(flatten)]));
+        return quote!(#(#user)* #(#attrs)* #ident: #ty);
+    }
+    if !field.serde_has(&["rename"]) {
+        let wire = field.wire_name();
+        attrs.push(quote!(#[serde(rename = #wire)]));
+    }
+    let needs_default = field.shape.option || field.attrs.default.is_some();
+    if needs_default && !field.serde_has(&["default"]) {
+        attrs.push(quote!(#[serde(default)]));
+    }
+    if field.shape.option && !field.serde_has(&["skip_serializing_if", "skip_serializing", "skip"])
+    {
+        attrs.push(quote!(#[serde(skip_serializing_if = "::core::option::Option::is_none")]));
+    }
+    if !field.custom_serde() {
+        let with = match (field.shape.scalar, field.shape.option, field.shape.vec) {
+            (Scalar::DateTime, false, false) => Some("wire::rfc3339"),
+            (Scalar::DateTime, true, false) => Some("wire::rfc3339::option"),
+            (Scalar::DateTime, false, true) => Some("wire::rfc3339_vec"),
+            (Scalar::Date, false, false) => Some("wire::date"),
+            (Scalar::Date, true, false) => Some("wire::date::option"),
+            (Scalar::Date, false, true) => Some("wire::date_vec"),
+            _ => None,
+        };
+        if let Some(with) = with {
+            let path = format!("{p}::{with}");
+            attrs.push(quote!(#[serde(with = #path)]));
+        } else if !field.attrs.constraints.is_empty() {
+            let name = format!("__deserialize_{index}");
+            attrs.push(quote!(#[serde(deserialize_with = #name)]));
+        }
+    }
+    quote!(#(#user)* #(#attrs)* #ident: #ty)
+}
+
+fn field_info(field: &Field, rt: &TokenStream) -> TokenStream {
+    let name = field.ident.to_string();
+    let wire = field.wire_name();
+    let rust = rust_type(field.ty);
+    let optional = field.optional();
+    let since = match field.attrs.since.as_ref().and_then(|s| s.value) {
+        Some((major, minor)) => {
+            quote!(::core::option::Option::Some(#rt::Version::new(#major, #minor)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let doc = &field.doc;
+    let deprecated = field.deprecated;
+    let constraints = field.attrs.constraints.iter().map(|c| {
+        let (keyword, value) = c.schema();
+        quote!(#rt::ConstraintInfo { keyword: #keyword, value: #value })
+    });
+    quote! {
+        #rt::FieldInfo {
+            name: #name,
+            wire_name: #wire,
+            rust_type: #rust,
+            optional: #optional,
+            since: #since,
+            doc: #doc,
+            deprecated: #deprecated,
+            constraints: &[#(#constraints),*],
+        }
+    }
+}
+
+fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
+    let rt = runtime(&input.attrs.krate);
+    let p = quote!(#rt::__private);
+    let ident = input.ident;
+    let serde_path = serde_crate(&rt);
+    let remote = ident.to_string();
+    let mirror = format_ident!("__{}Wire", ident);
+
+    let fields = &input.fields;
+    let mirror_fields = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| mirror_field(f, i, &rt));
+    let checks: Vec<TokenStream> = fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| check_fn(f, i, &rt))
+        .collect();
+    let de_fns = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.attrs.constraints.is_empty() && !f.custom_serde())
+        .filter(|(_, f)| !matches!(f.shape.scalar, Scalar::Date | Scalar::DateTime))
+        .map(|(i, f)| de_fn(f, i, &rt));
+    let validations = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.attrs.constraints.is_empty())
+        .map(|(i, f)| {
+            let check = format_ident!("__check_{}", i);
+            let member = f.ident;
+            let wire = f.wire_name();
+            quote!(#check(&self.#member).map_err(|__e| __e.at(#wire))?;)
+        });
+    let validate_body = quote! {
+        #(#validations)*
+        #p::core::result::Result::Ok(())
+    };
+    let infos: Vec<TokenStream> = fields
+        .iter()
+        .filter(|f| f.attrs.unknown.is_none())
+        .map(|f| field_info(f, &rt))
+        .collect();
+
+    let serde_impls = quote! {
+        #[derive(#p::serde::Serialize, #p::serde::Deserialize)]
+        #[serde(crate = #serde_path, remote = #remote)]
+        struct #mirror {
+            #(#mirror_fields,)*
+        }
+
+        #[automatically_derived]
+        impl #p::serde::Serialize for #ident {
+            fn serialize<__S: #p::serde::Serializer>(&self, __serializer: __S) -> #p::core::result::Result<__S::Ok, __S::Error> {
+                #mirror::serialize(self, __serializer)
+            }
+        }
+
+        #[automatically_derived]
+        impl<'de> #p::serde::Deserialize<'de> for #ident {
+            fn deserialize<__D: #p::serde::Deserializer<'de>>(__deserializer: __D) -> #p::core::result::Result<Self, __D::Error> {
+                #mirror::deserialize(__deserializer)
+            }
+        }
+    };
+
+    let trait_impl = match derive {
+        Derive::Event => expand_event_impl(input, &rt, &infos, &validate_body),
+        _ => quote! {
+            #[automatically_derived]
+            impl #rt::EventData for #ident {
+                fn fields() -> &'static [#rt::FieldInfo] {
+                    static __FIELDS: &[#rt::FieldInfo] = &[#(#infos),*];
+                    __FIELDS
+                }
+
+                fn validate(&self) -> #p::core::result::Result<(), #rt::ValidationError> {
+                    #validate_body
+                }
+            }
+        },
+    };
+
+    quote! {
+        #[doc(hidden)]
+        #[allow(
+            deprecated,
+            dead_code,
+            non_camel_case_types,
+            non_snake_case,
+            unused_qualifications,
+            clippy::all,
+            clippy::pedantic
+        )]
+        const _: () = {
+            #serde_impls
+            #(#checks)*
+            #(#de_fns)*
+            #trait_impl
+        };
+    }
+}
+
+fn expand_event_impl(
+    input: &Input,
+    rt: &TokenStream,
+    infos: &[TokenStream],
+    validate_body: &TokenStream,
+) -> TokenStream {
+    let p = quote!(#rt::__private);
+    let ident = input.ident;
+    let attrs = &input.attrs;
+    let ty = attrs.ty.as_ref().map(|l| l.value()).unwrap_or_default();
+    let (major, minor) = attrs
+        .version
+        .as_ref()
+        .and_then(|v| v.value)
+        .unwrap_or((1, 0));
+    let producer = attrs
+        .producer
+        .as_ref()
+        .map(|l| l.value())
+        .unwrap_or_default();
+    let delivery = match attrs.delivery.as_ref().map(|d| d.value) {
+        Some(attr::Delivery::AtMostOnce) => quote!(AtMostOnce),
+        Some(attr::Delivery::ExactlyOnceEffect) => quote!(ExactlyOnceEffect),
+        _ => quote!(AtLeastOnce),
+    };
+    let ordering = match attrs.ordering.as_ref().map(|o| o.value) {
+        Some(attr::Ordering::PerEntity) => quote!(PerEntity),
+        Some(attr::Ordering::Global) => quote!(Global),
+        _ => quote!(Unordered),
+    };
+    let doc = &input.doc;
+    let consumers = attrs.consumers.iter().map(|c| {
+        let service = &c.service;
+        let reason = &c.reason;
+        quote!(#rt::ConsumerInfo { service: #service, reason: #reason })
+    });
+    let keys: Vec<&Field> = input
+        .fields
+        .iter()
+        .filter(|f| f.attrs.key.is_some())
+        .collect();
+    let key_names = keys.iter().map(|f| f.wire_name());
+    let partition = input
+        .fields
+        .iter()
+        .find(|f| f.attrs.partition.is_some() && !f.shape.option);
+    let partition_name = match partition {
+        Some(f) => {
+            let wire = f.wire_name();
+            quote!(#p::core::option::Option::Some(#wire))
+        }
+        None => quote!(#p::core::option::Option::None),
+    };
+    let natural_key = match keys.as_slice() {
+        [] => TokenStream::new(),
+        [one] => {
+            let member = one.ident;
+            let span = one.attrs.key.unwrap_or_else(Span::call_site);
+            let value = quote_spanned!(span=> #p::std::string::ToString::to_string(&self.#member));
+            quote! {
+                fn natural_key(&self) -> #p::core::option::Option<#p::std::string::String> {
+                    #p::core::option::Option::Some(#value)
+                }
+            }
+        }
+        many => {
+            let members = many.iter().map(|f| f.ident);
+            let pattern = vec!["{}"; many.len()].join(":");
+            quote! {
+                fn natural_key(&self) -> #p::core::option::Option<#p::std::string::String> {
+                    #p::core::option::Option::Some(#p::std::format!(#pattern, #(self.#members),*))
+                }
+            }
+        }
+    };
+    let partition_key = partition.map(|f| {
+        let member = f.ident;
+        let span = f.attrs.partition.unwrap_or_else(Span::call_site);
+        let value = quote_spanned!(span=> #p::std::string::ToString::to_string(&self.#member));
+        quote! {
+            fn partition_key(&self) -> #p::core::option::Option<#p::std::string::String> {
+                #p::core::option::Option::Some(#value)
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl #rt::Event for #ident {
+            const TYPE: &'static str = #ty;
+            const VERSION: #rt::Version = #rt::Version::new(#major, #minor);
+            const PRODUCER: &'static str = #producer;
+            const DELIVERY: #rt::Delivery = #rt::Delivery::#delivery;
+            const ORDERING: #rt::Ordering = #rt::Ordering::#ordering;
+
+            fn contract() -> &'static #rt::Contract {
+                static __FIELDS: &[#rt::FieldInfo] = &[#(#infos),*];
+                static __CONTRACT: #rt::Contract = #rt::Contract {
+                    doc: #doc,
+                    fields: __FIELDS,
+                    consumers: &[#(#consumers),*],
+                    key_fields: &[#(#key_names),*],
+                    partition_field: #partition_name,
+                };
+                &__CONTRACT
+            }
+
+            #natural_key
+            #partition_key
+
+            fn validate(&self) -> #p::core::result::Result<(), #rt::ValidationError> {
+                #validate_body
+            }
+        }
+    }
+}
+
+fn is_string(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "String" && s.arguments.is_empty()))
+}
+
+fn valid_enum(cx: &Ctxt, e: &Enum) {
+    use heck::ToSnakeCase;
+    let mut others = 0;
+    let mut seen = std::collections::BTreeMap::new();
+    for variant in &e.variants {
+        if let Some(span) = variant.attrs.other {
+            others += 1;
+            if others > 1 {
+                cx.error_at(
+                    span,
+                    "a second `other` variant: one variant keeps the unknown values",
+                );
+            }
+            let ok = matches!(variant.fields, syn::Fields::Unnamed(f) if f.unnamed.len() == 1 && f.unnamed.first().is_some_and(|f| is_string(&f.ty)));
+            if !ok {
+                cx.error_spanned_by(
+                    variant.ident,
+                    format!(
+                        "the `other` variant keeps the raw value: write it `{}(String)`",
+                        variant.ident
+                    ),
+                );
+            }
+            if let Some(rename) = &variant.attrs.rename {
+                cx.error_spanned_by(
+                    rename,
+                    "the `other` variant has no wire value of its own; remove `rename`",
+                );
+            }
+            continue;
+        }
+        if !matches!(variant.fields, syn::Fields::Unit) {
+            cx.error_spanned_by(variant.fields, format!("`{}` must be a unit variant: an open enum is a set of strings (only the `#[event(other)]` variant holds the raw `String`)", variant.ident));
+        }
+        let wire = variant
+            .attrs
+            .rename
+            .as_ref()
+            .map(|l| l.value())
+            .unwrap_or_else(|| variant.ident.to_string().to_snake_case());
+        if let Some(first) = seen.insert(wire.clone(), variant.ident) {
+            cx.error_spanned_by(variant.ident, format!("`{}` and `{first}` have the same wire value {wire:?}: rename one with `#[event(rename = \"...\")]`", variant.ident));
+        }
+    }
+    if others == 0 {
+        cx.error_spanned_by(e.ident, format!("`{}` needs a variant that keeps unknown values, so that a value added by a newer producer still decodes: add `#[event(other)] Other(String)`", e.ident));
+    }
+}
+
+fn expand_enum(e: &Enum) -> TokenStream {
+    use heck::ToSnakeCase;
+    let rt = runtime(&e.attrs.krate);
+    let p = quote!(#rt::__private);
+    let ident = e.ident;
+    let other = e
+        .variants
+        .iter()
+        .find(|v| v.attrs.other.is_some() && matches!(v.fields, syn::Fields::Unnamed(_)));
+    let known: Vec<(&syn::Ident, String)> = e
+        .variants
+        .iter()
+        .filter(|v| v.attrs.other.is_none() && matches!(v.fields, syn::Fields::Unit))
+        .map(|v| {
+            let wire = v
+                .attrs
+                .rename
+                .as_ref()
+                .map(|l| l.value())
+                .unwrap_or_else(|| v.ident.to_string().to_snake_case());
+            (v.ident, wire)
+        })
+        .collect();
+    let names: Vec<&syn::Ident> = known.iter().map(|(i, _)| *i).collect();
+    let wires: Vec<&String> = known.iter().map(|(_, w)| w).collect();
+    let (other_arm, unknown_str, unknown_string) = match other {
+        Some(v) => {
+            let o = v.ident;
+            (
+                quote!(#ident::#o(__v) => __v.as_str(),),
+                quote!(#ident::#o(#p::std::borrow::ToOwned::to_owned(__v))),
+                quote!(#ident::#o(__v)),
+            )
+        }
+        None => (
+            quote!(_ => "",),
+            quote!(return #p::core::result::Result::Err(<__E as #p::serde::de::Error>::unknown_variant(__v, &[#(#wires),*]))),
+            quote!(return #p::core::result::Result::Err(<__E as #p::serde::de::Error>::unknown_variant(&__v, &[#(#wires),*]))),
+        ),
+    };
+    quote! {
+        #[doc(hidden)]
+        #[allow(deprecated, unused_qualifications, unreachable_patterns, clippy::all, clippy::pedantic)]
+        const _: () = {
+            #[automatically_derived]
+            impl #p::core::convert::AsRef<str> for #ident {
+                fn as_ref(&self) -> &str {
+                    match self {
+                        #(#ident::#names => #wires,)*
+                        #other_arm
+                    }
+                }
+            }
+
+            #[automatically_derived]
+            impl #p::serde::Serialize for #ident {
+                fn serialize<__S: #p::serde::Serializer>(&self, __serializer: __S) -> #p::core::result::Result<__S::Ok, __S::Error> {
+                    __serializer.serialize_str(#p::core::convert::AsRef::<str>::as_ref(self))
+                }
+            }
+
+            struct __Visitor;
+
+            impl<'de> #p::serde::de::Visitor<'de> for __Visitor {
+                type Value = #ident;
+
+                fn expecting(&self, __f: &mut #p::core::fmt::Formatter) -> #p::core::fmt::Result {
+                    __f.write_str("a string")
+                }
+
+                fn visit_str<__E: #p::serde::de::Error>(self, __v: &str) -> #p::core::result::Result<#ident, __E> {
+                    #p::core::result::Result::Ok(match __v {
+                        #(#wires => #ident::#names,)*
+                        _ => #unknown_str,
+                    })
+                }
+
+                fn visit_string<__E: #p::serde::de::Error>(self, __v: #p::std::string::String) -> #p::core::result::Result<#ident, __E> {
+                    #p::core::result::Result::Ok(match __v.as_str() {
+                        #(#wires => #ident::#names,)*
+                        _ => #unknown_string,
+                    })
+                }
+            }
+
+            #[automatically_derived]
+            impl<'de> #p::serde::Deserialize<'de> for #ident {
+                fn deserialize<__D: #p::serde::Deserializer<'de>>(__deserializer: __D) -> #p::core::result::Result<Self, __D::Error> {
+                    __deserializer.deserialize_str(__Visitor)
+                }
+            }
+        };
+    }
+}

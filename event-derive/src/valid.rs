@@ -1,0 +1,197 @@
+//! The rules of a contract that span attributes and fields: required keys,
+//! names, versions, `since`, sensitive and envelope names, partitioning.
+
+use crate::ast::{Field, Input, Scalar};
+use crate::attr::{Derive, Ordering};
+use crate::ctxt::Ctxt;
+use std::collections::BTreeMap;
+
+pub fn check(cx: &Ctxt, input: &Input, derive: Derive) {
+    if derive == Derive::Event {
+        check_container(cx, input);
+    }
+    check_fields(cx, input, derive);
+}
+
+fn check_container(cx: &Ctxt, input: &Input) {
+    let attrs = &input.attrs;
+    let ident = input.ident;
+    match &attrs.ty {
+        None => cx.error_spanned_by(
+            ident,
+            format!("missing event type for `{ident}`: add `#[event(type = \"domain.action\")]`, the fact in lower-case dot notation, like `enrollment.completed`"),
+        ),
+        Some(lit) => {
+            let name = lit.value();
+            if let Err(error) = event_rules::naming::check_syntax(&name) {
+                cx.error_spanned_by(
+                    lit,
+                    format!("invalid event type {name:?}: {error}; write `domain.action` in lower case, like \"enrollment.completed\""),
+                );
+            } else if let Err(error) = event_rules::tense::check_past_tense(&name) {
+                cx.error_spanned_by(
+                    lit,
+                    format!("event type {name:?} is a command, not a fact: name what happened, in the past tense: `type = \"{}\"`", error.suggestion),
+                );
+            }
+        }
+    }
+    if attrs.version.is_none() {
+        cx.error_spanned_by(
+            ident,
+            format!("missing event version for `{ident}`: add `#[event(version = \"1.0\")]` (`MAJOR.MINOR`, starting at 1.0)"),
+        );
+    }
+    if attrs.producer.is_none() {
+        cx.error_spanned_by(
+            ident,
+            format!("missing producer for `{ident}`: add `#[event(producer = \"service-name\")]`, the one service that publishes the event"),
+        );
+    }
+    let partitions: Vec<&Field> = input
+        .fields
+        .iter()
+        .filter(|f| f.attrs.partition.is_some())
+        .collect();
+    if let Some(ordering) = &attrs.ordering {
+        if ordering.value == Ordering::PerEntity && partitions.is_empty() {
+            cx.error_spanned_by(
+                &ordering.lit,
+                "`ordering = \"per-entity\"` needs a partition key: mark the id of the entity with `#[event(partition)]`",
+            );
+        }
+    }
+    for extra in partitions.iter().skip(1) {
+        if let Some(span) = extra.attrs.partition {
+            cx.error_at(
+                span,
+                format!(
+                    "a second `partition` field: `{}` is already the partition key; an event is routed by one entity id",
+                    partitions[0].ident
+                ),
+            );
+        }
+    }
+    let version = attrs.version.as_ref().and_then(|v| v.value);
+    for field in &input.fields {
+        if let (Some(since), Some((major, minor))) = (&field.attrs.since, version) {
+            if let Some((s_major, s_minor)) = since.value {
+                if s_major != major {
+                    cx.error_spanned_by(
+                        &since.lit,
+                        format!("`since = \"{s_major}.{s_minor}\"` is of another major than the event's version {major}.{minor}: a field added in another major is a breaking change, described by a separate struct; write a {major}.x version"),
+                    );
+                } else if s_minor > minor {
+                    cx.error_spanned_by(
+                        &since.lit,
+                        format!("`since = \"{s_major}.{s_minor}\"` is later than the event's version {major}.{minor}: raise `version` to {s_major}.{s_minor} or correct `since`"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_fields(cx: &Ctxt, input: &Input, derive: Derive) {
+    let mut wire_names: BTreeMap<String, &Field> = BTreeMap::new();
+    let mut unknown_seen = false;
+    for field in &input.fields {
+        let attrs = &field.attrs;
+        let name = field.ident.to_string();
+        let wire = field.wire_name();
+
+        if let Some(since) = &attrs.since {
+            if since.value.is_some() && !field.optional() {
+                cx.error_spanned_by(
+                    field.ty,
+                    format!("`{name}` was added in minor version {}, so readers of older events must do without it: make it an `Option<_>` or add `#[event(default)]`", since.lit.value()),
+                );
+            }
+        }
+
+        if attrs.not_sensitive.is_none() {
+            let found = event_rules::fields::sensitive_field(&name)
+                .or_else(|| event_rules::fields::sensitive_field(&wire));
+            if let Some(what) = found {
+                cx.error_spanned_by(
+                    field.ident,
+                    format!("`{name}` looks like it holds {what}, which must never travel in an event: leave it out (send an id the consumer can resolve), or add `#[event(not_sensitive)]` if its content is not secret"),
+                );
+            }
+        }
+
+        if derive == Derive::Event {
+            let envelope = event_rules::fields::envelope_field(&name)
+                .or_else(|| event_rules::fields::envelope_field(&wire));
+            if let Some(envelope) = envelope {
+                match &attrs.rename {
+                    Some(lit) if event_rules::fields::envelope_field(&wire).is_some() => {
+                        cx.error_spanned_by(lit, format!("`{wire}` belongs to the envelope (`{envelope}`), not the payload: remove the field; consumers read it from `Envelope`"));
+                    }
+                    _ => cx.error_spanned_by(field.ident, format!("`{name}` belongs to the envelope (`{envelope}`), not the payload: remove the field; consumers read it from `Envelope`")),
+                }
+            }
+        }
+
+        if let Some(span) = attrs.partition {
+            if field.shape.option {
+                cx.error_at(span, format!("the partition key cannot be optional: `{name}` is an `Option`, and an event without it could not be routed; use the entity id's type itself"));
+            }
+        }
+
+        if let Some(span) = attrs.unknown {
+            if unknown_seen {
+                cx.error_at(
+                    span,
+                    "a second `unknown` field: one field keeps all unknown fields",
+                );
+            }
+            unknown_seen = true;
+            if attrs.rename.is_some()
+                || attrs.key.is_some()
+                || attrs.partition.is_some()
+                || attrs.since.is_some()
+                || !attrs.constraints.is_empty()
+            {
+                cx.error_at(span, "an `unknown` field has no wire name of its own; it takes no other event attribute");
+            }
+        }
+
+        if !attrs.constraints.is_empty() && field.custom_serde() {
+            cx.error_at(
+                attrs.constraints[0].span,
+                format!("constraints cannot be checked on `{name}`, whose decoding is its own `#[serde(with/deserialize_with)]`: check the value in that function instead"),
+            );
+        }
+        for constraint in &attrs.constraints {
+            if constraint.on_array() && !field.shape.vec {
+                cx.error_at(
+                    constraint.span,
+                    format!(
+                        "`{}` applies to arrays, and `{name}` is not a `Vec<_>`",
+                        constraint.schema().0
+                    ),
+                );
+            }
+        }
+        if matches!(field.shape.scalar, Scalar::DateTime | Scalar::Date) {
+            if let Some(c) = attrs.constraints.iter().find(|c| !c.on_array()) {
+                cx.error_at(
+                    c.span,
+                    format!("`{}` does not apply to dates", c.schema().0),
+                );
+            }
+        }
+
+        if attrs.unknown.is_none() {
+            if let Some(first) = wire_names.get(&wire) {
+                cx.error_spanned_by(
+                    field.ident,
+                    format!("`{name}` and `{}` have the same wire name {wire:?}: rename one with `#[event(rename = \"...\")]`", first.ident),
+                );
+            } else {
+                wire_names.insert(wire, field);
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! Derived events on the wire: camelCase names, RFC 3339 dates, round trips
+//! through the envelope, tolerance across minor versions, unknown fields,
+//! constraints and the contract metadata.
+
+use event_runtime::{
+    DecodeErrorKind, Delivery, Envelope, Event, EventData, Map, OffsetDateTime, OpenEnum, Ordering,
+    Uuid, Value, Version,
+};
+use serde_json::json;
+
+mod v1_0 {
+    use super::*;
+
+    /// Fired when a user completes all content in a course.
+    #[derive(Debug, Clone, PartialEq, Event)]
+    #[event(
+        type = "enrollment.completed",
+        version = "1.0",
+        producer = "enrollment-service",
+        delivery = "at-least-once",
+        ordering = "per-entity"
+    )]
+    pub struct EnrollmentCompleted {
+        /// The enrollment.
+        #[event(key, partition)]
+        pub enrollment_id: Uuid,
+        pub user_id: Uuid,
+        pub course_id: Uuid,
+        pub course_title: String,
+        pub completed_at: OffsetDateTime,
+        #[event(maximum = 100)]
+        pub score: u8,
+    }
+}
+
+mod v1_1 {
+    use super::*;
+
+    /// Fired when a user completes all content in a course and meets the
+    /// passing criteria.
+    #[derive(Debug, Clone, PartialEq, Event)]
+    #[event(
+        type = "enrollment.completed",
+        version = "1.1",
+        producer = "enrollment-service",
+        delivery = "at-least-once",
+        ordering = "per-entity",
+        consumer(service = "certificate-service", reason = "issues the certificate")
+    )]
+    pub struct EnrollmentCompleted {
+        /// The enrollment.
+        #[event(key, partition)]
+        pub enrollment_id: Uuid,
+        pub user_id: Uuid,
+        pub course_id: Uuid,
+        pub course_title: String,
+        pub completed_at: OffsetDateTime,
+        /// Percent, 0 to 100.
+        #[event(maximum = 100)]
+        pub score: u8,
+        /// Minutes spent in the course.
+        #[event(since = "1.1")]
+        pub total_duration: Option<u32>,
+    }
+}
+
+const ENROLLMENT: &str = "6f1c1c52-4f6e-4b8e-9a39-1f5c2d8e7a10";
+const USER: &str = "0b6a1a2e-54a4-4c5e-8d1f-2b1f3c4d5e6f";
+const COURSE: &str = "9d7e6f5a-4b3c-4d2e-8f1a-0b9c8d7e6f5a";
+
+fn envelope(version: &str, data: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "id": "evt_01J9Z3K7Q8R2M4N6P8S0T2V4W6",
+        "type": "enrollment.completed",
+        "version": version,
+        "timestamp": "2026-03-27T10:30:00.000Z",
+        "source": "enrollment-service",
+        "tenantId": "tenant_7f3c",
+        "correlationId": "req_xyz789",
+        "data": data,
+    }))
+    .unwrap()
+}
+
+fn data_1_0() -> Value {
+    json!({
+        "enrollmentId": ENROLLMENT,
+        "userId": USER,
+        "courseId": COURSE,
+        "courseTitle": "Rust for Event Designers",
+        "completedAt": "2026-03-27T10:30:00+02:00",
+        "score": 85,
+    })
+}
+
+fn uuid(s: &str) -> Uuid {
+    s.parse().unwrap()
+}
+
+#[test]
+fn fields_are_camel_case_and_dates_rfc3339() {
+    let event = v1_1::EnrollmentCompleted {
+        enrollment_id: uuid(ENROLLMENT),
+        user_id: uuid(USER),
+        course_id: uuid(COURSE),
+        course_title: "Rust".into(),
+        completed_at: OffsetDateTime::from_unix_timestamp(1_774_607_400).unwrap(),
+        score: 85,
+        total_duration: Some(320),
+    };
+    let value = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        value,
+        json!({
+            "enrollmentId": ENROLLMENT,
+            "userId": USER,
+            "courseId": COURSE,
+            "courseTitle": "Rust",
+            "completedAt": "2026-03-27T10:30:00Z",
+            "score": 85,
+            "totalDuration": 320,
+        })
+    );
+    let back: v1_1::EnrollmentCompleted = serde_json::from_value(value).unwrap();
+    assert_eq!(back, event);
+}
+
+#[test]
+fn none_is_left_out_and_round_trips() {
+    let mut data = data_1_0();
+    data["totalDuration"] = Value::Null;
+    let event: v1_1::EnrollmentCompleted = serde_json::from_value(data).unwrap();
+    assert_eq!(event.total_duration, None);
+    let value = serde_json::to_value(&event).unwrap();
+    assert!(value.get("totalDuration").is_none(), "{value}");
+}
+
+#[test]
+fn older_minor_decodes_into_newer_struct() {
+    let bytes = envelope("1.0", data_1_0());
+    let env: Envelope<v1_1::EnrollmentCompleted> = Envelope::from_json_slice(&bytes).unwrap();
+    assert_eq!(env.version(), Version::new(1, 0));
+    assert_eq!(env.data().total_duration, None);
+    assert_eq!(env.data().score, 85);
+    assert_eq!(env.data().completed_at.offset().whole_hours(), 2);
+}
+
+#[test]
+fn newer_minor_decodes_into_older_struct() {
+    let mut data = data_1_0();
+    data["totalDuration"] = json!(320);
+    data["badge"] = json!({"kind": "gold"});
+    let bytes = envelope("1.1", data);
+    let env: Envelope<v1_0::EnrollmentCompleted> = Envelope::from_json_slice(&bytes).unwrap();
+    assert_eq!(env.version(), Version::new(1, 1));
+    assert_eq!(env.data().course_title, "Rust for Event Designers");
+}
+
+#[test]
+fn envelope_round_trip() {
+    let bytes = envelope("1.1", data_1_0());
+    let env: Envelope<v1_1::EnrollmentCompleted> = Envelope::from_json_slice(&bytes).unwrap();
+    let again = env.to_json_vec().unwrap();
+    let back: Envelope<v1_1::EnrollmentCompleted> = Envelope::from_json_slice(&again).unwrap();
+    assert_eq!(back.data(), env.data());
+    assert_eq!(back.id(), env.id());
+}
+
+#[test]
+fn constraint_violation_names_the_path() {
+    let mut data = data_1_0();
+    data["score"] = json!(120);
+    let err =
+        Envelope::<v1_1::EnrollmentCompleted>::from_json_slice(&envelope("1.1", data)).unwrap_err();
+    assert_eq!(err.kind(), &DecodeErrorKind::InvalidData);
+    assert_eq!(err.path(), "data.score");
+    assert!(
+        err.message().contains("must be at most 100, found 120"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_producer_cannot_publish_an_invalid_event() {
+    let mut event: v1_1::EnrollmentCompleted = serde_json::from_value(data_1_0()).unwrap();
+    event.score = 101;
+    let err = event.validate().unwrap_err();
+    assert_eq!(err.path(), "score");
+    let env = Envelope::new(event).tenant("t").correlation("c").build();
+    let err = env.to_json_vec().unwrap_err();
+    assert_eq!(err.field(), Some("data"));
+    assert_eq!(
+        err.to_string(),
+        "data.score: must be at most 100, found 101"
+    );
+}
+
+#[test]
+fn constants_keys_and_contract() {
+    type E = v1_1::EnrollmentCompleted;
+    assert_eq!(E::TYPE, "enrollment.completed");
+    assert_eq!(E::VERSION, Version::new(1, 1));
+    assert_eq!(E::PRODUCER, "enrollment-service");
+    assert_eq!(E::DELIVERY, Delivery::AtLeastOnce);
+    assert_eq!(E::ORDERING, Ordering::PerEntity);
+    let event: E = serde_json::from_value(data_1_0()).unwrap();
+    assert_eq!(event.natural_key().as_deref(), Some(ENROLLMENT));
+    assert_eq!(event.partition_key().as_deref(), Some(ENROLLMENT));
+
+    let contract = E::contract();
+    assert_eq!(
+        contract.doc,
+        "Fired when a user completes all content in a course and meets the\npassing criteria."
+    );
+    assert_eq!(contract.key_fields, ["enrollmentId"]);
+    assert_eq!(contract.partition_field, Some("enrollmentId"));
+    assert_eq!(contract.consumers.len(), 1);
+    assert_eq!(contract.consumers[0].service, "certificate-service");
+    let names: Vec<&str> = contract.fields.iter().map(|f| f.wire_name).collect();
+    assert_eq!(
+        names,
+        [
+            "enrollmentId",
+            "userId",
+            "courseId",
+            "courseTitle",
+            "completedAt",
+            "score",
+            "totalDuration"
+        ]
+    );
+    let total = &contract.fields[6];
+    assert_eq!(total.name, "total_duration");
+    assert_eq!(total.rust_type, "Option<u32>");
+    assert!(total.optional);
+    assert_eq!(total.since, Some(Version::new(1, 1)));
+    assert_eq!(total.doc, "Minutes spent in the course.");
+    let score = &contract.fields[5];
+    assert!(!score.optional);
+    assert_eq!(score.constraints.len(), 1);
+    assert_eq!(score.constraints[0].keyword, "maximum");
+    assert_eq!(score.constraints[0].value, "100");
+}
+
+/// A nested part of a payload.
+#[derive(Debug, Clone, PartialEq, EventData)]
+pub struct LineItem {
+    #[event(pattern = "^[A-Z]{3}-[0-9]+$")]
+    pub sku: String,
+    #[event(minimum = 1)]
+    pub quantity: u32,
+    #[event(exclusive_minimum = 0)]
+    pub unit_price: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, OpenEnum)]
+pub enum PaymentMethod {
+    Card,
+    BankTransfer,
+    #[event(rename = "PAYPAL")]
+    PayPal,
+    #[event(other)]
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Event)]
+#[event(
+    type = "order.placed",
+    version = "2.3",
+    producer = "order-service",
+    delivery = "exactly-once-effect"
+)]
+pub struct OrderPlaced {
+    #[event(key)]
+    pub order_id: String,
+    #[event(key)]
+    pub attempt: u32,
+    #[event(min_items = 1, max_items = 3)]
+    pub items: Vec<LineItem>,
+    pub method: PaymentMethod,
+    #[event(min_length = 2, max_length = 5)]
+    pub tags: Vec<String>,
+    #[event(rename = "note_text", max_length = 10)]
+    pub note: Option<String>,
+    #[event(constant = "EUR")]
+    pub currency: String,
+    #[event(default, since = "2.1")]
+    pub gift: bool,
+    pub placed_on: Option<time::Date>,
+    #[deprecated = "use method"]
+    pub legacy_method: Option<String>,
+    #[event(unknown)]
+    pub extra: Map<String, Value>,
+}
+
+fn order() -> Value {
+    json!({
+        "orderId": "o_1",
+        "attempt": 2,
+        "items": [{"sku": "ABC-1", "quantity": 1, "unitPrice": 9.5}],
+        "method": "bank_transfer",
+        "tags": ["new", "promo"],
+        "note_text": "ring",
+        "currency": "EUR",
+        "placedOn": "2026-03-27",
+    })
+}
+
+#[test]
+fn nested_data_open_enums_unknown_fields() {
+    let mut value = order();
+    value["futureField"] = json!({"a": 1});
+    let order: OrderPlaced = serde_json::from_value(value.clone()).unwrap();
+    assert_eq!(order.method, PaymentMethod::BankTransfer);
+    assert!(!order.gift);
+    assert_eq!(order.placed_on, Some(time::macros::date!(2026 - 03 - 27)));
+    assert_eq!(order.extra.get("futureField"), Some(&json!({"a": 1})));
+    assert_eq!(order.natural_key().as_deref(), Some("o_1:2"));
+    assert_eq!(order.partition_key(), None);
+    assert_eq!(OrderPlaced::DELIVERY, Delivery::ExactlyOnceEffect);
+    let written = serde_json::to_value(&order).unwrap();
+    assert_eq!(written["futureField"], json!({"a": 1}));
+    assert_eq!(written["placedOn"], json!("2026-03-27"));
+    assert_eq!(written["note_text"], json!("ring"));
+    assert_eq!(written["gift"], json!(false));
+    assert_eq!(LineItem::fields()[2].wire_name, "unitPrice");
+}
+
+#[test]
+fn open_enum_keeps_unknown_values() {
+    let method: PaymentMethod = serde_json::from_value(json!("crypto")).unwrap();
+    assert_eq!(method, PaymentMethod::Other("crypto".into()));
+    assert_eq!(serde_json::to_value(&method).unwrap(), json!("crypto"));
+    let method: PaymentMethod = serde_json::from_str("\"PAYPAL\"").unwrap();
+    assert_eq!(method, PaymentMethod::PayPal);
+    assert_eq!(
+        serde_json::to_value(&PaymentMethod::Card).unwrap(),
+        json!("card")
+    );
+    assert!(serde_json::from_value::<PaymentMethod>(json!(5)).is_err());
+}
+
+fn order_error(patch: impl FnOnce(&mut Value)) -> String {
+    let mut value = order();
+    patch(&mut value);
+    let bytes = serde_json::to_vec(&json!({
+        "id": "evt_1", "type": "order.placed", "version": "2.0",
+        "timestamp": "2026-03-27T10:30:00Z", "source": "order-service",
+        "tenantId": "t", "correlationId": "c", "data": value,
+    }))
+    .unwrap();
+    let err = Envelope::<OrderPlaced>::from_json_slice(&bytes).unwrap_err();
+    format!("{} | {}", err.path(), err.message())
+}
+
+#[test]
+fn every_constraint_fails_at_its_path() {
+    type Patch = Box<dyn FnOnce(&mut Value)>;
+    let cases: Vec<(Patch, &str, &str)> = vec![
+        (
+            Box::new(|v| v["items"] = json!([])),
+            "data.items",
+            "must have at least 1 items, found 0",
+        ),
+        (
+            Box::new(|v| v["tags"] = json!(["ok", "a"])),
+            "data.tags",
+            "[1]: must be at least 2 characters long, found 1",
+        ),
+        (
+            Box::new(|v| v["tags"] = json!(["ok", "toolong"])),
+            "data.tags",
+            "[1]: must be at most 5 characters long, found 7",
+        ),
+        (
+            Box::new(|v| v["note_text"] = json!("abcdefghijk")),
+            "data.note_text",
+            "must be at most 10 characters long",
+        ),
+        (
+            Box::new(|v| v["currency"] = json!("USD")),
+            "data.currency",
+            "must be \"EUR\", found \"USD\"",
+        ),
+        (
+            Box::new(|v| v["items"][0]["sku"] = json!("abc")),
+            "data.items[0].sku",
+            "must match the pattern",
+        ),
+        (
+            Box::new(|v| v["items"][0]["quantity"] = json!(0)),
+            "data.items[0].quantity",
+            "must be at least 1, found 0",
+        ),
+        (
+            Box::new(|v| v["items"][0]["unitPrice"] = json!(0.0)),
+            "data.items[0].unitPrice",
+            "must be greater than 0, found 0",
+        ),
+    ];
+    for (patch, path, message) in cases {
+        let got = order_error(patch);
+        assert!(got.starts_with(&format!("{path} | ")), "{got}");
+        assert!(got.contains(message), "{got}");
+    }
+}
