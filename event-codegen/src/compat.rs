@@ -65,8 +65,14 @@ pub fn diff(old: SchemaRef<'_>, new: SchemaRef<'_>) -> Vec<Change> {
     match (old.root(), new.root()) {
         (Some(o), Some(n)) => {
             cx.event_block(o.get("x-event"), n.get("x-event"));
-            let o = Node { value: o, file: old.file.to_path_buf() };
-            let n = Node { value: n, file: new.file.to_path_buf() };
+            let o = Node {
+                value: o,
+                file: old.file.to_path_buf(),
+            };
+            let n = Node {
+                value: n,
+                file: new.file.to_path_buf(),
+            };
             cx.schema(&o, &n, "", Presence::Payload);
         }
         _ => cx.push("", "schema file missing", Bump::Major),
@@ -148,7 +154,11 @@ const COMPARED: &[&str] = &[
 impl<'a> Diff<'a> {
     fn push(&mut self, pointer: &str, what: impl Into<String>, bump: Bump) {
         self.changes.push(Change {
-            pointer: if pointer.is_empty() { "/".to_owned() } else { pointer.to_owned() },
+            pointer: if pointer.is_empty() {
+                "/".to_owned()
+            } else {
+                pointer.to_owned()
+            },
             what: what.into(),
             bump,
         });
@@ -183,14 +193,26 @@ impl<'a> Diff<'a> {
         while let Some(reference) = node.value.get("$ref").and_then(Value::as_str) {
             hops += 1;
             if hops > MAX_DEPTH {
-                self.push(pointer, format!("`$ref` chain at {reference} does not end"), Bump::Major);
+                self.push(
+                    pointer,
+                    format!("`$ref` chain at {reference} does not end"),
+                    Bump::Major,
+                );
                 return None;
             }
-            let files = if old_side { self.old_files } else { self.new_files };
+            let files = if old_side {
+                self.old_files
+            } else {
+                self.new_files
+            };
             match resolve_ref(files, &node.file, reference) {
                 Some((file, value)) => node = Node { value, file },
                 None => {
-                    self.push(pointer, format!("`$ref` {reference} cannot be resolved"), Bump::Major);
+                    self.push(
+                        pointer,
+                        format!("`$ref` {reference} cannot be resolved"),
+                        Bump::Major,
+                    );
                     return None;
                 }
             }
@@ -204,7 +226,10 @@ impl<'a> Diff<'a> {
             return;
         }
         self.depth += 1;
-        if let (Some(o), Some(n)) = (self.resolve(old, true, pointer), self.resolve(new, false, pointer)) {
+        if let (Some(o), Some(n)) = (
+            self.resolve(old, true, pointer),
+            self.resolve(new, false, pointer),
+        ) {
             let o_merged = merge_all_of(&o, self.old_files);
             let n_merged = merge_all_of(&n, self.new_files);
             self.compare(&o_merged, &n_merged, pointer, presence);
@@ -218,15 +243,25 @@ impl<'a> Diff<'a> {
         self.constraints(old, new, pointer);
         self.objects(old, new, pointer);
         if let (Some(o), Some(n)) = (old.get("items"), new.get("items")) {
-            let o = Node { value: o.0, file: o.1.clone() };
-            let n = Node { value: n.0, file: n.1.clone() };
+            let o = Node {
+                value: o.0,
+                file: o.1.clone(),
+            };
+            let n = Node {
+                value: n.0,
+                file: n.1.clone(),
+            };
             self.schema(&o, &n, &format!("{pointer}/items"), Presence::Item);
         }
         for keyword in ["oneOf", "anyOf"] {
             self.variants(old, new, pointer, keyword);
         }
         if old.get("default").map(|v| v.0) != new.get("default").map(|v| v.0) {
-            self.push(&format!("{pointer}/default"), "`default` changed", Bump::Minor);
+            self.push(
+                &format!("{pointer}/default"),
+                "`default` changed",
+                Bump::Minor,
+            );
         }
         let keys: BTreeSet<&str> = old.keys().chain(new.keys()).collect();
         for key in keys {
@@ -255,7 +290,11 @@ impl<'a> Diff<'a> {
             if n.contains("null") {
                 // New events may carry `null`: readers of an optional field
                 // read it as `None`, readers of a required one refuse it.
-                let bump = if presence == Presence::Optional { Bump::Minor } else { Bump::Major };
+                let bump = if presence == Presence::Optional {
+                    Bump::Minor
+                } else {
+                    Bump::Major
+                };
                 self.push(&at, "now accepts `null`", bump);
             } else {
                 self.push(&at, "no longer accepts `null`", Bump::Major);
@@ -271,13 +310,19 @@ impl<'a> Diff<'a> {
 
     fn enums(&mut self, old: &Merged<'a>, new: &Merged<'a>, pointer: &str) {
         let values = |m: &Merged<'a>| -> Option<Vec<&'a Value>> {
-            m.get("enum").and_then(|v| v.0.as_array()).map(|a| a.iter().collect())
+            m.get("enum")
+                .and_then(|v| v.0.as_array())
+                .map(|a| a.iter().collect())
         };
         match (values(old), values(new)) {
             (Some(o), Some(n)) => {
                 for v in &o {
                     if !n.contains(v) {
-                        self.push(&format!("{pointer}/enum"), format!("enum value {v} removed"), Bump::Major);
+                        self.push(
+                            &format!("{pointer}/enum"),
+                            format!("enum value {v} removed"),
+                            Bump::Major,
+                        );
                     }
                 }
                 for v in &n {
@@ -295,11 +340,19 @@ impl<'a> Diff<'a> {
             (None, None) => {}
         }
         match (old.get("const").map(|v| v.0), new.get("const").map(|v| v.0)) {
-            (Some(o), Some(n)) if o != n => {
-                self.push(&format!("{pointer}/const"), format!("`const` changed from {o} to {n}"), Bump::Major)
+            (Some(o), Some(n)) if o != n => self.push(
+                &format!("{pointer}/const"),
+                format!("`const` changed from {o} to {n}"),
+                Bump::Major,
+            ),
+            (None, Some(n)) => self.push(
+                &format!("{pointer}/const"),
+                format!("`const` {n} added"),
+                Bump::Major,
+            ),
+            (Some(_), None) => {
+                self.push(&format!("{pointer}/const"), "`const` removed", Bump::Minor)
             }
-            (None, Some(n)) => self.push(&format!("{pointer}/const"), format!("`const` {n} added"), Bump::Major),
-            (Some(_), None) => self.push(&format!("{pointer}/const"), "`const` removed", Bump::Minor),
             _ => {}
         }
     }
@@ -320,13 +373,29 @@ impl<'a> Diff<'a> {
             let n = new.get(keyword).and_then(|v| v.0.as_f64());
             let at = format!("{pointer}/{keyword}");
             match (o, n) {
-                (None, Some(n)) => self.push(&at, format!("`{keyword}: {n}` added, a tighter constraint"), Bump::Major),
-                (Some(o), None) => self.push(&at, format!("`{keyword}: {o}` removed, a relaxed constraint"), Bump::Minor),
+                (None, Some(n)) => self.push(
+                    &at,
+                    format!("`{keyword}: {n}` added, a tighter constraint"),
+                    Bump::Major,
+                ),
+                (Some(o), None) => self.push(
+                    &at,
+                    format!("`{keyword}: {o}` removed, a relaxed constraint"),
+                    Bump::Minor,
+                ),
                 (Some(o), Some(n)) if o != n => {
                     if (n > o) == larger_is_tighter {
-                        self.push(&at, format!("`{keyword}` tightened from {o} to {n}"), Bump::Major);
+                        self.push(
+                            &at,
+                            format!("`{keyword}` tightened from {o} to {n}"),
+                            Bump::Major,
+                        );
                     } else {
-                        self.push(&at, format!("`{keyword}` relaxed from {o} to {n}"), Bump::Minor);
+                        self.push(
+                            &at,
+                            format!("`{keyword}` relaxed from {o} to {n}"),
+                            Bump::Minor,
+                        );
                     }
                 }
                 _ => {}
@@ -337,11 +406,21 @@ impl<'a> Diff<'a> {
             let n = new.get(keyword).map(|v| v.0);
             let at = format!("{pointer}/{keyword}");
             match (o, n) {
-                (None, Some(n)) => self.push(&at, format!("`{keyword}` {n} added, a tighter constraint"), Bump::Major),
-                (Some(o), None) => self.push(&at, format!("`{keyword}` {o} removed, a relaxed constraint"), Bump::Minor),
-                (Some(o), Some(n)) if o != n => {
-                    self.push(&at, format!("`{keyword}` changed from {o} to {n}"), Bump::Major)
-                }
+                (None, Some(n)) => self.push(
+                    &at,
+                    format!("`{keyword}` {n} added, a tighter constraint"),
+                    Bump::Major,
+                ),
+                (Some(o), None) => self.push(
+                    &at,
+                    format!("`{keyword}` {o} removed, a relaxed constraint"),
+                    Bump::Minor,
+                ),
+                (Some(o), Some(n)) if o != n => self.push(
+                    &at,
+                    format!("`{keyword}` changed from {o} to {n}"),
+                    Bump::Major,
+                ),
                 _ => {}
             }
         }
@@ -372,18 +451,18 @@ impl<'a> Diff<'a> {
                             Bump::Major,
                         );
                     } else {
-                        self.push(&at, format!("optional property `{name}` added"), Bump::Minor);
+                        self.push(
+                            &at,
+                            format!("optional property `{name}` added"),
+                            Bump::Minor,
+                        );
                     }
                 }
                 Some((_, old_schema)) => {
                     let was = o_req.contains(name.as_str());
                     let is = n_req.contains(name.as_str());
                     if !was && is {
-                        self.push(
-                            &at,
-                            format!("property `{name}` made required"),
-                            Bump::Major,
-                        );
+                        self.push(&at, format!("property `{name}` made required"), Bump::Major);
                     } else if was && !is {
                         self.push(
                             &at,
@@ -391,23 +470,42 @@ impl<'a> Diff<'a> {
                             Bump::Major,
                         );
                     }
-                    let presence = if was && is { Presence::Required } else { Presence::Optional };
+                    let presence = if was && is {
+                        Presence::Required
+                    } else {
+                        Presence::Optional
+                    };
                     self.schema(old_schema, schema, &at, presence);
                 }
             }
         }
         let at = format!("{pointer}/additionalProperties");
-        match (old.get("additionalProperties"), new.get("additionalProperties")) {
+        match (
+            old.get("additionalProperties"),
+            new.get("additionalProperties"),
+        ) {
             (Some(o), Some(n)) if o.0.is_object() && n.0.is_object() => {
-                let o = Node { value: o.0, file: o.1.clone() };
-                let n = Node { value: n.0, file: n.1.clone() };
+                let o = Node {
+                    value: o.0,
+                    file: o.1.clone(),
+                };
+                let n = Node {
+                    value: n.0,
+                    file: n.1.clone(),
+                };
                 self.schema(&o, &n, &at, Presence::Item);
             }
             (o, n) => {
-                let closed = |v: &Option<(&Value, PathBuf)>| v.as_ref().is_some_and(|v| v.0 == &Value::Bool(false));
+                let closed = |v: &Option<(&Value, PathBuf)>| {
+                    v.as_ref().is_some_and(|v| v.0 == &Value::Bool(false))
+                };
                 match (closed(&o), closed(&n)) {
-                    (false, true) => self.push(&at, "`additionalProperties: false` added", Bump::Major),
-                    (true, false) => self.push(&at, "`additionalProperties: false` removed", Bump::Minor),
+                    (false, true) => {
+                        self.push(&at, "`additionalProperties: false` added", Bump::Major)
+                    }
+                    (true, false) => {
+                        self.push(&at, "`additionalProperties: false` removed", Bump::Minor)
+                    }
                     _ => {
                         if o.as_ref().map(|v| v.0) != n.as_ref().map(|v| v.0) {
                             self.push(&at, "`additionalProperties` changed", Bump::Major);
@@ -422,7 +520,14 @@ impl<'a> Diff<'a> {
         let list = |m: &Merged<'a>| -> Vec<Node<'a>> {
             m.get(keyword)
                 .and_then(|v| v.0.as_array().map(|a| (a, v.1.clone())))
-                .map(|(a, file)| a.iter().map(|value| Node { value, file: file.clone() }).collect())
+                .map(|(a, file)| {
+                    a.iter()
+                        .map(|value| Node {
+                            value,
+                            file: file.clone(),
+                        })
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let (o, n) = (list(old), list(new));
@@ -442,13 +547,20 @@ impl<'a> Diff<'a> {
             match j {
                 Some(j) => {
                     matched_new[j] = true;
-                    self.schema(ov, &n[j], &format!("{pointer}/{keyword}/{j}"), Presence::Item);
+                    self.schema(
+                        ov,
+                        &n[j],
+                        &format!("{pointer}/{keyword}/{j}"),
+                        Presence::Item,
+                    );
                 }
                 None => {
                     let name = o_tags[i].clone().unwrap_or_else(|| format!("#{i}"));
                     self.push(
                         &format!("{pointer}/{keyword}"),
-                        format!("variant {name} removed; readers of the newer version cannot read it"),
+                        format!(
+                            "variant {name} removed; readers of the newer version cannot read it"
+                        ),
                         Bump::Major,
                     );
                 }
@@ -468,7 +580,11 @@ impl<'a> Diff<'a> {
 
     /// The discriminating `const` of a variant, if it has one.
     fn tag(&mut self, variant: &Node<'a>, old_side: bool) -> Option<String> {
-        let files = if old_side { self.old_files } else { self.new_files };
+        let files = if old_side {
+            self.old_files
+        } else {
+            self.new_files
+        };
         let node = self.resolve(variant, old_side, "")?;
         let merged = merge_all_of(&node, files);
         merged.properties().into_iter().find_map(|(name, schema)| {
@@ -503,7 +619,9 @@ impl<'a> Merged<'a> {
             Some(Value::String(t)) => {
                 set.insert(t.clone());
             }
-            Some(Value::Array(ts)) => set.extend(ts.iter().filter_map(Value::as_str).map(str::to_owned)),
+            Some(Value::Array(ts)) => {
+                set.extend(ts.iter().filter_map(Value::as_str).map(str::to_owned))
+            }
             _ => {}
         }
         set
@@ -517,7 +635,10 @@ impl<'a> Merged<'a> {
             }
             if let Some(map) = v.as_object() {
                 for (name, schema) in map {
-                    let node = Node { value: schema, file: f.clone() };
+                    let node = Node {
+                        value: schema,
+                        file: f.clone(),
+                    };
                     match out.iter_mut().find(|(n, _)| n == name) {
                         Some(slot) => slot.1 = node,
                         None => out.push((name.clone(), node)),
@@ -540,12 +661,19 @@ impl<'a> Merged<'a> {
 }
 
 fn merge_all_of<'a>(node: &Node<'a>, files: &'a BTreeMap<PathBuf, Value>) -> Merged<'a> {
-    let mut merged = Merged { entries: Vec::new() };
+    let mut merged = Merged {
+        entries: Vec::new(),
+    };
     collect(node, files, &mut merged, 0);
     merged
 }
 
-fn collect<'a>(node: &Node<'a>, files: &'a BTreeMap<PathBuf, Value>, out: &mut Merged<'a>, depth: usize) {
+fn collect<'a>(
+    node: &Node<'a>,
+    files: &'a BTreeMap<PathBuf, Value>,
+    out: &mut Merged<'a>,
+    depth: usize,
+) {
     let Some(map) = node.value.as_object() else {
         return;
     };
@@ -555,7 +683,10 @@ fn collect<'a>(node: &Node<'a>, files: &'a BTreeMap<PathBuf, Value>, out: &mut M
     for (k, v) in map {
         if k == "allOf" {
             for member in v.as_array().into_iter().flatten() {
-                let mut member = Node { value: member, file: node.file.clone() };
+                let mut member = Node {
+                    value: member,
+                    file: node.file.clone(),
+                };
                 let mut hops = 0;
                 while let Some(r) = member.value.get("$ref").and_then(Value::as_str) {
                     hops += 1;
@@ -590,7 +721,11 @@ pub fn resolve_ref<'a>(
         normalize(&from.parent().unwrap_or(Path::new("")).join(file_part))?
     };
     let root = files.get(&file)?;
-    let value = if fragment.is_empty() { root } else { root.pointer(fragment)? };
+    let value = if fragment.is_empty() {
+        root
+    } else {
+        root.pointer(fragment)?
+    };
     Some((file, value))
 }
 
@@ -617,8 +752,18 @@ fn escape(key: &str) -> String {
 fn show_types(types: &BTreeSet<String>) -> String {
     match types.len() {
         0 => "(any)".to_owned(),
-        1 => format!("`{}`", types.iter().next().map(String::as_str).unwrap_or_default()),
-        _ => format!("[{}]", types.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")),
+        1 => format!(
+            "`{}`",
+            types.iter().next().map(String::as_str).unwrap_or_default()
+        ),
+        _ => format!(
+            "[{}]",
+            types
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -679,7 +824,11 @@ pub fn first_difference(old: &Value, new: &Value, pointer: &str) -> Option<Strin
             None
         }
         (a, b) if a == b => None,
-        _ => Some(if pointer.is_empty() { "/".to_owned() } else { pointer.to_owned() }),
+        _ => Some(if pointer.is_empty() {
+            "/".to_owned()
+        } else {
+            pointer.to_owned()
+        }),
     }
 }
 
@@ -699,7 +848,9 @@ pub type Version = (u32, u32);
 
 fn parse_version(s: &str) -> Option<Version> {
     let (major, minor) = s.split_once('.')?;
-    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'));
+    let digits = |p: &str| {
+        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'))
+    };
     if !digits(major) || !digits(minor) {
         return None;
     }
@@ -710,9 +861,14 @@ fn parse_version(s: &str) -> Option<Version> {
 pub fn event_files(files: &BTreeMap<PathBuf, Value>) -> BTreeMap<(String, Version), PathBuf> {
     let mut out = BTreeMap::new();
     for (path, value) in files {
-        let Some(block) = value.get("x-event") else { continue };
+        let Some(block) = value.get("x-event") else {
+            continue;
+        };
         let ty = block.get("type").and_then(Value::as_str);
-        let version = block.get("version").and_then(Value::as_str).and_then(parse_version);
+        let version = block
+            .get("version")
+            .and_then(Value::as_str)
+            .and_then(parse_version);
         if let (Some(ty), Some(version)) = (ty, version) {
             out.insert((ty.to_owned(), version), path.clone());
         }
@@ -746,7 +902,11 @@ impl fmt::Display for Finding {
         if self.from == self.to {
             write!(f, "{}.{}", self.to.0, self.to.1)?;
         } else {
-            write!(f, "{}.{} -> {}.{}", self.from.0, self.from.1, self.to.0, self.to.1)?;
+            write!(
+                f,
+                "{}.{} -> {}.{}",
+                self.from.0, self.from.1, self.to.0, self.to.1
+            )?;
         }
         write!(f, ": {}", self.file.display())?;
         if self.pointer != "/" {
@@ -767,8 +927,14 @@ pub fn check_evolution(files: &BTreeMap<PathBuf, Value>) -> Vec<Finding> {
         if t0 != t1 || v0.0 != v1.0 {
             continue;
         }
-        let old = SchemaRef { files, file: &events[pair[0]] };
-        let new = SchemaRef { files, file: &events[pair[1]] };
+        let old = SchemaRef {
+            files,
+            file: &events[pair[0]],
+        };
+        let new = SchemaRef {
+            files,
+            file: &events[pair[1]],
+        };
         for change in diff(old, new) {
             if change.bump != Bump::Major {
                 continue;
@@ -844,9 +1010,18 @@ pub fn check_against(
                 let mut changed = first_difference(&old, &new, "");
                 // A `$ref`ed definition that changed changes the version too.
                 if changed.is_none() {
-                    let o = SchemaRef { files: previous, file: old_file };
-                    let n = SchemaRef { files: current, file: new_file };
-                    changed = diff(o, n).into_iter().find(|c| c.bump != Bump::None).map(|c| c.pointer);
+                    let o = SchemaRef {
+                        files: previous,
+                        file: old_file,
+                    };
+                    let n = SchemaRef {
+                        files: current,
+                        file: new_file,
+                    };
+                    changed = diff(o, n)
+                        .into_iter()
+                        .find(|c| c.bump != Bump::None)
+                        .map(|c| c.pointer);
                 }
                 if let Some(pointer) = changed {
                     findings.push(Finding {
@@ -877,7 +1052,8 @@ pub fn load_dir(root: &Path) -> Result<BTreeMap<PathBuf, Value>, String> {
             if path.is_dir() {
                 walk(root, &path, out)?;
             } else if path.extension().is_some_and(|e| e == "json") {
-                let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
                 let value: Value =
                     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
                 let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();

@@ -1,0 +1,1782 @@
+//! JSON Schema to the generator's items: keyword checks, `$ref`
+//! resolution, naming, the union of an event's minor versions.
+//!
+//! Every problem is a diagnostic and lowering goes on with a stand-in
+//! (`Value`), so one run reports every problem of a catalog.
+
+use crate::diagnostic::{Diagnostics, FileId, Severity};
+use crate::json::{Kind, Node, Span, escape_token};
+use crate::model::{Constraint, EventAttrs, Field, Item, Num, OpenEnum, Struct, Ty, Union};
+use crate::naming;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+/// One parsed schema file.
+#[derive(Debug)]
+pub(crate) struct SchemaFile {
+    pub id: FileId,
+    pub path: PathBuf,
+    pub root: Node,
+}
+
+/// The `x-event` block of an event schema, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct EventMeta {
+    pub file: usize,
+    pub type_name: String,
+    pub major: u32,
+    pub minor: u32,
+    pub producer: String,
+    pub consumers: Vec<(String, String)>,
+    pub delivery: Option<String>,
+    pub ordering: Option<String>,
+    pub partition_key: Option<(String, Span)>,
+    pub idempotency_key: Vec<(String, Span)>,
+}
+
+/// An event type at one major version, as generated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSummary {
+    /// `enrollment.completed`
+    pub type_name: String,
+    /// The major version.
+    pub major: u32,
+    /// The minor versions found, ascending.
+    pub minors: Vec<u32>,
+    /// The generated type.
+    pub rust_name: String,
+    /// The schema files, relative to the root.
+    pub files: Vec<PathBuf>,
+}
+
+/// Keywords read by the generator.
+const SUPPORTED: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "enum",
+    "const",
+    "format",
+    "$ref",
+    "$defs",
+    "definitions",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "additionalProperties",
+    "items",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "default",
+    "description",
+    "title",
+    "deprecated",
+];
+
+/// Annotations that change nothing in the generated code.
+const ANNOTATIONS: &[&str] = &[
+    "$schema",
+    "$id",
+    "$comment",
+    "examples",
+    "readOnly",
+    "writeOnly",
+];
+
+/// Keywords next to `$ref` that annotate the use site rather than change
+/// the type.
+const REF_SIBLINGS: &[&str] = &[
+    "$ref",
+    "description",
+    "title",
+    "deprecated",
+    "default",
+    "$comment",
+    "examples",
+    "readOnly",
+    "writeOnly",
+];
+
+const FORMATS: &[&str] = &["date-time", "date", "uuid", "uri", "email"];
+
+/// The type of a schema at one use site.
+struct Lowered {
+    ty: Ty,
+    nullable: bool,
+    constraints: Vec<Constraint>,
+}
+
+impl Lowered {
+    fn plain(ty: Ty) -> Lowered {
+        Lowered {
+            ty,
+            nullable: false,
+            constraints: Vec::new(),
+        }
+    }
+}
+
+/// A named item waiting to be lowered.
+struct Pending {
+    file: usize,
+    pointer: String,
+    name: String,
+    /// For a tagged-union variant: the discriminator property to leave out.
+    skip: Option<String>,
+}
+
+/// A property of an object, wherever `allOf` found it.
+struct Prop<'a> {
+    file: usize,
+    pointer: String,
+    wire: String,
+    key_span: Span,
+    node: &'a Node,
+}
+
+#[derive(Default)]
+struct Shape<'a> {
+    props: Vec<Prop<'a>>,
+    required: Vec<String>,
+}
+
+pub(crate) struct Lower<'a> {
+    files: &'a [SchemaFile],
+    by_path: HashMap<&'a Path, usize>,
+    pub diags: &'a mut Diagnostics,
+    /// Names given to schema locations (file, pointer).
+    names: HashMap<(usize, String), String>,
+    used: HashSet<String>,
+    pending: Vec<Pending>,
+    /// `$ref`s being followed, to find cycles.
+    stack: Vec<(usize, String)>,
+    pub items: Vec<Item>,
+    pub events: Vec<EventSummary>,
+    /// Event files, to lint and to find the struct name of a file.
+    owner: HashMap<usize, String>,
+}
+
+impl<'a> Lower<'a> {
+    pub fn new(files: &'a [SchemaFile], diags: &'a mut Diagnostics) -> Lower<'a> {
+        let by_path = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_path(), i))
+            .collect();
+        Lower {
+            files,
+            by_path,
+            diags,
+            names: HashMap::new(),
+            used: HashSet::new(),
+            pending: Vec::new(),
+            stack: Vec::new(),
+            items: Vec::new(),
+            events: Vec::new(),
+            owner: HashMap::new(),
+        }
+    }
+
+    fn error(
+        &mut self,
+        code: &'static str,
+        file: usize,
+        pointer: &str,
+        span: Span,
+        message: impl Into<String>,
+        hint: Option<&str>,
+    ) {
+        self.diags.push(
+            Severity::Error,
+            code,
+            self.files[file].id,
+            pointer,
+            span,
+            message,
+            hint.map(str::to_string),
+        );
+    }
+
+    fn warn(
+        &mut self,
+        code: &'static str,
+        file: usize,
+        pointer: &str,
+        span: Span,
+        message: impl Into<String>,
+        hint: Option<&str>,
+    ) {
+        self.diags.push(
+            Severity::Warning,
+            code,
+            self.files[file].id,
+            pointer,
+            span,
+            message,
+            hint.map(str::to_string),
+        );
+    }
+
+    /// Lowers the catalog: every event type and major, then every shared
+    /// definition file, then whatever they reference.
+    pub fn run(&mut self, metas: &[EventMeta]) {
+        let mut groups: BTreeMap<(String, u32), Vec<&EventMeta>> = BTreeMap::new();
+        for meta in metas {
+            groups
+                .entry((meta.type_name.clone(), meta.major))
+                .or_default()
+                .push(meta);
+        }
+        let event_files: HashSet<usize> = metas.iter().map(|m| m.file).collect();
+        // Claim the event names first, so nested types never take them.
+        let mut planned = Vec::new();
+        for ((type_name, major), mut group) in groups {
+            group.sort_by_key(|m| m.minor);
+            let Some(newest) = group.last().copied() else {
+                continue;
+            };
+            let root = &self.files[newest.file].root;
+            let base = root
+                .get("title")
+                .and_then(Node::as_str)
+                .map(naming::type_ident)
+                .unwrap_or_else(|| naming::type_ident(&type_name));
+            let name = self.claim(&format!("{base}V{major}"), None);
+            for m in &group {
+                self.owner.insert(m.file, name.clone());
+            }
+            planned.push((name, group));
+        }
+        // Shared definitions: every file without `x-event`.
+        for (i, _) in self.files.iter().enumerate() {
+            if !event_files.contains(&i) {
+                self.named(i, "");
+            }
+        }
+        for (name, group) in planned {
+            self.event(name, &group);
+        }
+        // First queued, first emitted: a type comes after its first user.
+        let mut next = 0;
+        while next < self.pending.len() {
+            let p = std::mem::replace(
+                &mut self.pending[next],
+                Pending {
+                    file: 0,
+                    pointer: String::new(),
+                    name: String::new(),
+                    skip: None,
+                },
+            );
+            next += 1;
+            self.lower_named(p);
+        }
+        self.pending.clear();
+        self.box_cycles();
+    }
+
+    /// The shared definition files and the names of their types.
+    pub fn shared_names(&self) -> Vec<(PathBuf, String)> {
+        let mut out: Vec<(PathBuf, String)> = self
+            .names
+            .iter()
+            .filter(|((f, p), _)| p.is_empty() && !self.owner.contains_key(f))
+            .map(|((f, _), n)| (self.files[*f].path.clone(), n.clone()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn event(&mut self, name: String, group: &[&EventMeta]) {
+        let Some(newest) = group.last().copied() else {
+            return;
+        };
+        let file = newest.file;
+        let root = &self.files[file].root;
+        let doc = root
+            .get("description")
+            .and_then(Node::as_str)
+            .map(str::to_string);
+        if root.get("oneOf").is_some() || root.get("anyOf").is_some() || root.get("enum").is_some()
+        {
+            self.error(
+                "event-payload",
+                file,
+                "",
+                root.span.clone(),
+                "the payload of an event must be an object with `properties`",
+                Some("wrap the alternatives in a property: `{ \"properties\": { \"detail\": { \"oneOf\": [...] } } }`"),
+            );
+        }
+        let mut fields = self.fields(file, "", root, &name, &[]);
+        // Fields of older minors that the newest no longer lists.
+        let first_minor = group.first().map_or(0, |m| m.minor);
+        let mut since: HashMap<String, u32> = HashMap::new();
+        for m in group {
+            let r = &self.files[m.file].root;
+            for p in self.collect_shape(m.file, "", r).props {
+                since.entry(p.wire.clone()).or_insert(m.minor);
+            }
+        }
+        for m in group.iter().rev().skip(1) {
+            let r = &self.files[m.file].root;
+            let known: Vec<String> = fields.iter().map(|f| f.wire.clone()).collect();
+            let older = self.fields(m.file, "", r, &name, &known);
+            for f in older {
+                if !fields.iter().any(|x| x.wire == f.wire) {
+                    let mut f = f;
+                    f.ty = f.ty.option();
+                    fields.push(f);
+                }
+            }
+        }
+        for f in &mut fields {
+            if let Some(&minor) = since.get(&f.wire) {
+                if minor > first_minor {
+                    f.since = Some(format!("{}.{minor}", newest.major));
+                    f.ty = std::mem::replace(&mut f.ty, Ty::Value).option();
+                }
+            }
+        }
+        // The contract's key and partition fields.
+        if let Some((key, span)) = &newest.partition_key {
+            match fields.iter_mut().find(|f| &f.wire == key) {
+                Some(f) if f.ty.is_option() => {
+                    let (key, span) = (key.clone(), span.clone());
+                    self.error(
+                        "partition-key",
+                        file,
+                        "/x-event/partitionKey",
+                        span,
+                        format!("partition key `{key}` is optional; every event must carry it"),
+                        Some("list it in `required`"),
+                    );
+                }
+                Some(f) => f.partition = true,
+                None => {
+                    let (key, span) = (key.clone(), span.clone());
+                    self.error(
+                        "partition-key",
+                        file,
+                        "/x-event/partitionKey",
+                        span,
+                        format!("partition key `{key}` is not a property of the payload"),
+                        None,
+                    );
+                }
+            }
+        }
+        for (i, (key, span)) in newest.idempotency_key.iter().enumerate() {
+            match fields.iter_mut().find(|f| &f.wire == key) {
+                Some(f) => f.key = true,
+                None => {
+                    let (key, span) = (key.clone(), span.clone());
+                    self.error(
+                        "idempotency-key",
+                        file,
+                        &format!("/x-event/idempotencyKey/{i}"),
+                        span,
+                        format!("idempotency key field `{key}` is not a property of the payload"),
+                        None,
+                    );
+                }
+            }
+        }
+        self.events.push(EventSummary {
+            type_name: newest.type_name.clone(),
+            major: newest.major,
+            minors: group.iter().map(|m| m.minor).collect(),
+            rust_name: name.clone(),
+            files: group
+                .iter()
+                .map(|m| self.files[m.file].path.clone())
+                .collect(),
+        });
+        self.items.push(Item::Struct(Struct {
+            name,
+            doc,
+            event: Some(EventAttrs {
+                type_name: newest.type_name.clone(),
+                version: format!("{}.{}", newest.major, newest.minor),
+                producer: newest.producer.clone(),
+                delivery: newest.delivery.clone(),
+                ordering: newest.ordering.clone(),
+                consumers: newest.consumers.clone(),
+            }),
+            fields,
+        }));
+    }
+
+    /// Claims a type name; `prefix` is tried before a number when the
+    /// name is taken.
+    fn claim(&mut self, base: &str, prefix: Option<&str>) -> String {
+        let base = naming::avoid_reserved(base);
+        let mut candidate = base.clone();
+        if self.used.contains(&candidate) {
+            if let Some(prefix) = prefix {
+                candidate = format!("{prefix}{base}");
+            }
+        }
+        let mut n = 2;
+        while self.used.contains(&candidate) {
+            candidate = format!("{base}{n}");
+            n += 1;
+        }
+        self.used.insert(candidate.clone());
+        candidate
+    }
+
+    /// The name of the item for the schema at (file, pointer), claimed and
+    /// queued the first time.
+    fn named(&mut self, file: usize, pointer: &str) -> String {
+        self.named_as(file, pointer, None, None)
+    }
+
+    fn named_as(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        hint: Option<&str>,
+        skip: Option<String>,
+    ) -> String {
+        let key = (file, pointer.to_string());
+        if skip.is_none() {
+            if let Some(name) = self.names.get(&key) {
+                return name.clone();
+            }
+        }
+        let node = self.files[file].root.pointer(pointer);
+        let base = match hint {
+            Some(h) => h.to_string(),
+            None => {
+                let last = pointer.rsplit('/').next().unwrap_or_default();
+                let title = node.and_then(|n| n.get("title")).and_then(Node::as_str);
+                if pointer.is_empty() {
+                    title.map(naming::type_ident).unwrap_or_else(|| {
+                        let stem = self.files[file]
+                            .path
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        naming::type_ident(&stem)
+                    })
+                } else {
+                    naming::type_ident(&last.replace("~1", "/").replace("~0", "~"))
+                }
+            }
+        };
+        let prefix = self.owner.get(&file).cloned();
+        let name = self.claim(&base, prefix.as_deref());
+        if skip.is_none() {
+            self.names.insert(key, name.clone());
+        }
+        self.pending.push(Pending {
+            file,
+            pointer: pointer.to_string(),
+            name: name.clone(),
+            skip,
+        });
+        name
+    }
+
+    fn lower_named(&mut self, p: Pending) {
+        let Some(node) = self.files[p.file].root.pointer(&p.pointer) else {
+            return;
+        };
+        let doc = doc_of(node);
+        if let Some(alts) = node.get("oneOf").or_else(|| node.get("anyOf")) {
+            self.union(p.file, &p.pointer, node, alts, p.name, doc);
+        } else if node.get("enum").is_some() {
+            self.open_enum(p.file, &p.pointer, node, p.name, doc);
+        } else {
+            let skip: Vec<String> = p.skip.into_iter().collect();
+            let fields = self.fields(p.file, &p.pointer, node, &p.name, &skip);
+            self.items.push(Item::Struct(Struct {
+                name: p.name,
+                doc,
+                event: None,
+                fields,
+            }));
+        }
+    }
+
+    fn open_enum(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        name: String,
+        doc: Option<String>,
+    ) {
+        let mut variants: Vec<(String, String)> = Vec::new();
+        let values = node
+            .get("enum")
+            .and_then(Node::as_array)
+            .unwrap_or_default();
+        for value in values {
+            if let Some(s) = value.as_str() {
+                if variants.iter().any(|(_, w)| w == s) {
+                    continue;
+                }
+                let mut ident = naming::variant_ident(s);
+                if ident == "Other" {
+                    ident = "OtherValue".to_string();
+                }
+                let base = ident.clone();
+                let mut n = 2;
+                while variants.iter().any(|(v, _)| *v == ident) {
+                    ident = format!("{base}{n}");
+                    n += 1;
+                }
+                variants.push((ident, s.to_string()));
+            }
+        }
+        let _ = (file, pointer);
+        self.items.push(Item::Enum(OpenEnum {
+            name,
+            doc,
+            variants,
+            other: "Other".to_string(),
+        }));
+    }
+
+    fn union(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        alts: &'a Node,
+        name: String,
+        doc: Option<String>,
+    ) {
+        let key = if node.get("oneOf").is_some() {
+            "oneOf"
+        } else {
+            "anyOf"
+        };
+        let Some(alts) = alts.as_array() else {
+            return;
+        };
+        // Resolve each alternative, leaving out `{"type": "null"}`.
+        let mut resolved = Vec::new();
+        for (i, alt) in alts.iter().enumerate() {
+            let alt_ptr = format!("{pointer}/{key}/{i}");
+            if alt.get("type").and_then(Node::as_str) == Some("null") {
+                continue;
+            }
+            let (f, p, n) = self.deref(file, &alt_ptr, alt);
+            resolved.push((alt_ptr, alt, f, p, n));
+        }
+        // A tagged union: every alternative an object with one common
+        // property holding a string `const`.
+        let consts: Vec<Vec<(String, String)>> = resolved
+            .iter()
+            .map(|(_, _, f, p, n)| {
+                self.collect_shape(*f, p, n)
+                    .props
+                    .iter()
+                    .filter_map(|q| {
+                        Some((q.wire.clone(), q.node.get("const")?.as_str()?.to_string()))
+                    })
+                    .collect()
+            })
+            .collect();
+        let tag = consts.first().and_then(|first| {
+            first
+                .iter()
+                .map(|(wire, _)| wire.clone())
+                .find(|wire| consts.iter().all(|c| c.iter().any(|(w, _)| w == wire)))
+        });
+        let mut variants: Vec<(String, Option<String>, Ty)> = Vec::new();
+        for (i, (alt_ptr, alt, f, p, n)) in resolved.into_iter().enumerate() {
+            let (ident, wire, ty) = match &tag {
+                Some(tag) => {
+                    let value = consts[i]
+                        .iter()
+                        .find(|(w, _)| w == tag)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default();
+                    let ident = naming::variant_ident(&value);
+                    let item =
+                        self.named_as(f, &p, Some(&format!("{name}{ident}")), Some(tag.clone()));
+                    (ident, Some(value), Ty::Named(item))
+                }
+                None => {
+                    let base = alt
+                        .get("$ref")
+                        .and_then(Node::as_str)
+                        .map(|r| {
+                            r.rsplit(['/', '#'])
+                                .next()
+                                .unwrap_or(r)
+                                .trim_end_matches(".json")
+                                .to_string()
+                        })
+                        .or_else(|| n.get("title").and_then(Node::as_str).map(str::to_string))
+                        .map(|s| naming::variant_ident(&s))
+                        .unwrap_or_else(|| format!("Variant{}", i + 1));
+                    let lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{base}"));
+                    if !lowered.constraints.is_empty() {
+                        self.warn(
+                            "ignored-constraint",
+                            file,
+                            &alt_ptr,
+                            alt.span.clone(),
+                            "constraints on a `oneOf` alternative that is not an object are not checked",
+                            Some("move the alternative into `$defs` as an object"),
+                        );
+                    }
+                    (base, None, lowered.ty)
+                }
+            };
+            let mut ident = ident;
+            let base = ident.clone();
+            let mut k = 2;
+            while variants.iter().any(|(v, _, _)| *v == ident) {
+                ident = format!("{base}{k}");
+                k += 1;
+            }
+            variants.push((ident, wire, ty));
+        }
+        self.items.push(Item::Union(Union {
+            name,
+            doc,
+            tag,
+            variants,
+        }));
+    }
+
+    /// Follows `$ref`s to the schema that defines a type (file, pointer,
+    /// node); reports bad or cyclic references and stops at them.
+    fn deref(&mut self, file: usize, pointer: &str, node: &'a Node) -> (usize, String, &'a Node) {
+        let (mut f, mut p, mut n) = (file, pointer.to_string(), node);
+        let mut seen: Vec<(usize, String)> = Vec::new();
+        while let Some(r) = n.get("$ref") {
+            if seen.contains(&(f, p.clone())) {
+                break;
+            }
+            seen.push((f, p.clone()));
+            match self.resolve(f, &p, r) {
+                Some((f2, p2, n2)) => {
+                    if seen.contains(&(f2, p2.clone())) {
+                        break;
+                    }
+                    (f, p, n) = (f2, p2, n2);
+                }
+                None => break,
+            }
+        }
+        (f, p, n)
+    }
+
+    /// Resolves the `$ref` value `r` found in `file` at `pointer`.
+    fn resolve(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        r: &'a Node,
+    ) -> Option<(usize, String, &'a Node)> {
+        let at = format!("{pointer}/$ref");
+        let Some(text) = r.as_str() else {
+            self.error(
+                "bad-ref",
+                file,
+                &at,
+                r.span.clone(),
+                format!("`$ref` must be a string, found {}", r.describe()),
+                None,
+            );
+            return None;
+        };
+        let (path_part, fragment) = text.split_once('#').unwrap_or((text, ""));
+        if path_part.contains(':') || path_part.starts_with("//") {
+            self.error(
+                "remote-ref",
+                file,
+                &at,
+                r.span.clone(),
+                format!("`$ref` to `{text}` is not a file under the schema root; remote references are not fetched"),
+                Some("copy the schema into the catalog and refer to it by a relative path"),
+            );
+            return None;
+        }
+        let target = if path_part.is_empty() {
+            file
+        } else {
+            let base = self.files[file].path.parent().unwrap_or(Path::new(""));
+            let Some(joined) = normalize(&base.join(path_part)) else {
+                self.error(
+                    "ref-outside-root",
+                    file,
+                    &at,
+                    r.span.clone(),
+                    format!("`$ref` to `{text}` leaves the schema root"),
+                    Some("only files under the schema root may be referenced"),
+                );
+                return None;
+            };
+            match self.by_path.get(joined.as_path()) {
+                Some(&i) => i,
+                None => {
+                    self.error(
+                        "ref-not-found",
+                        file,
+                        &at,
+                        r.span.clone(),
+                        format!("`$ref` to `{text}`: no such schema file under the root"),
+                        None,
+                    );
+                    return None;
+                }
+            }
+        };
+        if !fragment.is_empty() && !fragment.starts_with('/') {
+            self.error(
+                "unsupported-keyword",
+                file,
+                &at,
+                r.span.clone(),
+                format!("`$ref` to the anchor `#{fragment}`: anchors are not supported"),
+                Some("use a JSON pointer such as `#/$defs/Name`"),
+            );
+            return None;
+        }
+        let fragment = percent_decode(fragment);
+        match self.files[target].root.pointer(&fragment) {
+            Some(node) => {
+                if fragment.is_empty() && target != file && self.owner.contains_key(&target) {
+                    self.error(
+                        "bad-ref",
+                        file,
+                        &at,
+                        r.span.clone(),
+                        format!("`$ref` to the event schema `{text}`"),
+                        Some("move what both events share into a shared definition file"),
+                    );
+                    return None;
+                }
+                Some((target, fragment, node))
+            }
+            None => {
+                self.error(
+                    "ref-not-found",
+                    file,
+                    &at,
+                    r.span.clone(),
+                    format!("`$ref` to `{text}` points at nothing"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// Whether the schema becomes an item of its own.
+    fn is_item(node: &Node) -> bool {
+        node.get("oneOf").is_some()
+            || node.get("anyOf").is_some()
+            || node.get("allOf").is_some()
+            || node.get("properties").is_some()
+            || node
+                .get("enum")
+                .and_then(Node::as_array)
+                .is_some_and(|v| v.iter().any(|x| x.as_str().is_some()))
+    }
+
+    /// Checks the keywords of a schema object.
+    fn check_keywords(&mut self, file: usize, pointer: &str, node: &'a Node) {
+        let has_ref = node.get("$ref").is_some();
+        for m in node.members() {
+            let k = m.key.as_str();
+            let at = format!("{pointer}/{}", escape_token(k));
+            if k == "x-event" && pointer.is_empty() {
+                continue;
+            }
+            if has_ref
+                && !REF_SIBLINGS.contains(&k)
+                && !ANNOTATIONS.contains(&k)
+                && !k.starts_with("x-")
+            {
+                self.error(
+                    "ref-sibling",
+                    file,
+                    &at,
+                    m.key_span.clone(),
+                    format!("`{k}` next to `$ref` is not merged into the referenced schema"),
+                    Some("combine the two with `allOf: [{ \"$ref\": ... }, { ... }]`"),
+                );
+                continue;
+            }
+            if SUPPORTED.contains(&k) || ANNOTATIONS.contains(&k) || k.starts_with("x-") {
+                continue;
+            }
+            let (code, hint) = match k {
+                "not"
+                | "if"
+                | "then"
+                | "else"
+                | "patternProperties"
+                | "propertyNames"
+                | "dependentRequired"
+                | "dependentSchemas"
+                | "dependencies"
+                | "contains"
+                | "minContains"
+                | "maxContains"
+                | "prefixItems"
+                | "additionalItems"
+                | "unevaluatedProperties"
+                | "unevaluatedItems"
+                | "uniqueItems"
+                | "multipleOf"
+                | "minProperties"
+                | "maxProperties"
+                | "contentEncoding"
+                | "contentMediaType"
+                | "contentSchema"
+                | "$anchor"
+                | "$dynamicRef"
+                | "$dynamicAnchor"
+                | "$recursiveRef"
+                | "$recursiveAnchor"
+                | "$vocabulary" => (
+                    "unsupported-keyword",
+                    "the generated types cannot express it; remove it or state the rule in `description`",
+                ),
+                _ => (
+                    "unknown-keyword",
+                    "not a JSON Schema keyword; extension keywords start with `x-`",
+                ),
+            };
+            let message = if code == "unsupported-keyword" {
+                format!("keyword `{k}` is not supported")
+            } else {
+                format!("unknown keyword `{k}`")
+            };
+            self.error(code, file, &at, m.key_span.clone(), message, Some(hint));
+        }
+    }
+
+    /// The type of the schema `node` at one use site; `hint` names an item
+    /// made for it.
+    fn ty_of(&mut self, file: usize, pointer: &str, node: &'a Node, hint: &str) -> Lowered {
+        match &node.kind {
+            Kind::Bool(true) => return Lowered::plain(Ty::Value),
+            Kind::Object(_) => {}
+            _ => {
+                self.error(
+                    "bad-schema",
+                    file,
+                    pointer,
+                    node.span.clone(),
+                    format!("a schema must be an object, found {}", node.describe()),
+                    None,
+                );
+                return Lowered::plain(Ty::Value);
+            }
+        }
+        self.check_keywords(file, pointer, node);
+        if let Some(r) = node.get("$ref") {
+            let Some((f, p, target)) = self.resolve(file, pointer, r) else {
+                return Lowered::plain(Ty::Value);
+            };
+            if Self::is_item(target) {
+                return Lowered::plain(Ty::Named(self.named(f, &p)));
+            }
+            if self.stack.contains(&(f, p.clone())) || self.stack.len() > 64 {
+                self.error(
+                    "ref-cycle",
+                    file,
+                    &format!("{pointer}/$ref"),
+                    r.span.clone(),
+                    "this `$ref` cycle never reaches a type",
+                    Some("a cycle must pass through an object (`properties`) to become a type"),
+                );
+                return Lowered::plain(Ty::Value);
+            }
+            self.stack.push((f, p.clone()));
+            let lowered = self.ty_of(f, &p, target, hint);
+            self.stack.pop();
+            return lowered;
+        }
+        if Self::is_item(node) {
+            let name = self.named_as(file, pointer, Some(hint), None);
+            let nullable = type_names(node).contains(&"null")
+                || node
+                    .get("enum")
+                    .and_then(Node::as_array)
+                    .is_some_and(|v| v.iter().any(|x| x.kind == Kind::Null))
+                || node
+                    .get("oneOf")
+                    .or_else(|| node.get("anyOf"))
+                    .and_then(Node::as_array)
+                    .is_some_and(|v| {
+                        v.iter()
+                            .any(|x| x.get("type").and_then(Node::as_str) == Some("null"))
+                    });
+            if let Some(e) = node.get("enum").and_then(Node::as_array) {
+                if let Some(bad) = e
+                    .iter()
+                    .find(|x| x.as_str().is_none() && x.kind != Kind::Null)
+                {
+                    self.error(
+                        "unsupported-keyword",
+                        file,
+                        &format!("{pointer}/enum"),
+                        bad.span.clone(),
+                        format!("`enum` values must be strings, found {}", bad.describe()),
+                        Some("use `minimum`/`maximum` for a range of numbers"),
+                    );
+                }
+            }
+            return Lowered {
+                ty: Ty::Named(name),
+                nullable,
+                constraints: Vec::new(),
+            };
+        }
+        let types = type_names(node);
+        let nullable = types.contains(&"null");
+        let mut kinds: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
+        if let Some(t) = node.get("type") {
+            let ok = match &t.kind {
+                Kind::String(_) => true,
+                Kind::Array(v) => v.iter().all(|x| x.as_str().is_some()),
+                _ => false,
+            };
+            let bad = kinds.iter().find(|k| {
+                !["string", "integer", "number", "boolean", "object", "array"].contains(k)
+            });
+            if !ok || bad.is_some() {
+                self.error(
+                    "bad-type",
+                    file,
+                    &format!("{pointer}/type"),
+                    t.span.clone(),
+                    match bad {
+                        Some(b) => format!("unknown type `{b}`"),
+                        None => "`type` must be a string or an array of strings".to_string(),
+                    },
+                    Some("one of `string`, `integer`, `number`, `boolean`, `object`, `array`, `null`"),
+                );
+                return Lowered::plain(Ty::Value);
+            }
+        }
+        if kinds.len() > 1 {
+            let t = node
+                .get("type")
+                .map(|t| t.span.clone())
+                .unwrap_or(node.span.clone());
+            self.error(
+                "unsupported-keyword",
+                file,
+                &format!("{pointer}/type"),
+                t,
+                format!(
+                    "a value of several types ({}) has no Rust type",
+                    kinds.join(", ")
+                ),
+                Some("use `oneOf` with one schema per type"),
+            );
+            return Lowered::plain(Ty::Value);
+        }
+        if kinds.is_empty() {
+            if node.get("items").is_some() {
+                kinds.push("array");
+            } else if node.get("additionalProperties").is_some() {
+                kinds.push("object");
+            } else if let Some(c) = node.get("const") {
+                kinds.push(match c.kind {
+                    Kind::String(_) => "string",
+                    Kind::Number(ref n) if n.is_f64() => "number",
+                    Kind::Number(_) => "integer",
+                    _ => "",
+                });
+            } else if node.get("format").is_some()
+                || node.get("pattern").is_some()
+                || node.get("minLength").is_some()
+                || node.get("maxLength").is_some()
+            {
+                kinds.push("string");
+            }
+        }
+        let mut out = match kinds.first().copied() {
+            Some("string") => self.string(file, pointer, node),
+            Some("integer") => self.number(file, pointer, node, true),
+            Some("number") => self.number(file, pointer, node, false),
+            Some("boolean") => Lowered::plain(Ty::Bool),
+            Some("array") => self.array(file, pointer, node, hint),
+            Some("object") => self.object(file, pointer, node, hint),
+            _ => {
+                if let Some(c) = node.get("const") {
+                    self.error(
+                        "unsupported-keyword",
+                        file,
+                        &format!("{pointer}/const"),
+                        c.span.clone(),
+                        format!("`const` of {} is not supported", c.describe()),
+                        Some("`const` works on strings and numbers"),
+                    );
+                }
+                Lowered::plain(Ty::Value)
+            }
+        };
+        out.nullable |= nullable;
+        self.check_misplaced(file, pointer, node, kinds.first().copied().unwrap_or(""));
+        out
+    }
+
+    /// Keywords that do not apply to the schema's type are mistakes, not
+    /// silent no-ops.
+    fn check_misplaced(&mut self, file: usize, pointer: &str, node: &'a Node, kind: &str) {
+        let applies = |k: &str| match k {
+            "minLength" | "maxLength" | "pattern" | "format" => kind == "string",
+            "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
+                kind == "integer" || kind == "number"
+            }
+            "items" | "minItems" | "maxItems" => kind == "array",
+            "properties" | "required" | "additionalProperties" => kind == "object",
+            _ => true,
+        };
+        for m in node.members() {
+            if !applies(&m.key) {
+                let at = format!("{pointer}/{}", escape_token(&m.key));
+                let what = if kind.is_empty() {
+                    "a schema without `type`".to_string()
+                } else {
+                    format!("a value of type `{kind}`")
+                };
+                self.error(
+                    "misplaced-keyword",
+                    file,
+                    &at,
+                    m.key_span.clone(),
+                    format!("`{}` does not apply to {what}", m.key),
+                    Some("check the `type` of this schema"),
+                );
+            }
+        }
+    }
+
+    fn string(&mut self, file: usize, pointer: &str, node: &'a Node) -> Lowered {
+        let mut constraints = Vec::new();
+        let mut ty = Ty::String;
+        if let Some(fmt) = node.get("format") {
+            let at = format!("{pointer}/format");
+            match fmt.as_str() {
+                Some("uuid") => ty = Ty::Uuid,
+                Some("date-time") => ty = Ty::DateTime,
+                Some("date") => ty = Ty::Date,
+                Some("uri" | "email") => {}
+                Some(other) => {
+                    let other = other.to_string();
+                    self.error(
+                        "unsupported-format",
+                        file,
+                        &at,
+                        fmt.span.clone(),
+                        format!("format `{other}` is not supported"),
+                        Some(&format!("supported formats: {}", FORMATS.join(", "))),
+                    );
+                }
+                None => self.error(
+                    "bad-keyword",
+                    file,
+                    &at,
+                    fmt.span.clone(),
+                    format!("`format` must be a string, found {}", fmt.describe()),
+                    None,
+                ),
+            }
+        }
+        for key in ["minLength", "maxLength"] {
+            if let Some(v) = node.get(key) {
+                let Some(n) = self.count(file, pointer, key, v) else {
+                    continue;
+                };
+                constraints.push(if key == "minLength" {
+                    Constraint::MinLength(n)
+                } else {
+                    Constraint::MaxLength(n)
+                });
+            }
+        }
+        if let Some(p) = node.get("pattern") {
+            let at = format!("{pointer}/pattern");
+            match p.as_str() {
+                Some(s) => {
+                    match regex::Regex::new(s) {
+                        Ok(_) => constraints.push(Constraint::Pattern(s.to_string())),
+                        Err(e) => {
+                            let first = e
+                                .to_string()
+                                .lines()
+                                .last()
+                                .unwrap_or_default()
+                                .trim()
+                                .to_string();
+                            self.error(
+                            "bad-pattern",
+                            file,
+                            &at,
+                            p.span.clone(),
+                            format!("`pattern` is not a regular expression the runtime can run: {first}"),
+                            Some("the `regex` crate's syntax: no look-around, no back-references"),
+                        );
+                        }
+                    }
+                }
+                None => self.error(
+                    "bad-keyword",
+                    file,
+                    &at,
+                    p.span.clone(),
+                    format!("`pattern` must be a string, found {}", p.describe()),
+                    None,
+                ),
+            }
+        }
+        if let Some(c) = node.get("const") {
+            match c.as_str() {
+                Some(s) => constraints.push(Constraint::Constant(s.to_string())),
+                None => self.error(
+                    "bad-keyword",
+                    file,
+                    &format!("{pointer}/const"),
+                    c.span.clone(),
+                    format!(
+                        "`const` of a string schema must be a string, found {}",
+                        c.describe()
+                    ),
+                    None,
+                ),
+            }
+        }
+        if ty != Ty::String && !constraints.is_empty() {
+            self.warn(
+                "ignored-constraint",
+                file,
+                pointer,
+                node.span.clone(),
+                "length, pattern and const constraints do not apply to a typed `format` (uuid, date-time, date); the format itself is checked",
+                Some("remove them, or drop `format` to keep a checked string"),
+            );
+            constraints.clear();
+        }
+        Lowered {
+            ty,
+            nullable: false,
+            constraints,
+        }
+    }
+
+    fn count(&mut self, file: usize, pointer: &str, key: &str, v: &'a Node) -> Option<u64> {
+        match v.as_number().and_then(serde_json::Number::as_u64) {
+            Some(n) => Some(n),
+            None => {
+                self.error(
+                    "bad-keyword",
+                    file,
+                    &format!("{pointer}/{key}"),
+                    v.span.clone(),
+                    format!(
+                        "`{key}` must be a non-negative integer, found {}",
+                        v.describe()
+                    ),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, file: usize, pointer: &str, node: &'a Node, integer: bool) -> Lowered {
+        let get = |this: &mut Self, key: &str| -> Option<f64> {
+            let v = node.get(key)?;
+            match v.as_number().and_then(serde_json::Number::as_f64) {
+                Some(n) => Some(n),
+                None => {
+                    let hint = if v.kind == Kind::Bool(true) || v.kind == Kind::Bool(false) {
+                        Some(
+                            "a boolean `exclusiveMinimum` is draft-04; since draft-06 it is the bound itself",
+                        )
+                    } else {
+                        None
+                    };
+                    this.error(
+                        "bad-keyword",
+                        file,
+                        &format!("{pointer}/{key}"),
+                        v.span.clone(),
+                        format!("`{key}` must be a number, found {}", v.describe()),
+                        hint,
+                    );
+                    None
+                }
+            }
+        };
+        let min = get(self, "minimum");
+        let max = get(self, "maximum");
+        let xmin = get(self, "exclusiveMinimum");
+        let xmax = get(self, "exclusiveMaximum");
+        let konst = node
+            .get("const")
+            .and_then(|c| c.as_number())
+            .and_then(serde_json::Number::as_f64);
+        if let Some(c) = node.get("const") {
+            if c.as_number().is_none() {
+                self.error(
+                    "bad-keyword",
+                    file,
+                    &format!("{pointer}/const"),
+                    c.span.clone(),
+                    format!(
+                        "`const` of a number schema must be a number, found {}",
+                        c.describe()
+                    ),
+                    None,
+                );
+            }
+        }
+        let (min, max) = (min.or(konst), max.or(konst));
+        if !integer {
+            let mut constraints = Vec::new();
+            if let Some(v) = min {
+                constraints.push(Constraint::Minimum(Num::Float(v)));
+            }
+            if let Some(v) = max {
+                constraints.push(Constraint::Maximum(Num::Float(v)));
+            }
+            if let Some(v) = xmin {
+                constraints.push(Constraint::ExclusiveMinimum(Num::Float(v)));
+            }
+            if let Some(v) = xmax {
+                constraints.push(Constraint::ExclusiveMaximum(Num::Float(v)));
+            }
+            return Lowered {
+                ty: Ty::F64,
+                nullable: false,
+                constraints,
+            };
+        }
+        // Integer bounds, inclusive, clamped to what JSON integers can be here.
+        let clamp = |v: f64| v.clamp(i64::MIN as f64, u64::MAX as f64) as i128;
+        let lo = [
+            min.map(|v| clamp(v.ceil())),
+            xmin.map(|v| clamp(v.floor()) + 1),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        let hi = [
+            max.map(|v| clamp(v.floor())),
+            xmax.map(|v| clamp(v.ceil()) - 1),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            if lo > hi {
+                self.error(
+                    "empty-range",
+                    file,
+                    pointer,
+                    node.span.clone(),
+                    format!("no integer is at least {lo} and at most {hi}"),
+                    Some("check `minimum` and `maximum`"),
+                );
+            }
+        }
+        let (width, tmin, tmax) = naming::int_width(lo, hi);
+        let mut constraints = Vec::new();
+        if let Some(lo) = lo.filter(|&l| l > tmin) {
+            constraints.push(Constraint::Minimum(Num::Int(lo)));
+        }
+        if let Some(hi) = hi.filter(|&h| h < tmax) {
+            constraints.push(Constraint::Maximum(Num::Int(hi)));
+        }
+        Lowered {
+            ty: Ty::Int(width),
+            nullable: false,
+            constraints,
+        }
+    }
+
+    fn array(&mut self, file: usize, pointer: &str, node: &'a Node, hint: &str) -> Lowered {
+        let mut constraints = Vec::new();
+        for key in ["minItems", "maxItems"] {
+            if let Some(v) = node.get(key) {
+                let Some(n) = self.count(file, pointer, key, v) else {
+                    continue;
+                };
+                constraints.push(if key == "minItems" {
+                    Constraint::MinItems(n)
+                } else {
+                    Constraint::MaxItems(n)
+                });
+            }
+        }
+        let item = match node.get("items") {
+            None => Ty::Value,
+            Some(items) if items.as_array().is_some() => {
+                self.error(
+                    "unsupported-keyword",
+                    file,
+                    &format!("{pointer}/items"),
+                    items.span.clone(),
+                    "`items` as an array (a tuple, draft-07) is not supported",
+                    Some("use one schema for every item"),
+                );
+                Ty::Value
+            }
+            Some(items) => {
+                let inner = self.ty_of(
+                    file,
+                    &format!("{pointer}/items"),
+                    items,
+                    &format!("{hint}Item"),
+                );
+                if !inner.constraints.is_empty() {
+                    if matches!(inner.ty, Ty::Vec(_) | Ty::Map(_))
+                        || inner
+                            .constraints
+                            .iter()
+                            .any(|c| matches!(c, Constraint::MinItems(_) | Constraint::MaxItems(_)))
+                    {
+                        self.error(
+                            "unsupported-keyword",
+                            file,
+                            &format!("{pointer}/items"),
+                            items.span.clone(),
+                            "constraints on the items of a nested array cannot be checked",
+                            Some("give the inner array its own object in `$defs`"),
+                        );
+                    } else {
+                        constraints.extend(inner.constraints);
+                    }
+                }
+                if inner.nullable {
+                    Ty::Option(Box::new(inner.ty))
+                } else {
+                    inner.ty
+                }
+            }
+        };
+        Lowered {
+            ty: Ty::Vec(Box::new(item)),
+            nullable: false,
+            constraints,
+        }
+    }
+
+    fn object(&mut self, file: usize, pointer: &str, node: &'a Node, hint: &str) -> Lowered {
+        match node.get("additionalProperties") {
+            Some(ap) if matches!(ap.kind, Kind::Object(_)) => {
+                let inner = self.ty_of(
+                    file,
+                    &format!("{pointer}/additionalProperties"),
+                    ap,
+                    &format!("{hint}Value"),
+                );
+                if !inner.constraints.is_empty() {
+                    self.error(
+                        "unsupported-keyword",
+                        file,
+                        &format!("{pointer}/additionalProperties"),
+                        ap.span.clone(),
+                        "constraints on the values of a map cannot be checked",
+                        Some("make the value an object in `$defs`"),
+                    );
+                }
+                let ty = if inner.nullable {
+                    Ty::Option(Box::new(inner.ty))
+                } else {
+                    inner.ty
+                };
+                Lowered::plain(Ty::Map(Box::new(ty)))
+            }
+            _ => Lowered::plain(Ty::Object),
+        }
+    }
+
+    /// The properties and required names of an object schema, `allOf`
+    /// merged.
+    fn collect_shape(&mut self, file: usize, pointer: &str, node: &'a Node) -> Shape<'a> {
+        let mut shape = Shape::default();
+        let mut seen = Vec::new();
+        self.collect_into(file, pointer, node, &mut shape, &mut seen);
+        shape
+    }
+
+    fn collect_into(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        shape: &mut Shape<'a>,
+        seen: &mut Vec<(usize, String)>,
+    ) {
+        if seen.contains(&(file, pointer.to_string())) || seen.len() > 64 {
+            return;
+        }
+        seen.push((file, pointer.to_string()));
+        if let Some(props) = node.get("properties") {
+            for m in props.members() {
+                let wire = m.key.clone();
+                let ptr = format!("{pointer}/properties/{}", escape_token(&wire));
+                if let Some(i) = shape.props.iter().position(|p| p.wire == wire) {
+                    if shape.props[i].node.to_value() != m.value.to_value() {
+                        let span = m.key_span.clone();
+                        self.error(
+                            "allof-conflict",
+                            file,
+                            &ptr,
+                            span,
+                            format!("property `{wire}` is defined twice by `allOf`, differently"),
+                            Some("define it in one place"),
+                        );
+                    }
+                    continue;
+                }
+                shape.props.push(Prop {
+                    file,
+                    pointer: ptr,
+                    wire,
+                    key_span: m.key_span.clone(),
+                    node: &m.value,
+                });
+            }
+        }
+        if let Some(req) = node.get("required").and_then(Node::as_array) {
+            for r in req {
+                if let Some(s) = r.as_str() {
+                    if !shape.required.iter().any(|x| x == s) {
+                        shape.required.push(s.to_string());
+                    }
+                }
+            }
+        }
+        if let Some(parts) = node.get("allOf").and_then(Node::as_array) {
+            for (i, part) in parts.iter().enumerate() {
+                let ptr = format!("{pointer}/allOf/{i}");
+                let (f, p, n) = if part.get("$ref").is_some() {
+                    match part.get("$ref").and_then(|r| {
+                        let r: &'a Node = r;
+                        self.resolve(file, &ptr, r)
+                    }) {
+                        Some(t) => t,
+                        None => continue,
+                    }
+                } else {
+                    (file, ptr, part)
+                };
+                self.collect_into(f, &p, n, shape, seen);
+            }
+        }
+    }
+
+    /// The fields of an object schema; `skip` leaves out a tagged union's
+    /// discriminator.
+    fn fields(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        owner: &str,
+        skip: &[String],
+    ) -> Vec<Field> {
+        if !matches!(node.kind, Kind::Object(_)) {
+            self.error(
+                "bad-schema",
+                file,
+                pointer,
+                node.span.clone(),
+                format!("a schema must be an object, found {}", node.describe()),
+                None,
+            );
+            return Vec::new();
+        }
+        self.check_keywords(file, pointer, node);
+        if let Some(t) = node.get("type") {
+            if t.as_str().is_some_and(|t| t != "object") {
+                self.error(
+                    "bad-type",
+                    file,
+                    &format!("{pointer}/type"),
+                    t.span.clone(),
+                    "an object with `properties` must have `type: object`",
+                    None,
+                );
+            }
+        }
+        if let Some(parts) = node.get("allOf") {
+            if let Some(parts) = parts.as_array() {
+                for (i, part) in parts.iter().enumerate() {
+                    if part.get("$ref").is_none() {
+                        self.check_keywords(file, &format!("{pointer}/allOf/{i}"), part);
+                    }
+                }
+            }
+        }
+        if let Some(ap) = node.get("additionalProperties") {
+            if matches!(ap.kind, Kind::Object(_)) && node.get("properties").is_some() {
+                self.error(
+                    "unsupported-keyword",
+                    file,
+                    &format!("{pointer}/additionalProperties"),
+                    ap.span.clone(),
+                    "`additionalProperties` with a schema next to `properties` is not supported",
+                    Some("move the map into a property of its own"),
+                );
+            }
+        }
+        let shape = self.collect_shape(file, pointer, node);
+        if let Some(req) = node.get("required") {
+            match req.as_array() {
+                Some(items) => {
+                    for (i, r) in items.iter().enumerate() {
+                        let at = format!("{pointer}/required/{i}");
+                        match r.as_str() {
+                            Some(s) if !shape.props.iter().any(|p| p.wire == s) => {
+                                let s = s.to_string();
+                                self.error(
+                                    "bad-required",
+                                    file,
+                                    &at,
+                                    r.span.clone(),
+                                    format!("`{s}` is required but is not a property"),
+                                    Some("add it to `properties` or remove it from `required`"),
+                                );
+                            }
+                            Some(_) => {}
+                            None => self.error(
+                                "bad-required",
+                                file,
+                                &at,
+                                r.span.clone(),
+                                format!("`required` must list strings, found {}", r.describe()),
+                                None,
+                            ),
+                        }
+                    }
+                }
+                None => self.error(
+                    "bad-required",
+                    file,
+                    &format!("{pointer}/required"),
+                    req.span.clone(),
+                    format!(
+                        "`required` must be an array of strings, found {}",
+                        req.describe()
+                    ),
+                    None,
+                ),
+            }
+        }
+        let mut fields: Vec<Field> = Vec::new();
+        for prop in shape.props {
+            if skip.contains(&prop.wire) {
+                continue;
+            }
+            let hint = format!("{owner}{}", naming::type_ident(&prop.wire));
+            let lowered = self.ty_of(prop.file, &prop.pointer, prop.node, &hint);
+            let required = shape.required.contains(&prop.wire);
+            let default_node = prop.node.get("default");
+            let mut default = false;
+            let mut ty = lowered.ty;
+            if let Some(d) = default_node {
+                if is_type_default(&ty, d) && !lowered.nullable {
+                    default = true;
+                } else {
+                    let span = d.span.clone();
+                    self.warn(
+                        "default-not-applied",
+                        prop.file,
+                        &format!("{}/default", prop.pointer),
+                        span,
+                        "this `default` is not the type's zero value; a missing field reads as `None`",
+                        Some("the value is kept in the field's documentation"),
+                    );
+                }
+            }
+            if lowered.nullable || (!required && !default) {
+                ty = ty.option();
+            }
+            let ident = naming::field_ident(&prop.wire, fields.iter().map(|f| f.ident.as_str()));
+            let rename = !naming::round_trips(&ident, &prop.wire);
+            let mut doc = doc_of(prop.node);
+            if let (Some(d), false) = (default_node, default) {
+                let text = format!("Default: `{}`.", d.to_value());
+                doc = Some(match doc {
+                    Some(doc) => format!("{doc}\n\n{text}"),
+                    None => text,
+                });
+            }
+            // The lint refused a sensitive name unless the schema marks it
+            // (or the user lowered the lint): say so to the derive.
+            let not_sensitive = event_rules::fields::sensitive_field(&prop.wire).is_some();
+            let deprecated = prop
+                .node
+                .get("deprecated")
+                .is_some_and(|d| d.kind == Kind::Bool(true));
+            let _ = prop.key_span;
+            fields.push(Field {
+                ident,
+                wire: prop.wire,
+                rename,
+                ty,
+                doc,
+                since: None,
+                constraints: lowered.constraints,
+                deprecated,
+                key: false,
+                partition: false,
+                default,
+                not_sensitive,
+            });
+        }
+        fields
+    }
+
+    /// Boxes the fields through which a type contains itself; a required
+    /// field of the struct's own type can hold no finite value.
+    fn box_cycles(&mut self) {
+        let mut edges: HashMap<String, Vec<String>> = HashMap::new();
+        for item in &self.items {
+            let targets = match item {
+                Item::Struct(s) => s
+                    .fields
+                    .iter()
+                    .filter_map(|f| f.ty.direct_named().map(str::to_string))
+                    .collect(),
+                Item::Union(u) => u
+                    .variants
+                    .iter()
+                    .filter_map(|v| v.2.direct_named().map(str::to_string))
+                    .collect(),
+                Item::Enum(_) => Vec::new(),
+            };
+            edges.insert(item.name().to_string(), targets);
+        }
+        let reaches = |from: &str, to: &str| -> bool {
+            let mut stack = vec![from.to_string()];
+            let mut seen = HashSet::new();
+            while let Some(n) = stack.pop() {
+                if n == to {
+                    return true;
+                }
+                if seen.insert(n.clone()) {
+                    if let Some(next) = edges.get(&n) {
+                        stack.extend(next.iter().cloned());
+                    }
+                }
+            }
+            false
+        };
+        for item in &mut self.items {
+            match item {
+                Item::Struct(s) => {
+                    let name = s.name.clone();
+                    for f in &mut s.fields {
+                        if let Some(t) = f.ty.direct_named() {
+                            if reaches(t, &name) {
+                                f.ty = std::mem::replace(&mut f.ty, Ty::Value).boxed();
+                            }
+                        }
+                    }
+                }
+                Item::Union(u) => {
+                    let name = u.name.clone();
+                    for v in &mut u.variants {
+                        if let Some(t) = v.2.direct_named() {
+                            if reaches(t, &name) {
+                                v.2 = std::mem::replace(&mut v.2, Ty::Value).boxed();
+                            }
+                        }
+                    }
+                }
+                Item::Enum(_) => {}
+            }
+        }
+    }
+}
+
+/// The description of a schema, and its title when both are given.
+fn doc_of(node: &Node) -> Option<String> {
+    let desc = node.get("description").and_then(Node::as_str);
+    let title = node.get("title").and_then(Node::as_str);
+    match (title, desc) {
+        (Some(t), Some(d)) if !d.starts_with(t) && node.get("x-event").is_none() => {
+            Some(format!("{t}\n\n{d}"))
+        }
+        (_, Some(d)) => Some(d.to_string()),
+        (Some(t), None) => Some(t.to_string()),
+        (None, None) => None,
+    }
+}
+
+fn type_names(node: &Node) -> Vec<&str> {
+    match node.get("type").map(|t| &t.kind) {
+        Some(Kind::String(s)) => vec![s.as_str()],
+        Some(Kind::Array(v)) => v.iter().filter_map(Node::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a `default` is what `Default::default()` gives for `ty`.
+fn is_type_default(ty: &Ty, d: &Node) -> bool {
+    match (ty, &d.kind) {
+        (Ty::String, Kind::String(s)) => s.is_empty(),
+        (Ty::Bool, Kind::Bool(b)) => !b,
+        (Ty::Int(_), Kind::Number(n)) => n.as_i64() == Some(0) || n.as_u64() == Some(0),
+        (Ty::F64, Kind::Number(n)) => n.as_f64() == Some(0.0),
+        (Ty::Vec(_), Kind::Array(v)) => v.is_empty(),
+        (Ty::Map(_) | Ty::Object, Kind::Object(m)) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// Joins `..` and `.` lexically; `None` when the path climbs above its
+/// start or is absolute.
+fn normalize(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(p) => out.push(p),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Decodes `%XX` escapes of a URI fragment.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("zz"), 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}

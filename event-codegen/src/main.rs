@@ -1,0 +1,130 @@
+//! `event-codegen`: check a schema catalog, or generate its Rust types.
+
+use clap::{Args, Parser, Subcommand};
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use event_codegen::{Config, Error, Lint, LintLevel};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "event-codegen",
+    version,
+    about = "JSON Schema event catalogs to Rust types"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read and check every schema under DIR; report what was found and
+    /// every problem.
+    Check {
+        /// The schema root.
+        dir: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Check, then write the generated Rust to OUT/<file-name>.
+    Generate {
+        /// The schema root.
+        dir: PathBuf,
+        /// The output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// The generated file's name.
+        #[arg(long, default_value = "events.rs")]
+        file_name: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// Report LINT as a warning instead of an error (repeatable).
+    #[arg(long = "warn", value_name = "LINT", value_parser = parse_lint)]
+    warn: Vec<Lint>,
+    /// Do not check LINT (repeatable).
+    #[arg(long = "allow", value_name = "LINT", value_parser = parse_lint)]
+    allow: Vec<Lint>,
+    /// The path of the runtime crate in the generated code.
+    #[arg(long, default_value = "::event_runtime")]
+    runtime_crate: String,
+    /// When to color the output.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+}
+
+fn parse_lint(s: &str) -> Result<Lint, String> {
+    Lint::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = Lint::ALL.iter().map(|l| l.name()).collect();
+        format!("unknown lint `{s}`; lints: {}", names.join(", "))
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (dir, common, out) = match cli.command {
+        Command::Check { dir, common } => (dir, common, None),
+        Command::Generate {
+            dir,
+            out,
+            file_name,
+            common,
+        } => (dir, common, Some((out, file_name))),
+    };
+    let mut config = Config::new();
+    config
+        .schema_root(&dir)
+        .runtime_crate(&common.runtime_crate)
+        .cargo_directives(false);
+    for lint in &common.warn {
+        config.lint(*lint, LintLevel::Warn);
+    }
+    for lint in &common.allow {
+        config.lint(*lint, LintLevel::Allow);
+    }
+    let color = match common.color.as_str() {
+        "always" => ColorChoice::Always,
+        "never" => ColorChoice::Never,
+        _ if std::io::IsTerminal::is_terminal(&std::io::stderr()) => ColorChoice::Auto,
+        _ => ColorChoice::Never,
+    };
+    let mut stderr = StandardStream::stderr(color);
+    let result = match &out {
+        Some((out, file_name)) => config.out_dir(out).file_name(file_name).generate(),
+        None => config.check(),
+    };
+    match result {
+        Ok(generation) => {
+            // Rendering to the terminal can only fail if stderr is closed.
+            let _ = generation.diagnostics.emit(&mut stderr);
+            println!("{generation}");
+            if let Some(path) = &generation.written {
+                let state = if generation.changed {
+                    "written"
+                } else {
+                    "unchanged"
+                };
+                println!("{}: {state}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Error::Schema(diagnostics)) => {
+            let _ = diagnostics.emit(&mut stderr);
+            let (errors, warnings) = diagnostics.counts();
+            eprintln!(
+                "error: {} has {errors} error(s) and {warnings} warning(s); nothing generated",
+                dir.display()
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

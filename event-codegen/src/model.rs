@@ -1,0 +1,155 @@
+//! What the generator emits, independent of JSON and of tokens: the items
+//! of the generated module.
+
+/// A Rust type of a generated field.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Ty {
+    String,
+    Bool,
+    /// An integer of the named width (`u8`, `i64`).
+    Int(&'static str),
+    F64,
+    Uuid,
+    DateTime,
+    Date,
+    /// Any JSON value.
+    Value,
+    /// A free-form JSON object.
+    Object,
+    /// A generated item, by name.
+    Named(String),
+    Vec(Box<Ty>),
+    Map(Box<Ty>),
+    Option(Box<Ty>),
+    Box(Box<Ty>),
+}
+
+impl Ty {
+    pub fn option(self) -> Ty {
+        match self {
+            Ty::Option(_) => self,
+            other => Ty::Option(Box::new(other)),
+        }
+    }
+
+    pub fn is_option(&self) -> bool {
+        matches!(self, Ty::Option(_))
+    }
+
+    /// The named item a value of this type contains without indirection
+    /// through a heap collection.
+    pub fn direct_named(&self) -> Option<&str> {
+        match self {
+            Ty::Named(n) => Some(n),
+            Ty::Option(inner) => inner.direct_named(),
+            _ => None,
+        }
+    }
+
+    /// Boxes the named item inside (`Option<T>` -> `Option<Box<T>>`).
+    pub fn boxed(self) -> Ty {
+        match self {
+            Ty::Option(inner) => Ty::Option(Box::new(inner.boxed())),
+            other => Ty::Box(Box::new(other)),
+        }
+    }
+}
+
+/// A numeric literal of a constraint.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Num {
+    Int(i128),
+    Float(f64),
+}
+
+/// A constraint on a field, as the derive spells it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Constraint {
+    Minimum(Num),
+    Maximum(Num),
+    ExclusiveMinimum(Num),
+    ExclusiveMaximum(Num),
+    MinLength(u64),
+    MaxLength(u64),
+    Pattern(String),
+    Constant(String),
+    MinItems(u64),
+    MaxItems(u64),
+}
+
+/// A field of a generated struct.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Field {
+    pub ident: String,
+    pub wire: String,
+    /// Whether the wire name must be spelled out (it is not the camelCase
+    /// of the identifier).
+    pub rename: bool,
+    pub ty: Ty,
+    pub doc: Option<String>,
+    pub since: Option<String>,
+    pub constraints: Vec<Constraint>,
+    pub deprecated: bool,
+    pub key: bool,
+    pub partition: bool,
+    /// Missing on the wire means `Default::default()`.
+    pub default: bool,
+    /// The name looks sensitive and the schema says it is not.
+    pub not_sensitive: bool,
+}
+
+/// The contract part of an event struct.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EventAttrs {
+    pub type_name: String,
+    pub version: String,
+    pub producer: String,
+    pub delivery: Option<String>,
+    pub ordering: Option<String>,
+    pub consumers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Struct {
+    pub name: String,
+    pub doc: Option<String>,
+    pub event: Option<EventAttrs>,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OpenEnum {
+    pub name: String,
+    pub doc: Option<String>,
+    /// (variant identifier, wire value)
+    pub variants: Vec<(String, String)>,
+    /// The identifier of the variant that keeps unknown values.
+    pub other: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Union {
+    pub name: String,
+    pub doc: Option<String>,
+    /// The discriminating property of a tagged union.
+    pub tag: Option<String>,
+    /// (variant identifier, wire tag for tagged unions, payload type)
+    pub variants: Vec<(String, Option<String>, Ty)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Item {
+    Struct(Struct),
+    Enum(OpenEnum),
+    Union(Union),
+}
+
+impl Item {
+    pub fn name(&self) -> &str {
+        match self {
+            Item::Struct(s) => &s.name,
+            Item::Enum(e) => &e.name,
+            Item::Union(u) => &u.name,
+        }
+    }
+}
