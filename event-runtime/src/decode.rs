@@ -4,14 +4,14 @@
 use crate::Version;
 use crate::error::{DecodeError, DecodeErrorKind as Kind};
 use serde::de::{
-    self, Deserialize, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor,
+    self, Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess,
+    Visitor,
 };
 use serde_json::map::Entry;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
-use std::marker::PhantomData;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -130,7 +130,8 @@ pub(crate) struct Parts<'de, D> {
 }
 
 impl<D> Parts<'_, D> {
-    fn empty() -> Self {
+    /// Nothing read yet.
+    pub(crate) fn empty() -> Self {
         Parts {
             id: None,
             ty: None,
@@ -148,88 +149,118 @@ impl<D> Parts<'_, D> {
     }
 }
 
-struct PartsVisitor<D> {
+/// Fills `parts` in place: the parts are a few hundred bytes, and moving
+/// them out through serde's return values was a measurable share of a
+/// header decode.
+struct PartsVisitor<'a, 'de, D> {
     mode: Mode,
-    marker: PhantomData<D>,
+    parts: &'a mut Parts<'de, D>,
 }
 
-/// Stores `value` in `slot`, or notes the duplicate key and skips it.
-fn read_once<'de, A, V>(
+/// A string or `null`, read with one dispatch on the next byte.
+struct NullableStr;
+
+impl<'de> DeserializeSeed<'de> for NullableStr {
+    type Value = Option<Str<'de>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NullableStr {
+    type Value = Option<Str<'de>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or null")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Str(Cow::Borrowed(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Str(Cow::Owned(v.to_owned()))))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Str(Cow::Owned(v))))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// Stores the string in `slot` (or skips it when `skip`), or notes the
+/// duplicate key and skips it.
+fn read_once<'de, A: MapAccess<'de>>(
     map: &mut A,
-    slot: &mut Option<V>,
+    slot: &mut Option<Str<'de>>,
     seen: &mut bool,
     name: &'static str,
     duplicate: &mut Option<Cow<'de, str>>,
-) -> Result<(), A::Error>
-where
-    A: MapAccess<'de>,
-    V: Deserialize<'de>,
-{
+    skip: bool,
+) -> Result<(), A::Error> {
     if *seen {
         duplicate.get_or_insert(Cow::Borrowed(name));
         map.next_value::<IgnoredAny>()?;
+    } else if skip {
+        *seen = true;
+        map.next_value::<IgnoredAny>()?;
     } else {
         *seen = true;
-        *slot = map.next_value::<Option<V>>()?;
+        *slot = map.next_value_seed(NullableStr)?;
     }
     Ok(())
 }
 
-impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<D> {
-    type Value = Parts<'de, D>;
+impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<'_, 'de, D> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an event envelope object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut parts = Parts::empty();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let parts = self.parts;
+        let header = self.mode == Mode::Header;
         // One flag per known key: a key seen with `null` is still seen.
         let mut seen = [false; 10];
         let dup = &mut parts.duplicate;
         while let Some(key) = map.next_key::<Key<'de>>()? {
+            let m = &mut map;
             match key {
-                Key::Id => read_once(&mut map, &mut parts.id, &mut seen[0], "id", dup)?,
-                Key::Type => read_once(&mut map, &mut parts.ty, &mut seen[1], "type", dup)?,
+                Key::Id => read_once(m, &mut parts.id, &mut seen[0], "id", dup, false)?,
+                Key::Type => read_once(m, &mut parts.ty, &mut seen[1], "type", dup, false)?,
                 Key::Version => {
-                    read_once(&mut map, &mut parts.version, &mut seen[2], "version", dup)?
+                    read_once(m, &mut parts.version, &mut seen[2], "version", dup, false)?
                 }
-                Key::Timestamp => read_once(
-                    &mut map,
-                    &mut parts.timestamp,
-                    &mut seen[3],
-                    "timestamp",
-                    dup,
-                )?,
-                Key::Source => read_once(&mut map, &mut parts.source, &mut seen[4], "source", dup)?,
-                Key::TenantId => read_once(
-                    &mut map,
-                    &mut parts.tenant_id,
-                    &mut seen[5],
-                    "tenantId",
-                    dup,
-                )?,
-                Key::CorrelationId => read_once(
-                    &mut map,
-                    &mut parts.correlation_id,
-                    &mut seen[6],
-                    "correlationId",
-                    dup,
-                )?,
-                Key::CausationId => read_once(
-                    &mut map,
-                    &mut parts.causation_id,
-                    &mut seen[7],
-                    "causationId",
-                    dup,
-                )?,
+                // A header does not read the time and the source.
+                Key::Timestamp => {
+                    let slot = &mut parts.timestamp;
+                    read_once(m, slot, &mut seen[3], "timestamp", dup, header)?
+                }
+                Key::Source => {
+                    read_once(m, &mut parts.source, &mut seen[4], "source", dup, header)?
+                }
+                Key::TenantId => {
+                    let slot = &mut parts.tenant_id;
+                    read_once(m, slot, &mut seen[5], "tenantId", dup, false)?
+                }
+                Key::CorrelationId => {
+                    let slot = &mut parts.correlation_id;
+                    read_once(m, slot, &mut seen[6], "correlationId", dup, false)?
+                }
+                Key::CausationId => {
+                    let slot = &mut parts.causation_id;
+                    read_once(m, slot, &mut seen[7], "causationId", dup, false)?
+                }
                 Key::Data => {
                     if seen[8] {
                         dup.get_or_insert(Cow::Borrowed("data"));
                         map.next_value::<IgnoredAny>()?;
                     } else {
                         seen[8] = true;
-                        if self.mode == Mode::Header {
+                        if header {
                             map.next_value::<IgnoredAny>()?;
                         } else {
                             parts.data = Some(map.next_value::<D>()?);
@@ -242,7 +273,7 @@ impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<D> {
                         map.next_value::<IgnoredAny>()?;
                     } else {
                         seen[9] = true;
-                        if self.mode == Mode::Header {
+                        if header {
                             map.next_value::<IgnoredAny>()?;
                         } else {
                             parts.metadata = map.next_value()?;
@@ -266,25 +297,221 @@ impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<D> {
                 }
             }
         }
-        if self.mode == Mode::Header && seen[8] {
-            // Header mode never builds `data`; remember that it was there.
-            parts.data = None;
-        }
-        Ok(parts)
+        Ok(())
     }
 }
 
+/// Reads the envelope in `bytes` into `parts`, in one pass.
 pub(crate) fn read_parts<'de, D: Deserialize<'de>>(
     bytes: &'de [u8],
     mode: Mode,
-) -> Result<Parts<'de, D>, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parts = de.deserialize_map(PartsVisitor {
-        mode,
-        marker: PhantomData,
-    })?;
-    de.end()?;
-    Ok(parts)
+    parts: &mut Parts<'de, D>,
+) -> Result<(), serde_json::Error> {
+    // One UTF-8 check of the whole input is cheaper than serde_json's check
+    // of every string it borrows from a byte slice; invalid input takes the
+    // byte-slice reader, which names the position.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => read_parts_from(serde_json::Deserializer::from_str(text), mode, parts),
+        Err(_) => read_parts_from(serde_json::Deserializer::from_slice(bytes), mode, parts),
+    }
+}
+
+fn read_parts_from<'de, R, D>(
+    mut de: serde_json::Deserializer<R>,
+    mode: Mode,
+    parts: &mut Parts<'de, D>,
+) -> Result<(), serde_json::Error>
+where
+    R: serde_json::de::Read<'de>,
+    D: Deserialize<'de>,
+{
+    de.deserialize_map(PartsVisitor { mode, parts })?;
+    de.end()
+}
+
+/// The header-only fast path: reads the top-level object byte by byte,
+/// borrowing the header strings and skipping every other value by its
+/// structure alone, so a header costs a fraction of a full decode.
+///
+/// It only ever accepts: on anything it does not handle (an escape in a key
+/// or a header string, a non-string header value, broken structure) it
+/// returns `None` and the serde path reads the input and names the problem.
+/// Skipped values (`data`, `metadata`, unknown fields) are not validated as
+/// JSON; the full decode does that.
+pub(crate) fn scan_header(bytes: &[u8]) -> Option<Parts<'_, IgnoredAny>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut s = Scanner {
+        text,
+        bytes,
+        pos: 0,
+    };
+    let mut parts = Parts::empty();
+    let mut seen = [false; 10];
+    s.eat(b'{')?;
+    if s.peek()? == b'}' {
+        s.pos += 1;
+    } else {
+        loop {
+            if s.peek()? != b'"' {
+                return None;
+            }
+            let key = s.plain_string()?;
+            s.eat(b':')?;
+            let (index, name, slot) = match key {
+                "id" => (0, "id", Some(&mut parts.id)),
+                "type" => (1, "type", Some(&mut parts.ty)),
+                "version" => (2, "version", Some(&mut parts.version)),
+                "timestamp" => (3, "timestamp", None),
+                "source" => (4, "source", None),
+                "tenantId" => (5, "tenantId", Some(&mut parts.tenant_id)),
+                "correlationId" => (6, "correlationId", Some(&mut parts.correlation_id)),
+                "causationId" => (7, "causationId", Some(&mut parts.causation_id)),
+                "data" => (8, "data", None),
+                "metadata" => (9, "metadata", None),
+                _ => {
+                    s.skip_value()?;
+                    (usize::MAX, "", None)
+                }
+            };
+            if index != usize::MAX {
+                if seen[index] {
+                    parts.duplicate.get_or_insert(Cow::Borrowed(name));
+                    s.skip_value()?;
+                } else {
+                    seen[index] = true;
+                    match slot {
+                        Some(slot) => *slot = s.nullable_plain_string()?,
+                        None => s.skip_value()?,
+                    }
+                }
+            }
+            match s.peek()? {
+                b',' => s.pos += 1,
+                b'}' => {
+                    s.pos += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    s.skip_whitespace();
+    (s.pos == bytes.len()).then_some(parts)
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_whitespace();
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.pos += 1)
+    }
+
+    /// At a `"`: the string up to the closing quote, if it holds no escape
+    /// and no control character.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        let start = self.pos + 1;
+        let rest = self.bytes.get(start..)?;
+        let len = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest[len] != b'"' || rest[..len].iter().any(|&b| b < 0x20) {
+            return None;
+        }
+        self.pos = start + len + 1;
+        self.text.get(start..start + len)
+    }
+
+    /// A plain string or `null`.
+    fn nullable_plain_string(&mut self) -> Option<Option<Str<'a>>> {
+        match self.peek()? {
+            b'"' => self.plain_string().map(|s| Some(Str(Cow::Borrowed(s)))),
+            b'n' if self.bytes.get(self.pos..self.pos + 4) == Some(b"null") => {
+                self.pos += 4;
+                Some(None)
+            }
+            _ => None,
+        }
+    }
+
+    /// At a `"`: past the closing quote, escapes skipped.
+    fn skip_string(&mut self) -> Option<()> {
+        self.pos += 1;
+        loop {
+            let rest = self.bytes.get(self.pos..)?;
+            let at = memchr::memchr2(b'"', b'\\', rest)?;
+            self.pos += at;
+            if rest[at] == b'"' {
+                self.pos += 1;
+                return Some(());
+            }
+            self.pos += 2;
+        }
+    }
+
+    /// Past one value, nested to any depth without recursion.
+    fn skip_value(&mut self) -> Option<()> {
+        let mut depth = 0usize;
+        loop {
+            match self.peek()? {
+                b'"' => self.skip_string()?,
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.pos += 1;
+                    continue;
+                }
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    self.pos += 1;
+                }
+                b',' | b':' if depth > 0 => {
+                    self.pos += 1;
+                    continue;
+                }
+                b',' | b':' => return None,
+                _ => {
+                    let rest = &self.bytes[self.pos..];
+                    let len = rest
+                        .iter()
+                        .position(|&b| {
+                            matches!(
+                                b,
+                                b',' | b':'
+                                    | b'}'
+                                    | b']'
+                                    | b'{'
+                                    | b'['
+                                    | b'"'
+                                    | b' '
+                                    | b'\n'
+                                    | b'\r'
+                                    | b'\t'
+                            )
+                        })
+                        .unwrap_or(rest.len());
+                    if len == 0 {
+                        return None;
+                    }
+                    self.pos += len;
+                }
+            }
+            if depth == 0 {
+                return Some(());
+            }
+        }
+    }
 }
 
 /// The validated header fields every decode shares.

@@ -337,8 +337,9 @@ impl<T: Event> Envelope<T> {
 
     fn decode(bytes: &[u8], mode: Mode) -> Result<Self, DecodeError> {
         let expected = Some((T::TYPE, T::VERSION));
-        let mut parts = match decode::read_parts::<T>(bytes, mode) {
-            Ok(parts) => parts,
+        let mut parts = decode::Parts::empty();
+        match decode::read_parts::<T>(bytes, mode, &mut parts) {
+            Ok(()) => {}
             Err(fast) => {
                 return Err(decode::diagnose(
                     bytes,
@@ -493,11 +494,21 @@ pub struct Header<'a> {
 
 impl<'a> Header<'a> {
     /// Reads and validates `id`, `type`, `version`, `tenantId` and
-    /// `correlationId`; skips `data` and `metadata` unparsed.
+    /// `correlationId`; skips `data`, `metadata` and every other field by
+    /// their structure alone. A payload that is not valid JSON inside is
+    /// routed, and refused by the full decode.
     pub fn from_json_slice(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut parts = match decode::read_parts::<serde::de::IgnoredAny>(bytes, Mode::Header) {
-            Ok(parts) => parts,
-            Err(fast) => return Err(decode::diagnose(bytes, Mode::Header, None, None, fast)),
+        let mut parts = match decode::scan_header(bytes) {
+            Some(parts) => parts,
+            None => {
+                let mut parts = decode::Parts::empty();
+                if let Err(fast) =
+                    decode::read_parts::<serde::de::IgnoredAny>(bytes, Mode::Header, &mut parts)
+                {
+                    return Err(decode::diagnose(bytes, Mode::Header, None, None, fast));
+                }
+                parts
+            }
         };
         let checked = decode::check_header(&mut parts, None)?;
         Ok(Header {

@@ -580,6 +580,42 @@ fn header_refuses_what_routing_cannot_use() {
 }
 
 #[test]
+fn header_skips_what_it_does_not_read_without_validating_it() {
+    let json = String::from_utf8(serde_json::to_vec(&envelope()).unwrap()).unwrap();
+    // Broken JSON inside `data`: the header routes it, the full decode
+    // refuses it.
+    let broken = json.replacen(r#""score":85"#, r#""score" 85"#, 1);
+    assert_eq!(Header::from_json_slice(broken.as_bytes()).unwrap().id(), ID);
+    assert_eq!(
+        decode(broken.as_bytes()).unwrap_err().kind(),
+        &DecodeErrorKind::Malformed
+    );
+    // Broken structure around the values it reads is refused.
+    for bad in [
+        json.replacen(r#""tenantId":"#, r#""tenantId""#, 1),
+        json.replacen('}', "", 1),
+        format!("{json},"),
+        json.replacen(r#""id":"evt_"#, "\"id\":\"evt\u{1}_", 1),
+    ] {
+        let e = Header::from_json_slice(bad.as_bytes()).unwrap_err();
+        assert_eq!(e.kind(), &DecodeErrorKind::Malformed, "{bad}");
+    }
+    // Escapes and whitespace are read as a full parser reads them.
+    let spaced = " { \"id\" : \"evt\\u005f1\" ,\n\t\"type\":\"course.published\", \"version\" : \"1.0\", \"tenantId\": \"t\\\"1\", \"correlationId\": \"c\", \"data\": {\"a\": [1, \"]\\\"}\", {}], \"b\": -1.5e3, \"c\": null} } ";
+    let header = Header::from_json_slice(spaced.as_bytes()).unwrap();
+    assert_eq!(header.id(), "evt_1");
+    assert_eq!(header.tenant_id(), "t\"1");
+    assert_eq!(header.event_type(), "course.published");
+    // The same without escapes in the fields read, which the fast path takes.
+    let plain = spaced
+        .replace("evt\\u005f1", "evt_1")
+        .replace("t\\\"1", "t1");
+    let header = Header::from_json_slice(plain.as_bytes()).unwrap();
+    assert_eq!((header.id(), header.tenant_id()), ("evt_1", "t1"));
+    assert_eq!(header.correlation_id(), "c");
+}
+
+#[test]
 fn encode_then_decode_is_the_same_envelope() {
     let first = decode(&serde_json::to_vec(&envelope()).unwrap()).unwrap();
     let bytes = first.to_json_vec().unwrap();
