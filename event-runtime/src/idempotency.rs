@@ -348,7 +348,7 @@ pub trait ProcessedStore: Send + Sync {
         token: ClaimToken,
         now: OffsetDateTime,
         result: Value,
-    ) -> Result<ProcessedRecord, StoreError>;
+    ) -> Result<(), StoreError>;
 
     /// Drops the claim so a later delivery can process the key. Releasing a
     /// claim that `token` no longer holds does nothing.
@@ -390,7 +390,7 @@ impl<S: ProcessedStore + ?Sized> ProcessedStore for Arc<S> {
         token: ClaimToken,
         now: OffsetDateTime,
         result: Value,
-    ) -> Result<ProcessedRecord, StoreError> {
+    ) -> Result<(), StoreError> {
         (**self).complete(consumer, key, token, now, result)
     }
 
@@ -417,6 +417,7 @@ impl<S: ProcessedStore + ?Sized> ProcessedStore for Arc<S> {
 }
 
 /// A row of the in-memory store: a claim in flight or a processed record.
+/// The key and the consumer are the map's keys, not repeated here.
 #[derive(Debug)]
 enum Slot {
     Claimed {
@@ -425,11 +426,40 @@ enum Slot {
         claimed_at: OffsetDateTime,
         lease: Duration,
     },
-    Processed(ProcessedRecord),
+    Processed {
+        event_id: String,
+        processed_at: OffsetDateTime,
+        result: Value,
+    },
+}
+
+impl Slot {
+    fn record(&self, consumer: &str, key: &IdempotencyKey) -> Option<ProcessedRecord> {
+        match self {
+            Slot::Processed {
+                event_id,
+                processed_at,
+                result,
+            } => Some(ProcessedRecord {
+                key: key.clone(),
+                event_id: event_id.clone(),
+                consumer: consumer.to_owned(),
+                processed_at: *processed_at,
+                result: result.clone(),
+            }),
+            Slot::Claimed { .. } => None,
+        }
+    }
 }
 
 /// consumer -> key string -> slot.
 type Shard = HashMap<String, HashMap<String, Slot>>;
+
+/// A shard on its own cache lines, so that threads locking neighbouring
+/// shards do not invalidate each other's.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
 
 const SHARDS: usize = 16;
 
@@ -441,7 +471,7 @@ const SHARDS: usize = 16;
 /// handling different events rarely wait for each other.
 #[derive(Debug)]
 pub struct InMemoryStore {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Padded]>,
     next_token: AtomicU64,
 }
 
@@ -455,7 +485,7 @@ impl InMemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         InMemoryStore {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Padded::default()).collect(),
             next_token: AtomicU64::new(1),
         }
     }
@@ -464,7 +494,7 @@ impl InMemoryStore {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|shard| lock(shard).values().map(HashMap::len).sum::<usize>())
+            .map(|shard| lock(&shard.0).values().map(HashMap::len).sum::<usize>())
             .sum()
     }
 
@@ -478,7 +508,7 @@ impl InMemoryStore {
         key.as_str().hash(&mut hasher);
         // The modulo keeps the index below SHARDS, whatever the hash.
         let index = (hasher.finish() % SHARDS as u64) as usize;
-        lock(&self.shards[index])
+        lock(&self.shards[index].0)
     }
 }
 
@@ -524,7 +554,17 @@ impl ProcessedStore for InMemoryStore {
                 slots.insert(key.as_str().to_owned(), slot);
                 Ok(Claim::Acquired(token))
             }
-            Some(Slot::Processed(record)) => Ok(Claim::Processed(record.clone())),
+            Some(Slot::Processed {
+                event_id,
+                processed_at,
+                result,
+            }) => Ok(Claim::Processed(ProcessedRecord {
+                key: key.clone(),
+                event_id: event_id.clone(),
+                consumer: consumer.to_owned(),
+                processed_at: *processed_at,
+                result: result.clone(),
+            })),
             Some(Slot::Claimed {
                 claimed_at, lease, ..
             }) if !expired(*claimed_at, *lease, now) => Ok(Claim::InFlight {
@@ -547,7 +587,7 @@ impl ProcessedStore for InMemoryStore {
         token: ClaimToken,
         now: OffsetDateTime,
         result: Value,
-    ) -> Result<ProcessedRecord, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut shard = self.shard(key);
         let slot = shard
             .get_mut(consumer)
@@ -561,15 +601,12 @@ impl ProcessedStore for InMemoryStore {
                 event_id,
                 ..
             } if *held == token => {
-                let record = ProcessedRecord {
-                    key: key.clone(),
+                *slot = Slot::Processed {
                     event_id: std::mem::take(event_id),
-                    consumer: consumer.to_owned(),
                     processed_at: now,
                     result,
                 };
-                *slot = Slot::Processed(record.clone());
-                Ok(record)
+                Ok(())
             }
             _ => Err(claim_lost(consumer, key)),
         }
@@ -597,25 +634,20 @@ impl ProcessedStore for InMemoryStore {
         key: &IdempotencyKey,
     ) -> Result<Option<ProcessedRecord>, StoreError> {
         let shard = self.shard(key);
-        Ok(
-            match shard
-                .get(consumer)
-                .and_then(|slots| slots.get(key.as_str()))
-            {
-                Some(Slot::Processed(record)) => Some(record.clone()),
-                _ => None,
-            },
-        )
+        Ok(shard
+            .get(consumer)
+            .and_then(|slots| slots.get(key.as_str()))
+            .and_then(|slot| slot.record(consumer, key)))
     }
 
     fn purge_older_than(&self, cutoff: OffsetDateTime) -> Result<usize, StoreError> {
         let mut purged = 0;
         for shard in self.shards.iter() {
-            let mut shard = lock(shard);
+            let mut shard = lock(&shard.0);
             for slots in shard.values_mut() {
                 let before = slots.len();
                 slots.retain(|_, slot| {
-                    !matches!(slot, Slot::Processed(record) if record.processed_at < cutoff)
+                    !matches!(slot, Slot::Processed { processed_at, .. } if *processed_at < cutoff)
                 });
                 purged += before - slots.len();
             }

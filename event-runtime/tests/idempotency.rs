@@ -330,11 +330,15 @@ fn a_claim_blocks_others_until_its_lease_runs_out() {
         other => panic!("expected a lost claim, got {other:?}"),
     }
     store.release("svc", &key(), first).unwrap();
-    let record = store
+    store
         .complete("svc", &key(), second, expired, json!("done"))
         .unwrap();
+    let record = store.get("svc", &key()).unwrap().unwrap();
+    assert_eq!(record.key, key());
+    assert_eq!(record.event_id, "evt_1");
+    assert_eq!(record.consumer, "svc");
     assert_eq!(record.processed_at, expired);
-    assert_eq!(store.get("svc", &key()).unwrap(), Some(record.clone()));
+    assert_eq!(record.result, json!("done"));
     assert_eq!(
         store.claim("svc", &key(), "evt_1", expired, LEASE).unwrap(),
         Claim::Processed(record)
