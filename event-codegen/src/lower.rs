@@ -620,9 +620,10 @@ impl<'a> Lower<'a> {
                                 .to_string()
                         })
                         .or_else(|| n.get("title").and_then(Node::as_str).map(str::to_string))
-                        .map(|s| naming::variant_ident(&s))
-                        .unwrap_or_else(|| format!("Variant{}", i + 1));
-                    let lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{base}"));
+                        .map(|s| naming::variant_ident(&s));
+                    let hint = base.clone().unwrap_or_else(|| format!("Variant{}", i + 1));
+                    let lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{hint}"));
+                    let base = base.unwrap_or_else(|| variant_for(&lowered.ty));
                     if !lowered.constraints.is_empty() {
                         self.warn(
                             "ignored-constraint",
@@ -869,6 +870,17 @@ impl<'a> Lower<'a> {
     fn ty_of(&mut self, file: usize, pointer: &str, node: &'a Node, hint: &str) -> Lowered {
         match &node.kind {
             Kind::Bool(true) => return Lowered::plain(Ty::Value),
+            Kind::Bool(false) => {
+                self.error(
+                    "bad-schema",
+                    file,
+                    pointer,
+                    node.span.clone(),
+                    "the schema `false` accepts no value, so no field can have it",
+                    Some("remove the property"),
+                );
+                return Lowered::plain(Ty::Value);
+            }
             Kind::Object(_) => {}
             _ => {
                 self.error(
@@ -1121,6 +1133,7 @@ impl<'a> Lower<'a> {
                                 .last()
                                 .unwrap_or_default()
                                 .trim()
+                                .trim_start_matches("error: ")
                                 .to_string();
                             self.error(
                             "bad-pattern",
@@ -1612,6 +1625,14 @@ impl<'a> Lower<'a> {
             let ident = naming::field_ident(&prop.wire, fields.iter().map(|f| f.ident.as_str()));
             let rename = !naming::round_trips(&ident, &prop.wire);
             let mut doc = doc_of(prop.node);
+            if doc.is_none() && prop.node.get("$ref").is_some() {
+                // A `$ref` to a plain value (`Currency`) has no item to carry
+                // its description: the field does.
+                let (_, _, target) = self.deref(prop.file, &prop.pointer, prop.node);
+                if !Self::is_item(target) {
+                    doc = doc_of(target);
+                }
+            }
             if let (Some(d), false) = (default_node, default) {
                 let text = format!("Default: `{}`.", d.to_value());
                 doc = Some(match doc {
@@ -1710,15 +1731,28 @@ impl<'a> Lower<'a> {
 
 /// The description of a schema, and its title when both are given.
 fn doc_of(node: &Node) -> Option<String> {
-    let desc = node.get("description").and_then(Node::as_str);
-    let title = node.get("title").and_then(Node::as_str);
-    match (title, desc) {
-        (Some(t), Some(d)) if !d.starts_with(t) && node.get("x-event").is_none() => {
-            Some(format!("{t}\n\n{d}"))
-        }
-        (_, Some(d)) => Some(d.to_string()),
-        (Some(t), None) => Some(t.to_string()),
-        (None, None) => None,
+    // The title names the type; it is the doc only when nothing else is.
+    node.get("description")
+        .or_else(|| node.get("title"))
+        .and_then(Node::as_str)
+        .map(str::to_string)
+}
+
+/// A variant name for an untagged alternative, from what it holds.
+fn variant_for(ty: &Ty) -> String {
+    match ty {
+        Ty::String => "String".to_string(),
+        Ty::Bool => "Boolean".to_string(),
+        Ty::Int(_) => "Integer".to_string(),
+        Ty::F64 => "Number".to_string(),
+        Ty::Uuid => "Uuid".to_string(),
+        Ty::DateTime => "DateTime".to_string(),
+        Ty::Date => "Date".to_string(),
+        Ty::Value => "Value".to_string(),
+        Ty::Object | Ty::Map(_) => "Object".to_string(),
+        Ty::Named(n) => n.clone(),
+        Ty::Vec(_) => "Array".to_string(),
+        Ty::Option(t) | Ty::Box(t) => variant_for(t),
     }
 }
 

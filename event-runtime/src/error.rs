@@ -49,6 +49,10 @@ pub enum DecodeErrorKind {
     InvalidTimestamp,
     /// `data` does not match the payload type; the path names the field.
     InvalidData,
+    /// A CloudEvents attribute that is not legal: an extension name that is
+    /// not lower-case alphanumeric, an extension value of a type CloudEvents
+    /// has no place for, or a data content type that is not JSON.
+    InvalidAttribute,
 }
 
 /// An envelope that could not be decoded, with where and why.
@@ -171,6 +175,10 @@ enum EncodeInner {
     Timestamp(String),
     Json(serde_json::Error),
     Invalid(crate::ValidationError),
+    Refused {
+        field: &'static str,
+        message: String,
+    },
 }
 
 impl EncodeError {
@@ -190,6 +198,12 @@ impl EncodeError {
         EncodeError(EncodeInner::Invalid(error))
     }
 
+    /// A value of `field` that the target format cannot carry, such as a
+    /// metadata entry that cannot be a CloudEvents extension.
+    pub(crate) fn refused(field: &'static str, message: String) -> Self {
+        EncodeError(EncodeInner::Refused { field, message })
+    }
+
     /// The payload constraint the event breaks, when that is the fault
     /// ([`Event::validate`](crate::Event::validate)).
     pub fn validation(&self) -> Option<&crate::ValidationError> {
@@ -206,6 +220,7 @@ impl EncodeError {
             EncodeInner::Timestamp(_) => Some("timestamp"),
             EncodeInner::Invalid(_) => Some("data"),
             EncodeInner::Json(_) => None,
+            EncodeInner::Refused { field, .. } => Some(field),
         }
     }
 }
@@ -223,6 +238,7 @@ impl fmt::Display for EncodeError {
                 write!(f, "data: {}", error.message())
             }
             EncodeInner::Invalid(error) => write!(f, "data.{error}"),
+            EncodeInner::Refused { field, message } => write!(f, "{field}: {message}"),
         }
     }
 }

@@ -1,0 +1,167 @@
+//! The bad-schema suite: every case under `tests/bad/` (a `.json` file, or
+//! a folder that is a schema root of its own) must fail with exactly the
+//! diagnostics in `tests/bad/<case>.stderr`.
+//!
+//! `UPDATE_EXPECT=1 cargo test -p event-codegen --test bad` rewrites the
+//! expectations; read every diff before committing.
+
+use event_codegen::{Config, Error, Lint, LintLevel, Severity};
+use std::path::{Path, PathBuf};
+
+fn bad_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad")
+}
+
+/// The schema files of a case: (path relative to the case root, bytes).
+fn sources(case: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    if case.is_file() {
+        let name = PathBuf::from(case.file_name().unwrap());
+        return vec![(name, std::fs::read(case).unwrap())];
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![PathBuf::new()];
+    while let Some(rel) = dirs.pop() {
+        for entry in std::fs::read_dir(case.join(&rel)).unwrap() {
+            let entry = entry.unwrap();
+            let rel = rel.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                dirs.push(rel);
+            } else {
+                out.push((rel.clone(), std::fs::read(case.join(rel)).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+fn run(sources: Vec<(PathBuf, Vec<u8>)>) -> Result<event_codegen::Generation, Error> {
+    Config::new()
+        .cargo_directives(false)
+        .generate_sources(sources)
+}
+
+#[test]
+fn every_bad_schema_has_its_exact_diagnostic() {
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(bad_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 30, "only {} bad schemas", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_stem().unwrap().to_string_lossy().into_owned();
+        let rendered = match run(sources(case)) {
+            Err(Error::Schema(d)) => d.render(),
+            Err(e) => format!("unexpected error: {e}"),
+            Ok(_) => "no error".to_string(),
+        };
+        let expected_path = bad_dir().join(format!("{name}.stderr"));
+        if update {
+            std::fs::write(&expected_path, &rendered).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != rendered || !rendered.starts_with("error[") {
+            failures.push(format!("{name}: expected\n{expected}\ngot\n{rendered}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A 10 MB schema is refused before it is parsed.
+#[test]
+fn a_ten_megabyte_schema_is_refused() {
+    let mut text = String::from("{ \"description\": \"");
+    text.push_str(&"a".repeat(10 * 1024 * 1024));
+    text.push_str("\" }");
+    let Err(Error::Schema(d)) = run(vec![("big.json".into(), text.into_bytes())]) else {
+        panic!("a 10 MB schema was accepted");
+    };
+    let all: Vec<_> = d.iter().collect();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].code, "schema-too-large");
+    assert_eq!(all[0].file, Path::new("big.json"));
+}
+
+/// Nesting far past the limit is an error, not a stack overflow.
+#[test]
+fn a_deeply_nested_schema_is_an_error_not_a_crash() {
+    let text = format!("{}{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+    let Err(Error::Schema(d)) = run(vec![("deep.json".into(), text.into_bytes())]) else {
+        panic!("accepted");
+    };
+    let first = d.iter().next().unwrap();
+    assert_eq!(
+        first.message,
+        "not valid JSON: nesting deeper than 128 levels"
+    );
+    assert_eq!((first.line, first.column), (1, 641));
+}
+
+/// Every problem of a run is reported together, each located.
+#[test]
+fn all_problems_of_a_run_come_together() {
+    let a = br#"{ "type": "object", "properties": { "a": { "type": "strng" } } }"#.to_vec();
+    let b = b"{ \"type\": \"object\",\n  \"properties\": { \"b\": { \"format\": \"ipv4\" }, \"c\": { \"$ref\": \"../x.json\" } } }".to_vec();
+    let Err(Error::Schema(d)) = run(vec![("a.json".into(), a), ("b.json".into(), b)]) else {
+        panic!("accepted");
+    };
+    let found: Vec<(String, String, usize, usize, &str)> = d
+        .iter()
+        .map(|d| {
+            (
+                d.file.display().to_string(),
+                d.pointer.clone(),
+                d.line,
+                d.column,
+                d.code,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "a.json".to_string(),
+                "/properties/a/type".to_string(),
+                1,
+                52,
+                "bad-type"
+            ),
+            (
+                "b.json".to_string(),
+                "/properties/b/format".to_string(),
+                2,
+                36,
+                "unsupported-format"
+            ),
+            (
+                "b.json".to_string(),
+                "/properties/c/$ref".to_string(),
+                2,
+                61,
+                "ref-outside-root"
+            ),
+        ]
+    );
+}
+
+/// A lint lowered to a warning no longer fails the run, and is still
+/// reported.
+#[test]
+fn a_lint_can_be_lowered_to_a_warning() {
+    let case = bad_dir().join("lint-missing-consumer");
+    let generation = Config::new()
+        .cargo_directives(false)
+        .lint(Lint::MissingConsumer, LintLevel::Warn)
+        .generate_sources(sources(&case))
+        .unwrap();
+    let all: Vec<_> = generation.diagnostics.iter().collect();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].severity, Severity::Warning);
+    assert_eq!(all[0].code, "missing-consumer");
+    assert!(generation.code.contains("pub struct CoursePublishedV1"));
+}

@@ -1,0 +1,156 @@
+//! What the generated types do, through the runtime: compiled and run by
+//! `tests/compile.rs` in a crate that includes every golden snapshot.
+
+use event_runtime::{Envelope, ErrorClass, Event};
+use gencheck::keywords::{CoursePublishedV1, CoursePublishedV1Level};
+use gencheck::minors::{EnrollmentStartedV1, EnrollmentStartedV2};
+use gencheck::shared_types::PartnerProfile;
+use gencheck::simple_event::EnrollmentCompletedV1;
+use gencheck::unions::{PaymentReceivedV1, PaymentReceivedV1Method, PaymentReceivedV1Reference};
+use serde_json::{Value, json};
+
+fn envelope(type_name: &str, version: &str, data: Value) -> String {
+    json!({
+        "id": "evt_01J9Z3K7Q8R2M4N6P8S0T2V4W6",
+        "type": type_name,
+        "version": version,
+        "timestamp": "2026-03-27T10:30:00.000Z",
+        "source": "test",
+        "tenantId": "tenant_7f3c",
+        "correlationId": "req_xyz789",
+        "data": data,
+    })
+    .to_string()
+}
+
+fn completed(score: Value, title: &str) -> String {
+    envelope(
+        "enrollment.completed",
+        "1.0",
+        json!({
+            "enrollmentId": "0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a11",
+            "userId": "5d0c5d2e-8a0b-4a3e-9a53-0d4f0e3b8e22",
+            "courseId": "9a3c1d7e-2b4f-4c6a-8e9d-1f2a3b4c5d33",
+            "courseTitle": title,
+            "completedAt": "2026-03-27T10:30:00.000Z",
+            "score": score,
+            "totalDuration": 120,
+        }),
+    )
+}
+
+#[test]
+fn a_valid_event_decodes_and_knows_its_contract() {
+    let e = Envelope::<EnrollmentCompletedV1>::from_json_str(&completed(json!(85), "Rust")).unwrap();
+    assert_eq!(e.data().score, 85.0);
+    assert_eq!(e.data().course_title, "Rust");
+    assert_eq!(EnrollmentCompletedV1::TYPE, "enrollment.completed");
+    assert_eq!(EnrollmentCompletedV1::PRODUCER, "enrollment-service");
+    assert_eq!(e.partition_key().as_deref(), Some("0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a11"));
+}
+
+#[test]
+fn a_broken_constraint_is_a_permanent_error_at_its_path() {
+    let err = Envelope::<EnrollmentCompletedV1>::from_json_str(&completed(json!(101), "Rust")).unwrap_err();
+    assert_eq!(err.path(), "data.score");
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    let long = "x".repeat(201);
+    let err = Envelope::<EnrollmentCompletedV1>::from_json_str(&completed(json!(50), &long)).unwrap_err();
+    assert_eq!(err.path(), "data.courseTitle");
+}
+
+#[test]
+fn a_producer_checks_before_publishing() {
+    let mut e = Envelope::<EnrollmentCompletedV1>::from_json_str(&completed(json!(85), "Rust"))
+        .unwrap()
+        .into_data();
+    assert!(e.validate().is_ok());
+    e.score = 150.0;
+    let err = e.validate().unwrap_err();
+    assert_eq!(err.path(), "score");
+}
+
+fn published(level: &str, slug: &str) -> String {
+    envelope(
+        "course.published",
+        "1.0",
+        json!({
+            "courseId": "9a3c1d7e-2b4f-4c6a-8e9d-1f2a3b4c5d33",
+            "publishedAt": "2026-03-27T10:30:00Z",
+            "availableFrom": "2026-04-01",
+            "slug": slug,
+            "schemaKind": "course",
+            "level": level,
+            "seats": 30,
+            "tags": ["rust"],
+            "match": "kept",
+        }),
+    )
+}
+
+#[test]
+fn an_unknown_enum_value_is_kept_and_written_back_unchanged() {
+    let e = Envelope::<CoursePublishedV1>::from_json_str(&published("expert", "rust-101")).unwrap();
+    assert_eq!(e.data().level, CoursePublishedV1Level::Other("expert".to_string()));
+    assert_eq!(e.data().match_.as_deref(), Some("kept"));
+    let out: Value = serde_json::from_str(&e.to_json_string().unwrap()).unwrap();
+    assert_eq!(out["data"]["level"], "expert");
+    assert_eq!(out["data"]["availableFrom"], "2026-04-01");
+    let known = Envelope::<CoursePublishedV1>::from_json_str(&published("in-progress", "rust-101")).unwrap();
+    assert_eq!(known.data().level, CoursePublishedV1Level::InProgress);
+}
+
+#[test]
+fn pattern_and_const_are_enforced() {
+    let err = Envelope::<CoursePublishedV1>::from_json_str(&published("beginner", "Not A Slug")).unwrap_err();
+    assert_eq!(err.path(), "data.slug");
+    let bad_const = published("beginner", "ok").replace("\"course\"", "\"lesson\"");
+    let err = Envelope::<CoursePublishedV1>::from_json_str(&bad_const).unwrap_err();
+    assert_eq!(err.path(), "data.schemaKind");
+}
+
+#[test]
+fn older_minors_decode_into_the_major_type_and_newer_majors_do_not() {
+    let data = json!({
+        "enrollmentId": "0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a11",
+        "startedAt": "2026-03-27T10:30:00Z",
+    });
+    let e = Envelope::<EnrollmentStartedV1>::from_json_str(&envelope("enrollment.started", "1.0", data.clone())).unwrap();
+    assert_eq!(e.data().device, None);
+    assert_eq!(e.data().lesson_id, None);
+    assert!(Envelope::<EnrollmentStartedV2>::from_json_str(&envelope("enrollment.started", "1.0", data)).is_err());
+}
+
+#[test]
+fn a_tagged_union_reads_its_discriminator() {
+    let data = json!({
+        "paymentId": "0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a11",
+        "method": { "kind": "card", "last4": "4242" },
+        "reference": 7,
+    });
+    let e = Envelope::<PaymentReceivedV1>::from_json_str(&envelope("payment.received", "1.0", data)).unwrap();
+    match &e.data().method {
+        PaymentReceivedV1Method::Card(card) => assert_eq!(card.last4, "4242"),
+        other => panic!("decoded {other:?}"),
+    }
+    assert_eq!(e.data().reference, Some(PaymentReceivedV1Reference::Integer(7)));
+    let out: Value = serde_json::from_str(&e.to_json_string().unwrap()).unwrap();
+    assert_eq!(out["data"]["method"], json!({ "kind": "card", "last4": "4242" }));
+}
+
+#[test]
+fn foreign_property_names_are_kept_on_the_wire() {
+    let wire = json!({
+        "partner_id": "p1",
+        "DisplayName": "Partner",
+        "contact-email": "a@b.example",
+        "$id": "x",
+        "2faEnabled": true,
+        "partnerId": "p2",
+        "self": "s",
+        "addressLine1": "1 Road",
+    });
+    let p: PartnerProfile = serde_json::from_value(wire.clone()).unwrap();
+    assert_eq!(p.partner_id_2.as_deref(), Some("p2"));
+    assert_eq!(serde_json::to_value(&p).unwrap(), wire);
+}
