@@ -43,6 +43,8 @@ const MAX_DEPTH: usize = 32;
 /// The fixed envelope values of every sample, so the output is stable.
 pub(crate) const SAMPLE_ID: &str = "evt_01J9Z3K7Q8R2M4N6P8S0T2V4W6";
 pub(crate) const SAMPLE_TIMESTAMP: &str = "2026-03-27T10:30:00.000Z";
+/// The instant of a sample's deadlines and end dates, 30 days on.
+const SAMPLE_LATER: &str = "2026-04-26T10:30:00.000Z";
 pub(crate) const SAMPLE_TENANT: &str = "tenant_7f3c";
 pub(crate) const SAMPLE_CORRELATION: &str = "req_xyz789";
 
@@ -434,7 +436,7 @@ fn event_page(
         md.push_str(&field_table(files, minors)?);
         let _ = writeln!(
             md,
-            "\n### Sample\n\nA {} event in its envelope:\n",
+            "\n### Sample\n\nA {} event in its envelope, every optional field filled in to show its shape:\n",
             newest.version_string()
         );
         let data = sample_data(files, newest.file)?;
@@ -578,29 +580,30 @@ impl<'a> View<'a> {
     ) -> Result<Self, String> {
         let mut target = site;
         let mut target_file = file.to_path_buf();
+        let mut target_pointer = pointer;
         let mut ref_title = None;
         let mut hops = 0;
         while let Some(reference) = target.get("$ref").and_then(Value::as_str) {
             hops += 1;
+            let at = format!("{}#{target_pointer}/$ref", target_file.display());
             if hops > MAX_DEPTH {
-                return Err(format!(
-                    "{}#{pointer}: `$ref` chain at {reference} does not end",
-                    file.display()
-                ));
+                return Err(format!("{at}: `$ref` chain at {reference} does not end"));
             }
             let (f, v) = compat::resolve_ref(files, &target_file, reference).ok_or_else(|| {
-                format!(
-                    "{}#{pointer}: `$ref` {reference} cannot be resolved under the schema root",
-                    file.display()
-                )
+                format!("{at}: `$ref` {reference} cannot be resolved under the schema root")
             })?;
+            // From here on, pointers are into the file the `$ref` led to.
+            target_pointer = reference
+                .split_once('#')
+                .map(|(_, p)| p.to_owned())
+                .unwrap_or_default();
             target_file = f;
             target = v;
             ref_title = target.get("title").and_then(Value::as_str).or(ref_title);
         }
         Ok(View {
             file: target_file,
-            pointer,
+            pointer: target_pointer,
             site,
             target,
             ref_title,
@@ -1193,7 +1196,15 @@ fn number(v: &View<'_>, name: &str, integer: bool) -> Value {
         320.0
     } else if lower.contains("amount") || lower.contains("price") {
         4900.0
-    } else if lower.contains("revision") || lower.contains("count") || lower.contains("version") {
+    } else if lower.contains("percent") {
+        60.0
+    } else if lower.starts_with("total") {
+        12.0
+    } else if lower.contains("revision")
+        || lower.contains("count")
+        || lower.contains("version")
+        || lower.starts_with("completed")
+    {
         3.0
     } else {
         1.0
@@ -1230,6 +1241,14 @@ fn string(v: &View<'_>, name: &str, path: &str) -> Result<String, String> {
     let lower = name.to_ascii_lowercase();
     let candidate = match v.str("format") {
         Some("uuid") => uuid(path),
+        // A deadline or an end sits after the event, the rest at it.
+        Some("date-time")
+            if ["expires", "until", "deadline", "ends"]
+                .iter()
+                .any(|k| lower.contains(k)) =>
+        {
+            SAMPLE_LATER.to_owned()
+        }
         Some("date-time") => SAMPLE_TIMESTAMP.to_owned(),
         Some("date") => SAMPLE_TIMESTAMP[..10].to_owned(),
         Some("time") => "10:30:00Z".to_owned(),
@@ -1258,7 +1277,15 @@ fn string(v: &View<'_>, name: &str, path: &str) -> Result<String, String> {
                 .iter()
                 .find(|(k, _)| lower.contains(k))
                 .map(|(_, s)| (*s).to_owned())
-                .unwrap_or_else(|| format!("example {}", heck_kebab(name)))
+                .unwrap_or_else(|| {
+                    // An array's item is named for one of it (`tags[0]`: tag).
+                    let one = if path.ends_with(']') {
+                        name.strip_suffix('s').unwrap_or(name)
+                    } else {
+                        name
+                    };
+                    format!("example {}", heck_kebab(one))
+                })
         }
     };
     let Some(pattern) = v.str("pattern") else {
