@@ -189,6 +189,23 @@ fn set_once<T>(cx: &Ctxt, slot: &mut Option<T>, value: T, span: Span, key: &str)
     }
 }
 
+/// Reports an unknown key and skips its value (`= ...` or `(...)`), so the
+/// keys after it are still read.
+fn unknown_key(cx: &Ctxt, meta: &ParseNestedMeta, message: String) -> syn::Result<()> {
+    cx.error_at(meta.path.span(), message);
+    if meta.input.peek(Token![=]) {
+        let _: syn::Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _ = meta.parse_nested_meta(|m| {
+            if m.input.peek(Token![=]) {
+                let _: syn::Expr = m.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    Ok(())
+}
+
 fn parse_str(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
     let value = meta.value()?;
     value.parse::<LitStr>()
@@ -323,7 +340,7 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> ContainerAtt
                         Derive::Event => "expected one of `type`, `version`, `producer`, `delivery`, `ordering`, `consumer`, `crate`",
                         _ => "expected `crate`",
                     };
-                    return Err(meta.error(format!("unknown event attribute `{key}`: {expected}")));
+                    return unknown_key(cx, &meta, format!("unknown event attribute `{key}`: {expected}"));
                 }
             }
             Ok(())
@@ -418,9 +435,9 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 }
                 "constant" => constraint(ConstraintKind::Constant(parse_str(&meta)?)),
                 _ => {
-                    return Err(meta.error(format!(
+                    return unknown_key(cx, &meta, format!(
                         "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`"
-                    )));
+                    ));
                 }
             }
             Ok(())
@@ -454,9 +471,9 @@ pub fn variant(cx: &Ctxt, attrs: &[Attribute]) -> VariantAttrs {
                 }
                 OTHER => set_once(cx, &mut out.other, span, span, OTHER),
                 _ => {
-                    return Err(meta.error(format!(
+                    return unknown_key(cx, &meta, format!(
                         "unknown event attribute `{key}` on a variant: expected `rename = \"...\"` or `other`"
-                    )));
+                    ));
                 }
             }
             Ok(())

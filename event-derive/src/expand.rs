@@ -549,6 +549,10 @@ fn is_string(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "String" && s.arguments.is_empty()))
 }
 
+fn is_other_string(fields: &syn::Fields) -> bool {
+    matches!(fields, syn::Fields::Unnamed(f) if f.unnamed.len() == 1 && f.unnamed.first().is_some_and(|f| is_string(&f.ty)))
+}
+
 fn valid_enum(cx: &Ctxt, e: &Enum) {
     use heck::ToSnakeCase;
     let mut others = 0;
@@ -562,8 +566,7 @@ fn valid_enum(cx: &Ctxt, e: &Enum) {
                     "a second `other` variant: one variant keeps the unknown values",
                 );
             }
-            let ok = matches!(variant.fields, syn::Fields::Unnamed(f) if f.unnamed.len() == 1 && f.unnamed.first().is_some_and(|f| is_string(&f.ty)));
-            if !ok {
+            if !is_other_string(variant.fields) {
                 cx.error_spanned_by(
                     variant.ident,
                     format!(
@@ -606,7 +609,9 @@ fn expand_enum(e: &Enum) -> TokenStream {
     let other = e
         .variants
         .iter()
-        .find(|v| v.attrs.other.is_some() && matches!(v.fields, syn::Fields::Unnamed(_)));
+        // Only a well-formed `Other(String)` is used, so that a malformed
+        // one is reported once, by `valid_enum`, not again as type errors.
+        .find(|v| v.attrs.other.is_some() && is_other_string(v.fields));
     let known: Vec<(&syn::Ident, String)> = e
         .variants
         .iter()
@@ -627,7 +632,7 @@ fn expand_enum(e: &Enum) -> TokenStream {
         Some(v) => {
             let o = v.ident;
             (
-                quote!(#ident::#o(__v) => __v.as_str(),),
+                quote!(#ident::#o(__v) => __v.as_str(), _ => "",),
                 quote!(#ident::#o(#p::std::borrow::ToOwned::to_owned(__v))),
                 quote!(#ident::#o(__v)),
             )

@@ -1,0 +1,9 @@
+use event_runtime::Event;
+
+#[derive(Event)]
+#[event(type = "course_published", version = "1.0", producer = "course-service")]
+pub struct CoursePublished {
+    pub course_id: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use event_runtime::Event;
+
+#[derive(Event)]
+#[event(type = "enrollment.started", version = "1.0", producer = "enrollment-service",
+        ordering = "per-entity")]
+pub struct EnrollmentStarted {
+    pub enrollment_id: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use event_runtime::Event;
+
+#[derive(Event)]
+#[event(type = "course.published", version = "1.0", producer = "course-service")]
+pub struct CoursePublished<T> {
+    pub course_id: T,
+}
+
+fn main() {}

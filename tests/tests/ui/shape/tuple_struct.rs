@@ -1,0 +1,7 @@
+use event_runtime::Event;
+
+#[derive(Event)]
+#[event(type = "course.published", version = "1.0", producer = "course-service")]
+pub struct CoursePublished(pub String);
+
+fn main() {}
