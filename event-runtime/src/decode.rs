@@ -338,14 +338,15 @@ where
 /// returns `None` and the serde path reads the input and names the problem.
 /// Skipped values (`data`, `metadata`, unknown fields) are not validated as
 /// JSON; the full decode does that.
-pub(crate) fn scan_header(bytes: &[u8]) -> Option<Parts<'_, IgnoredAny>> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let mut s = Scanner {
-        text,
-        bytes,
-        pos: 0,
-    };
-    let mut parts = Parts::empty();
+///
+/// Only the strings it keeps are checked to be UTF-8; the rest is compared
+/// to ASCII or skipped.
+pub(crate) fn scan_header<'de>(bytes: &'de [u8], parts: &mut Parts<'de, IgnoredAny>) -> bool {
+    scan_header_into(bytes, parts).is_some()
+}
+
+fn scan_header_into<'de>(bytes: &'de [u8], parts: &mut Parts<'de, IgnoredAny>) -> Option<()> {
+    let mut s = Scanner { bytes, pos: 0 };
     let mut seen = [false; 10];
     s.eat(b'{')?;
     if s.peek()? == b'}' {
@@ -355,19 +356,19 @@ pub(crate) fn scan_header(bytes: &[u8]) -> Option<Parts<'_, IgnoredAny>> {
             if s.peek()? != b'"' {
                 return None;
             }
-            let key = s.plain_string()?;
+            let key = s.plain_bytes()?;
             s.eat(b':')?;
             let (index, name, slot) = match key {
-                "id" => (0, "id", Some(&mut parts.id)),
-                "type" => (1, "type", Some(&mut parts.ty)),
-                "version" => (2, "version", Some(&mut parts.version)),
-                "timestamp" => (3, "timestamp", None),
-                "source" => (4, "source", None),
-                "tenantId" => (5, "tenantId", Some(&mut parts.tenant_id)),
-                "correlationId" => (6, "correlationId", Some(&mut parts.correlation_id)),
-                "causationId" => (7, "causationId", Some(&mut parts.causation_id)),
-                "data" => (8, "data", None),
-                "metadata" => (9, "metadata", None),
+                b"id" => (0, "id", Some(&mut parts.id)),
+                b"type" => (1, "type", Some(&mut parts.ty)),
+                b"version" => (2, "version", Some(&mut parts.version)),
+                b"timestamp" => (3, "timestamp", None),
+                b"source" => (4, "source", None),
+                b"tenantId" => (5, "tenantId", Some(&mut parts.tenant_id)),
+                b"correlationId" => (6, "correlationId", Some(&mut parts.correlation_id)),
+                b"causationId" => (7, "causationId", Some(&mut parts.causation_id)),
+                b"data" => (8, "data", None),
+                b"metadata" => (9, "metadata", None),
                 _ => {
                     s.skip_value()?;
                     (usize::MAX, "", None)
@@ -396,11 +397,10 @@ pub(crate) fn scan_header(bytes: &[u8]) -> Option<Parts<'_, IgnoredAny>> {
         }
     }
     s.skip_whitespace();
-    (s.pos == bytes.len()).then_some(parts)
+    (s.pos == bytes.len()).then_some(())
 }
 
 struct Scanner<'a> {
-    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -421,17 +421,23 @@ impl<'a> Scanner<'a> {
         (self.peek()? == byte).then(|| self.pos += 1)
     }
 
-    /// At a `"`: the string up to the closing quote, if it holds no escape
+    /// At a `"`: the bytes up to the closing quote, if they hold no escape
     /// and no control character.
-    fn plain_string(&mut self) -> Option<&'a str> {
+    fn plain_bytes(&mut self) -> Option<&'a [u8]> {
         let start = self.pos + 1;
         let rest = self.bytes.get(start..)?;
         let len = memchr::memchr2(b'"', b'\\', rest)?;
-        if rest[len] != b'"' || rest[..len].iter().any(|&b| b < 0x20) {
+        let content = &rest[..len];
+        if rest[len] != b'"' || content.iter().any(|&b| b < 0x20) {
             return None;
         }
         self.pos = start + len + 1;
-        self.text.get(start..start + len)
+        Some(content)
+    }
+
+    /// [`plain_bytes`](Self::plain_bytes) that are UTF-8.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.plain_bytes()?).ok()
     }
 
     /// A plain string or `null`.
