@@ -502,7 +502,7 @@ fn history(files: &BTreeMap<PathBuf, Value>, versions: &[&Contract<'_>]) -> Stri
     }
     for pair in versions.windows(2) {
         let (old, new) = (pair[0], pair[1]);
-        let changes = compat::diff(
+        let mut changes = compat::diff(
             SchemaRef {
                 files,
                 file: old.file,
@@ -512,6 +512,9 @@ fn history(files: &BTreeMap<PathBuf, Value>, versions: &[&Contract<'_>]) -> Stri
                 file: new.file,
             },
         );
+        // By pointer, so the order does not hang on the map order
+        // `serde_json` was built with.
+        changes.sort_by(|a, b| a.pointer.cmp(&b.pointer));
         let needed = compat::required_bump(&changes);
         let made = if old.version.0 != new.version.0 {
             Bump::Major
