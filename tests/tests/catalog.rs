@@ -781,3 +781,122 @@ fn the_comparison_sees_every_difference_but_timestamp_spelling() {
         Some("data.extra: missing after re-encoding")
     );
 }
+
+/// Every schema file of `schemas/` by its path relative to the root.
+fn schema_files() -> Vec<(String, Value)> {
+    let root = crate_dir().join("../schemas");
+    json_files(&root)
+        .into_iter()
+        .map(|rel| {
+            let name = rel.display().to_string();
+            let schema = parse(&name, &read(&root.join(&rel)));
+            (name, schema)
+        })
+        .collect()
+}
+
+/// A draft 2020-12 validator of the payload described by `schemas/<rel>`,
+/// with format checks, its `$ref`s to other files resolved among the
+/// catalog's own files only: nothing is fetched.
+fn payload_validator(files: &[(String, Value)], rel: &str) -> jsonschema::Validator {
+    const BASE: &str = "file:///schemas/";
+    let registry = jsonschema::Registry::new()
+        .extend(files.iter().map(|(name, schema)| {
+            (
+                format!("{BASE}{name}"),
+                jsonschema::Resource::from_contents(schema.clone()),
+            )
+        }))
+        .and_then(|builder| builder.prepare())
+        .unwrap_or_else(|e| panic!("the catalog does not load as a schema registry: {e}"));
+    let schema = files
+        .iter()
+        .find(|(name, _)| name == rel)
+        .map(|(_, schema)| schema)
+        .unwrap_or_else(|| panic!("no schema {rel}"));
+    jsonschema::options()
+        .with_registry(&registry)
+        .with_base_uri(format!("{BASE}{rel}"))
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap_or_else(|e| panic!("{rel}: does not compile as JSON Schema: {e}"))
+}
+
+fn violations(validator: &jsonschema::Validator, data: &Value) -> Vec<String> {
+    validator
+        .iter_errors(data)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn every_sample_meets_its_json_schema_and_the_other_minors_of_its_major() {
+    let files = schema_files();
+    let samples = json_files(&crate_dir().join("samples"));
+    assert!(!samples.is_empty(), "no sample in tests/samples/");
+    let mut problems = Vec::new();
+    for rel in &samples {
+        let rel = rel.display().to_string();
+        let data = &parse(&rel, &sample(&rel))["data"];
+        // The sample of `x.v1.1.json` is read by the 1.0 and 1.1 schemas:
+        // a minor version only adds optional fields.
+        let (stem, _) = rel
+            .rsplit_once(".v")
+            .unwrap_or_else(|| panic!("{rel}: no version"));
+        let major = rel[stem.len() + 2..].split('.').next().unwrap_or_default();
+        for (schema, _) in files
+            .iter()
+            .filter(|(name, _)| name.starts_with(&format!("{stem}.v{major}.")))
+        {
+            for v in violations(&payload_validator(&files, schema), data) {
+                problems.push(format!("{rel} against {schema}: {v}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_json_schema_check_refuses_what_the_schemas_forbid() {
+    let files = schema_files();
+    let v2 = payload_validator(&files, "enrollment/enrollment.completed.v2.0.json");
+    let data = &parse("v2.0", &sample("enrollment/enrollment.completed.v2.0.json"))["data"];
+    let v1 = payload_validator(&files, "enrollment/enrollment.completed.v1.1.json");
+    // A 2.0 payload is not a 1.x payload: `score` changed type.
+    assert_eq!(
+        violations(&v1, data),
+        [r#"/score: {"maxPoints":60,"passed":true,"points":41} is not of type "integer""#]
+    );
+    let cases = [
+        (
+            "/score/maxPoints",
+            Value::from(0),
+            "/score/maxPoints: 0 is less than the minimum of 1",
+        ),
+        (
+            "/userId",
+            Value::from("usr_42"),
+            r#"/userId: "usr_42" is not a "uuid""#,
+        ),
+        (
+            "/completedAt",
+            Value::from("2026-05-11 09:12"),
+            r#"/completedAt: "2026-05-11 09:12" is not a "date-time""#,
+        ),
+    ];
+    for (pointer, value, expected) in cases {
+        let mut changed = data.clone();
+        if let Some(slot) = changed.pointer_mut(pointer) {
+            *slot = value;
+        }
+        assert_eq!(violations(&v2, &changed), [expected]);
+    }
+    // Through a `$ref` to a shared definition in another file.
+    let created = payload_validator(&files, "course/course.created.v1.0.json");
+    let mut data = parse("created", &sample("course/course.created.v1.0.json"))["data"].clone();
+    data["price"]["currency"] = "eur".into();
+    assert_eq!(
+        violations(&created, &data),
+        [r#"/price/currency: "eur" does not match "^[A-Z]{3}$""#]
+    );
+}
