@@ -8,6 +8,7 @@ use super::{
 use crate::decode::{Str, truncate};
 use crate::error::{DecodeError, DecodeErrorKind as Kind, EncodeError};
 use crate::{Envelope, Event, EventId, Version};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use time::OffsetDateTime;
@@ -38,6 +39,7 @@ pub(super) enum AttrValue<'a> {
     Str(Cow<'a, str>),
     Bool(bool),
     Int(i64),
+    Version(Version),
 }
 
 impl AttrValue<'_> {
@@ -47,16 +49,18 @@ impl AttrValue<'_> {
             AttrValue::Str(s) => Cow::Borrowed(s),
             AttrValue::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
             AttrValue::Int(i) => Cow::Owned(i.to_string()),
+            AttrValue::Version(v) => Cow::Owned(v.to_string()),
         }
     }
 }
 
-impl serde::Serialize for AttrValue<'_> {
+impl Serialize for AttrValue<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             AttrValue::Str(s) => serializer.serialize_str(s),
             AttrValue::Bool(b) => serializer.serialize_bool(*b),
             AttrValue::Int(i) => serializer.serialize_i64(*i),
+            AttrValue::Version(v) => v.serialize(serializer),
         }
     }
 }
@@ -65,9 +69,11 @@ impl serde::Serialize for AttrValue<'_> {
 /// `datacontenttype` included, `data` excluded. Refuses what the JSON
 /// envelope refuses (a payload that breaks its contract, an empty tenant,
 /// correlation id or source) and what CloudEvents cannot carry, naming it.
-pub(super) fn outgoing<T: Event>(
-    envelope: &Envelope<T>,
-) -> Result<Vec<(Cow<'_, str>, AttrValue<'_>)>, EncodeError> {
+/// `time` is formatted into `buf`.
+pub(super) fn outgoing<'a, T: Event>(
+    envelope: &'a Envelope<T>,
+    buf: &'a mut [u8; 64],
+) -> Result<Vec<(Cow<'a, str>, AttrValue<'a>)>, EncodeError> {
     fn borrowed(s: &str) -> AttrValue<'_> {
         AttrValue::Str(Cow::Borrowed(s))
     }
@@ -81,21 +87,27 @@ pub(super) fn outgoing<T: Event>(
             return Err(EncodeError::empty_field(name));
         }
     }
-    let time = envelope
-        .timestamp
-        .format(&Rfc3339)
-        .map_err(|e| EncodeError::timestamp(e.to_string()))?;
+    let time = {
+        let mut cursor = &mut buf[..];
+        let len = cursor.len();
+        envelope
+            .timestamp
+            .format_into(&mut cursor, &Rfc3339)
+            .map_err(|e| EncodeError::timestamp(e.to_string()))?;
+        let written = len - cursor.len();
+        std::str::from_utf8(&buf[..written]).map_err(|e| EncodeError::timestamp(e.to_string()))?
+    };
     let extra = envelope.metadata.as_ref().map_or(0, Map::len) + envelope.unknown.len();
-    let mut attrs: Vec<(Cow<'_, str>, AttrValue<'_>)> = Vec::with_capacity(11 + extra);
+    let mut attrs: Vec<(Cow<'a, str>, AttrValue<'a>)> = Vec::with_capacity(11 + extra);
     attrs.push(("specversion".into(), borrowed(SPEC_VERSION)));
     attrs.push(("id".into(), borrowed(envelope.id.as_str())));
     attrs.push(("source".into(), borrowed(&envelope.source)));
     attrs.push(("type".into(), borrowed(T::TYPE)));
-    attrs.push(("time".into(), AttrValue::Str(Cow::Owned(time))));
+    attrs.push(("time".into(), borrowed(time)));
     attrs.push(("datacontenttype".into(), borrowed(DATA_CONTENT_TYPE)));
     attrs.push((
         VERSION_EXTENSION.into(),
-        AttrValue::Str(Cow::Owned(envelope.version.to_string())),
+        AttrValue::Version(envelope.version),
     ));
     attrs.push((TENANT_EXTENSION.into(), borrowed(&envelope.tenant_id)));
     attrs.push((
@@ -187,6 +199,8 @@ pub(super) struct Incoming<'a> {
     pub(super) tenant_id: Option<Str<'a>>,
     pub(super) correlation_id: Option<Str<'a>>,
     pub(super) causation_id: Option<Str<'a>>,
+    /// `time`, parsed by [`check`].
+    pub(super) timestamp: Option<OffsetDateTime>,
     /// Extensions the envelope does not own, and `subject` / `dataschema`.
     pub(super) extensions: Map<String, Value>,
     /// Where the first attribute seen twice is (`tenantid`, `ce-tenantid`).
@@ -352,16 +366,42 @@ impl Head {
 
 /// Validates what was read for a reader of `T`. Errors carry the event id
 /// and type when they could be read.
-pub(super) fn check<T: Event>(incoming: Incoming<'_>, names: &Names) -> Result<Head, DecodeError> {
-    let context = (
-        incoming.id.as_deref().map(str::to_owned),
-        incoming.ty.as_deref().map(str::to_owned),
-    );
-    validate::<T>(incoming, names)
-        .map_err(|e| e.with_context(context.0.as_deref(), context.1.as_deref()))
+pub(super) fn check<T: Event>(
+    mut incoming: Incoming<'_>,
+    names: &Names,
+) -> Result<Head, DecodeError> {
+    let version = validate::<T>(&mut incoming, names)
+        .map_err(|e| e.with_context(incoming.id.as_deref(), incoming.ty.as_deref()))?;
+    let timestamp = incoming.timestamp.take();
+    // `validate` saw every required attribute present.
+    let (Some(id), Some(source), Some(tenant_id), Some(correlation_id), Some(timestamp)) = (
+        incoming.id,
+        incoming.source,
+        incoming.tenant_id,
+        incoming.correlation_id,
+        timestamp,
+    ) else {
+        return Err(DecodeError::new(
+            Kind::MissingField,
+            "",
+            "a required attribute disappeared during validation",
+        ));
+    };
+    Ok(Head {
+        id: EventId::from_wire(id.0.into_owned()),
+        version,
+        timestamp,
+        source: source.0.into_owned(),
+        tenant_id: tenant_id.0.into_owned(),
+        correlation_id: correlation_id.0.into_owned(),
+        causation_id: incoming.causation_id.map(|s| s.0.into_owned()),
+        metadata: (!incoming.extensions.is_empty()).then_some(incoming.extensions),
+    })
 }
 
-fn validate<T: Event>(incoming: Incoming<'_>, names: &Names) -> Result<Head, DecodeError> {
+/// The rules, in the order errors are reported. Reads `incoming` without
+/// copying; leaves the parsed time in `incoming.timestamp`.
+fn validate<T: Event>(incoming: &mut Incoming<'_>, names: &Names) -> Result<Version, DecodeError> {
     if let Some(name) = &incoming.duplicate {
         return Err(DecodeError::new(
             Kind::DuplicateField,
@@ -393,44 +433,30 @@ fn validate<T: Event>(incoming: Incoming<'_>, names: &Names) -> Result<Head, Dec
     required(&incoming.version, VERSION_EXTENSION)?;
     required(&incoming.tenant_id, TENANT_EXTENSION)?;
     required(&incoming.correlation_id, CORRELATION_EXTENSION)?;
-    let (
-        Some(specversion),
-        Some(id),
-        Some(source),
-        Some(ty),
-        Some(time),
-        Some(version),
-        Some(tenant_id),
-        Some(correlation_id),
-    ) = (
-        incoming.specversion,
-        incoming.id,
-        incoming.source,
-        incoming.ty,
-        incoming.time,
-        incoming.version,
-        incoming.tenant_id,
-        incoming.correlation_id,
-    )
-    else {
+    let (Some(specversion), Some(ty), Some(time), Some(version)) = (
+        incoming.specversion.as_deref(),
+        incoming.ty.as_deref(),
+        incoming.time.as_deref(),
+        incoming.version.as_deref(),
+    ) else {
         return Err(DecodeError::new(
             Kind::MissingField,
             "",
             "a required attribute disappeared during validation",
         ));
     };
-    if &*specversion != SPEC_VERSION {
+    if specversion != SPEC_VERSION {
         let path = names.path("specversion");
         return Err(DecodeError::new(
             Kind::InvalidVersion,
             path.clone(),
             format!(
                 "unsupported CloudEvents {path} {:?}: only {SPEC_VERSION:?} is read",
-                truncate(&specversion)
+                truncate(specversion)
             ),
         ));
     }
-    if let Some(e) = incoming.illegal {
+    if let Some(e) = incoming.illegal.take() {
         return Err(e);
     }
     if let Some(causation) = &incoming.causation_id {
@@ -443,31 +469,31 @@ fn validate<T: Event>(incoming: Incoming<'_>, names: &Names) -> Result<Head, Dec
             ));
         }
     }
-    if let Err(e) = event_rules::naming::check_syntax(&ty) {
+    if let Err(e) = event_rules::naming::check_syntax(ty) {
         return Err(DecodeError::new(
             Kind::InvalidEventType,
             names.path("type"),
-            format!("invalid event type {:?}: {e}", truncate(&ty)),
+            format!("invalid event type {:?}: {e}", truncate(ty)),
         ));
     }
-    let Some(version) = Version::parse_const(&version) else {
+    let Some(version) = Version::parse_const(version) else {
         return Err(DecodeError::new(
             Kind::InvalidVersion,
             names.path(VERSION_EXTENSION),
             format!(
                 "invalid event version {:?}: expected `MAJOR.MINOR` such as `1.0`",
-                truncate(&version)
+                truncate(version)
             ),
         ));
     };
-    if &*ty != T::TYPE {
+    if ty != T::TYPE {
         return Err(DecodeError::new(
             Kind::UnexpectedType { expected: T::TYPE },
             names.path("type"),
             format!(
                 "expected an event of type `{}`, found `{}`",
                 T::TYPE,
-                truncate(&ty)
+                truncate(ty)
             ),
         ));
     }
@@ -485,13 +511,13 @@ fn validate<T: Event>(incoming: Incoming<'_>, names: &Names) -> Result<Head, Dec
             ),
         ));
     }
-    let timestamp = OffsetDateTime::parse(&time, &Rfc3339).map_err(|e| {
+    let timestamp = OffsetDateTime::parse(time, &Rfc3339).map_err(|e| {
         DecodeError::new(
             Kind::InvalidTimestamp,
             names.path("time"),
             format!(
                 "invalid time {:?}: {e}; expected RFC 3339 with an offset, such as `2026-03-27T10:30:00.000Z`",
-                truncate(&time)
+                truncate(time)
             ),
         )
     })?;
@@ -507,32 +533,22 @@ fn validate<T: Event>(incoming: Incoming<'_>, names: &Names) -> Result<Head, Dec
             ));
         }
     }
-    Ok(Head {
-        id: EventId::from_wire(id.0.into_owned()),
-        version,
-        timestamp,
-        source: source.0.into_owned(),
-        tenant_id: tenant_id.0.into_owned(),
-        correlation_id: correlation_id.0.into_owned(),
-        causation_id: incoming.causation_id.map(|s| s.0.into_owned()),
-        metadata: (!incoming.extensions.is_empty()).then_some(incoming.extensions),
-    })
+    incoming.timestamp = Some(timestamp);
+    Ok(version)
 }
 
 /// Whether a media type says JSON: `application/json`, `text/json` or
 /// `application/<anything>+json`, with or without parameters, in any case.
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match essence.split_once('/') {
-        Some(("application", sub)) => sub == "json" || sub.ends_with("+json"),
-        Some(("text", "json")) => true,
-        _ => false,
-    }
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let Some((top, sub)) = essence.split_once('/') else {
+        return false;
+    };
+    let json_suffix = sub.len() > 5 && sub.is_char_boundary(sub.len() - 5) && {
+        sub[sub.len() - 5..].eq_ignore_ascii_case("+json")
+    };
+    (top.eq_ignore_ascii_case("application") && (sub.eq_ignore_ascii_case("json") || json_suffix))
+        || (top.eq_ignore_ascii_case("text") && sub.eq_ignore_ascii_case("json"))
 }
 
 #[cfg(test)]

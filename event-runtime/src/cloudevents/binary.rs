@@ -88,7 +88,8 @@ impl<T: Event> Envelope<T> {
     /// refuses. Booleans and integers in metadata are written in their
     /// canonical string form (`true`, `42`), since headers are strings.
     pub fn to_binary(&self, binding: Binding) -> Result<BinaryMessage, EncodeError> {
-        let attrs = attributes::outgoing(self)?;
+        let mut buf = [0u8; 64];
+        let attrs = attributes::outgoing(self, &mut buf)?;
         let prefix = binding.prefix();
         let mut headers = Vec::with_capacity(attrs.len());
         for (name, value) in &attrs {

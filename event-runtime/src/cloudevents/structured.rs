@@ -28,7 +28,8 @@ impl<T: Event> Envelope<T> {
     /// value that is not a string, a boolean or a 32-bit integer), and
     /// everything [`to_json_vec`](Self::to_json_vec) refuses.
     pub fn to_cloudevent_json(&self) -> Result<Vec<u8>, EncodeError> {
-        let attrs = attributes::outgoing(self)?;
+        let mut buf = [0u8; 64];
+        let attrs = attributes::outgoing(self, &mut buf)?;
         let mut out = Vec::with_capacity(320);
         let mut ser = serde_json::Serializer::new(&mut out);
         Structured {
