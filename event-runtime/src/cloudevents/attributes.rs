@@ -410,19 +410,24 @@ fn validate<T: Event>(incoming: &mut Incoming<'_>, names: &Names) -> Result<Vers
         ));
     }
     let required = |slot: &Option<Str<'_>>, name: &str| -> Result<(), DecodeError> {
-        let path = names.path(name);
         match slot.as_deref() {
-            None => Err(DecodeError::new(
-                Kind::MissingField,
-                path.clone(),
-                format!("missing required attribute `{path}`"),
-            )),
-            Some("") => Err(DecodeError::new(
-                Kind::EmptyField,
-                path.clone(),
-                format!("required attribute `{path}` is empty"),
-            )),
-            Some(_) => Ok(()),
+            Some(s) if !s.is_empty() => Ok(()),
+            None => {
+                let path = names.path(name);
+                Err(DecodeError::new(
+                    Kind::MissingField,
+                    path.clone(),
+                    format!("missing required attribute `{path}`"),
+                ))
+            }
+            Some(_) => {
+                let path = names.path(name);
+                Err(DecodeError::new(
+                    Kind::EmptyField,
+                    path.clone(),
+                    format!("required attribute `{path}` is empty"),
+                ))
+            }
         }
     };
     required(&incoming.specversion, "specversion")?;
