@@ -130,9 +130,27 @@ impl FromStr for Version {
     }
 }
 
+impl Version {
+    /// `MAJOR.MINOR` written into `buf` without the formatting machinery:
+    /// every encoded envelope writes one.
+    fn format_into(self, buf: &mut [u8; 21]) -> &str {
+        let (mut major, mut minor) = (itoa::Buffer::new(), itoa::Buffer::new());
+        let major = major.format(self.major).as_bytes();
+        let minor = minor.format(self.minor).as_bytes();
+        let dot = major.len();
+        let end = dot + 1 + minor.len();
+        buf[..dot].copy_from_slice(major);
+        buf[dot] = b'.';
+        buf[dot + 1..end].copy_from_slice(minor);
+        // Digits and a dot: always UTF-8.
+        std::str::from_utf8(&buf[..end]).unwrap_or_default()
+    }
+}
+
 impl serde::Serialize for Version {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        let mut buf = [0u8; 21];
+        serializer.serialize_str(self.format_into(&mut buf))
     }
 }
 
@@ -154,6 +172,17 @@ mod tests {
         assert!(a < b);
         assert!(b < "2.0".parse().unwrap());
         assert_eq!(b.to_string(), "1.10");
+    }
+
+    #[test]
+    fn serializes_as_its_display() {
+        for v in [
+            Version::new(1, 0),
+            Version::new(12, 345),
+            Version::new(u32::MAX, u32::MAX),
+        ] {
+            assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{v}\""));
+        }
     }
 
     #[test]
