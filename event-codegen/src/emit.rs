@@ -6,22 +6,69 @@ use quote::{format_ident, quote};
 
 /// How the generated code names the runtime crate.
 pub(crate) struct Emit {
-    /// The path as tokens (`::event_runtime`).
-    pub rt: TokenStream,
+    /// The path (`::event_runtime`), checked to parse as a path; tokens are
+    /// made per thread.
+    pub rt: String,
     /// The path as the user wrote it, for `#[event(crate = "...")]`; `None`
     /// for the default.
     pub crate_attr: Option<String>,
 }
 
 impl Emit {
+    /// Formats the items. Large catalogs are split into one chunk per
+    /// core: building tokens, parsing and printing them dominate generation,
+    /// and top-level items print the same together or apart.
     pub fn file(&self, items: &[Item], header: &str) -> Result<String, String> {
-        let items: Vec<TokenStream> = items.iter().map(|i| self.item(i)).collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = if items.len() < 256 || threads < 2 {
+            items.len().max(1)
+        } else {
+            items.len().div_ceil(threads)
+        };
+        let parts: Vec<Result<String, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || self.format(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("the formatter panicked".to_string()))
+                })
+                .collect()
+        });
+        let mut out = String::from(header);
+        for part in parts {
+            out.push_str(&part?);
+        }
+        Ok(out)
+    }
+
+    fn format(&self, items: &[Item]) -> Result<String, String> {
+        let rt: TokenStream = self
+            .rt
+            .parse()
+            .map_err(|e| format!("runtime crate path `{}`: {e}", self.rt))?;
+        let tokens = Tokens {
+            rt,
+            crate_attr: self.crate_attr.clone(),
+        };
+        let items: Vec<TokenStream> = items.iter().map(|i| tokens.item(i)).collect();
         let tokens = quote! { #(#items)* };
         let file: syn::File =
             syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-        Ok(format!("{header}{}", prettyplease::unparse(&file)))
+        Ok(prettyplease::unparse(&file))
     }
+}
 
+/// The token writer of one thread.
+struct Tokens {
+    rt: TokenStream,
+    crate_attr: Option<String>,
+}
+
+impl Tokens {
     fn item(&self, item: &Item) -> TokenStream {
         match item {
             Item::Struct(s) => self.strukt(s),

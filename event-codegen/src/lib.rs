@@ -63,6 +63,7 @@ pub struct Config {
     file_name: String,
     lints: HashMap<Lint, LintLevel>,
     cargo: bool,
+    against: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -174,6 +175,7 @@ impl Config {
             file_name: "events.rs".to_string(),
             lints: HashMap::new(),
             cargo: true,
+            against: None,
         }
     }
 
@@ -259,6 +261,22 @@ impl Config {
     /// ```
     pub fn cargo_directives(&mut self, on: bool) -> &mut Self {
         self.cargo = on;
+        self
+    }
+
+    /// The schema root of the previous release: a published version whose
+    /// schema changed, or that disappeared, is an error (see
+    /// `docs/compatibility.md`).
+    ///
+    /// ```no_run
+    /// event_codegen::Config::new()
+    ///     .schema_root("schemas")
+    ///     .against("release-1.4/schemas")
+    ///     .check()
+    ///     .unwrap();
+    /// ```
+    pub fn against(&mut self, previous_root: impl Into<PathBuf>) -> &mut Self {
+        self.against = Some(previous_root.into());
         self
     }
 
@@ -506,6 +524,32 @@ impl Config {
             let mut lower = lower::Lower::new(&files, &mut diags);
             lower.run(std::slice::from_ref(m));
         }
+        // Contract evolution: each minor readable both ways by the one
+        // before it; published versions unchanged.
+        let several_minors = {
+            let mut counts: HashMap<(&str, u32), usize> = HashMap::new();
+            for m in &metas {
+                *counts.entry((m.type_name.as_str(), m.major)).or_default() += 1;
+            }
+            counts.values().any(|&n| n > 1)
+        };
+        if several_minors || self.against.is_some() {
+            let values: std::collections::BTreeMap<PathBuf, serde_json::Value> = files
+                .iter()
+                .map(|f| (f.path.clone(), f.root.to_value()))
+                .collect();
+            for finding in compat::check_evolution(&values) {
+                report_finding(&files, &mut diags, &finding, "breaking-minor");
+            }
+            if let Some(previous) = &self.against {
+                let before = compat::load_dir(previous).map_err(|e| {
+                    Error::Config(format!("previous release `{}`: {e}", previous.display()))
+                })?;
+                for finding in compat::check_against(&before, &values) {
+                    report_finding(&files, &mut diags, &finding, "published-changed");
+                }
+            }
+        }
         diags.dedup();
         let paths: Vec<PathBuf> = diags.sources.iter().map(|s| s.path.clone()).collect();
         if diags.has_errors() {
@@ -515,7 +559,7 @@ impl Config {
             .to_string()
             .replace(' ', "");
         let emit = emit::Emit {
-            rt: quote::ToTokens::to_token_stream(&rt),
+            rt: rt_string.clone(),
             crate_attr: (rt_string != "::event_runtime").then_some(rt_string),
         };
         let code = emit.file(&items, HEADER).map_err(Error::Config)?;
@@ -529,6 +573,51 @@ impl Config {
             changed: false,
         })
     }
+}
+
+/// A compatibility finding as a located diagnostic: at the pointer's node,
+/// or its nearest ancestor that still exists (a removed property).
+fn report_finding(
+    files: &[SchemaFile],
+    diags: &mut Diagnostics,
+    finding: &compat::Finding,
+    code: &'static str,
+) {
+    let pointer = if finding.pointer == "/" {
+        ""
+    } else {
+        finding.pointer.as_str()
+    };
+    let (from, to) = (finding.from, finding.to);
+    let versions = if from == to {
+        format!("{}.{}", to.0, to.1)
+    } else {
+        format!("{}.{} -> {}.{}", from.0, from.1, to.0, to.1)
+    };
+    let message = format!("{} {versions}: {}", finding.event_type, finding.what);
+    let (id, span) = match files.iter().find(|f| f.path == finding.file) {
+        Some(file) => {
+            let mut at = pointer;
+            let node = loop {
+                if let Some(node) = file.root.pointer(at) {
+                    break node;
+                }
+                at = at.rsplit_once('/').map_or("", |(head, _)| head);
+            };
+            (file.id, node.span.clone())
+        }
+        // A file of the previous release only.
+        None => (diags.add_source(finding.file.clone(), String::new()), 0..0),
+    };
+    diags.push(
+        Severity::Error,
+        code,
+        id,
+        pointer,
+        span,
+        message,
+        Some(finding.fix.clone()),
+    );
 }
 
 /// Every `*.json` file under `root`, by path relative to it, sorted.

@@ -24,6 +24,10 @@ enum Command {
     Check {
         /// The schema root.
         dir: PathBuf,
+        /// The schema root of the previous release: published versions
+        /// must not change.
+        #[arg(long, value_name = "DIR")]
+        against: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -67,16 +71,23 @@ fn parse_lint(s: &str) -> Result<Lint, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (dir, common, out) = match cli.command {
-        Command::Check { dir, common } => (dir, common, None),
+    let mut config = Config::new();
+    let (dir, common, out, against) = match cli.command {
+        Command::Check {
+            dir,
+            against,
+            common,
+        } => (dir, common, None, against),
         Command::Generate {
             dir,
             out,
             file_name,
             common,
-        } => (dir, common, Some((out, file_name))),
+        } => (dir, common, Some((out, file_name)), None),
     };
-    let mut config = Config::new();
+    if let Some(previous) = against {
+        config.against(previous);
+    }
     config
         .schema_root(&dir)
         .runtime_crate(&common.runtime_crate)

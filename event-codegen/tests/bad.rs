@@ -165,3 +165,41 @@ fn a_lint_can_be_lowered_to_a_warning() {
     assert_eq!(all[0].code, "missing-consumer");
     assert!(generation.code.contains("pub struct CoursePublishedV1"));
 }
+
+/// A published version that changed is reported against the previous
+/// release, located in the current file.
+#[test]
+fn a_changed_published_version_is_reported() {
+    let previous = Path::new(env!("CARGO_TARGET_TMPDIR")).join("previous-release");
+    let current = Path::new(env!("CARGO_TARGET_TMPDIR")).join("current-release");
+    for dir in [&previous, &current] {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let case = bad_dir().join("lint-missing-consumer/course.published.v1.0.json");
+    let text = std::fs::read_to_string(&case).unwrap().replace(
+        "\"consumers\": []",
+        "\"consumers\": [{ \"service\": \"s\", \"reason\": \"r\" }]",
+    );
+    std::fs::write(previous.join("course.published.v1.0.json"), &text).unwrap();
+    let changed = text.replace("\"format\": \"uuid\"", "\"maxLength\": 36");
+    assert_ne!(changed, text);
+    std::fs::write(current.join("course.published.v1.0.json"), changed).unwrap();
+    let Err(Error::Schema(d)) = Config::new()
+        .schema_root(&current)
+        .against(&previous)
+        .cargo_directives(false)
+        .check()
+    else {
+        panic!("a changed published version was accepted");
+    };
+    let all: Vec<_> = d.iter().collect();
+    assert_eq!(all.len(), 1, "{}", d.render());
+    assert_eq!(all[0].code, "published-changed");
+    assert!(
+        all[0].pointer.starts_with("/properties/courseId"),
+        "{}",
+        all[0].pointer
+    );
+    assert_eq!(all[0].file, Path::new("course.published.v1.0.json"));
+}
