@@ -106,7 +106,7 @@ fn structured_encode_writes_the_documented_attributes() {
 }
 
 #[test]
-fn structured_round_trip_keeps_everything_but_metadata_order() {
+fn structured_round_trip_keeps_everything() {
     let env = sample();
     let read =
         Envelope::<EnrollmentCompleted>::from_cloudevent_json(&env.to_cloudevent_json().unwrap())

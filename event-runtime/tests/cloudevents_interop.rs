@@ -4,9 +4,11 @@
 
 mod common;
 
-use cloudevents::event::ExtensionValue;
+use cloudevents::event::{ExtensionValue, SpecVersion};
+use cloudevents::message::{self, BinaryDeserializer, BinarySerializer, MessageAttributeValue};
 use cloudevents::{AttributesReader, Data, EventBuilder, EventBuilderV10};
 use common::{EnrollmentCompleted, ID};
+use event_runtime::cloudevents::Binding;
 use event_runtime::{Envelope, EventId, Map, Version};
 use serde_json::{Value, json};
 use time::macros::datetime;
@@ -183,4 +185,156 @@ fn the_sdk_time_is_utc_while_the_toolkit_keeps_the_offset() {
         Envelope::<EnrollmentCompleted>::from_cloudevent_json(&env.to_cloudevent_json().unwrap())
             .unwrap();
     assert_eq!(direct.timestamp().offset().whole_hours(), 2);
+}
+
+// Binary mode, Kafka. The SDK's Kafka binding needs librdkafka, so the two
+// adapters below do what its record (de)serializers do, header by header:
+// `ce_<name>` for every attribute, `content-type` for `datacontenttype`,
+// values in the SDK's own string forms. Typing and formatting the values is
+// left to the SDK.
+
+/// Kafka headers and value, read by the SDK as its Kafka binding does.
+struct KafkaRecord {
+    headers: Vec<(String, String)>,
+    value: Vec<u8>,
+}
+
+impl BinaryDeserializer for KafkaRecord {
+    fn deserialize_binary<R: Sized, V: BinarySerializer<R>>(
+        self,
+        mut visitor: V,
+    ) -> message::Result<R> {
+        let header = |name: &str| {
+            self.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let spec = header("ce_specversion").unwrap_or_default();
+        visitor = visitor.set_spec_version(SpecVersion::try_from(spec.as_str())?)?;
+        let names = SpecVersion::V10.attribute_names();
+        if let Some(content_type) = header("content-type") {
+            visitor = visitor.set_attribute(
+                "datacontenttype",
+                MessageAttributeValue::String(content_type),
+            )?;
+        }
+        for (name, value) in &self.headers {
+            let Some(name) = name.strip_prefix("ce_") else {
+                continue;
+            };
+            if name == "specversion" {
+                continue;
+            }
+            let value = MessageAttributeValue::String(value.clone());
+            visitor = if names.contains(&name) {
+                visitor.set_attribute(name, value)?
+            } else {
+                visitor.set_extension(name, value)?
+            };
+        }
+        visitor.end_with_data(self.value)
+    }
+}
+
+/// The SDK event written as Kafka headers, as its Kafka binding does.
+#[derive(Default)]
+struct KafkaHeaders {
+    headers: Vec<(String, String)>,
+    value: Vec<u8>,
+}
+
+impl BinarySerializer<KafkaHeaders> for KafkaHeaders {
+    fn set_spec_version(mut self, spec_version: SpecVersion) -> message::Result<Self> {
+        self.headers
+            .push(("ce_specversion".into(), spec_version.to_string()));
+        Ok(self)
+    }
+
+    fn set_attribute(mut self, name: &str, value: MessageAttributeValue) -> message::Result<Self> {
+        let name = if name == "datacontenttype" {
+            "content-type".to_owned()
+        } else {
+            format!("ce_{name}")
+        };
+        self.headers.push((name, value.to_string()));
+        Ok(self)
+    }
+
+    fn set_extension(mut self, name: &str, value: MessageAttributeValue) -> message::Result<Self> {
+        self.headers.push((format!("ce_{name}"), value.to_string()));
+        Ok(self)
+    }
+
+    fn end_with_data(mut self, bytes: Vec<u8>) -> message::Result<KafkaHeaders> {
+        self.value = bytes;
+        Ok(self)
+    }
+
+    fn end(self) -> message::Result<KafkaHeaders> {
+        Ok(self)
+    }
+}
+
+#[test]
+fn the_sdk_reads_the_toolkit_kafka_headers() {
+    let env = toolkit_envelope();
+    let message = env.to_binary(Binding::Kafka).unwrap();
+    let event = KafkaRecord {
+        headers: message.headers,
+        value: message.body,
+    }
+    .into_event()
+    .unwrap();
+    assert_eq!(event.id(), "evt_interop");
+    assert_eq!(event.source(), "enrollment-service");
+    assert_eq!(event.ty(), "enrollment.completed");
+    assert_eq!(event.datacontenttype(), Some("application/json"));
+    assert_eq!(sdk_nanos(&event), env.timestamp().unix_timestamp_nanos());
+    assert_eq!(extension(&event, "tenantid"), string("tenant_7f3c"));
+    assert_eq!(extension(&event, "correlationid"), string("req_xyz789"));
+    assert_eq!(extension(&event, "causationid"), string(ID));
+    assert_eq!(extension(&event, "eventversion"), string("1.1"));
+    // Headers carry strings only: the SDK reads them as strings too.
+    assert_eq!(extension(&event, "attempt"), string("3"));
+    let Some(Data::Binary(value)) = event.data() else {
+        panic!(
+            "the SDK keeps a binary-mode value as bytes: {:?}",
+            event.data()
+        );
+    };
+    let data: EnrollmentCompleted = serde_json::from_slice(value).unwrap();
+    assert_eq!(&data, env.data());
+}
+
+#[test]
+fn the_toolkit_reads_the_sdk_kafka_headers() {
+    let record = sdk_event()
+        .deserialize_binary(KafkaHeaders::default())
+        .unwrap();
+    let header = |name: &str| {
+        record
+            .headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    // The SDK's own forms: chrono's RFC 3339 for time.
+    assert_eq!(header("ce_time"), Some("2026-03-27T10:30:00.125+00:00"));
+    assert_eq!(header("ce_priority"), Some("7"));
+    let env = Envelope::<EnrollmentCompleted>::from_binary(
+        Binding::Kafka,
+        record.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &record.value,
+    )
+    .unwrap();
+    assert_eq!(env.id().as_str(), ID);
+    assert_eq!(env.timestamp(), datetime!(2026-03-27 10:30:00.125 UTC));
+    assert_eq!(env.tenant_id(), "tenant_7f3c");
+    assert_eq!(env.causation_id(), Some("evt_parent"));
+    assert_eq!(env.data().score, 85);
+    let metadata = env.metadata().unwrap();
+    assert_eq!(metadata["priority"], "7");
+    assert_eq!(metadata["sampled"], "false");
+    assert_eq!(metadata["subject"], "enrollment/0b6f3f6e");
 }
