@@ -421,23 +421,29 @@ impl<'a> Scanner<'a> {
         (self.peek()? == byte).then(|| self.pos += 1)
     }
 
-    /// At a `"`: the bytes up to the closing quote, if they hold no escape
-    /// and no control character.
+    /// At a `"`: the bytes up to the closing quote, if they hold no escape.
+    /// Enough for a key, which is compared to the envelope's names.
     fn plain_bytes(&mut self) -> Option<&'a [u8]> {
         let start = self.pos + 1;
         let rest = self.bytes.get(start..)?;
         let len = memchr::memchr2(b'"', b'\\', rest)?;
-        let content = &rest[..len];
-        if rest[len] != b'"' || content.iter().any(|&b| b < 0x20) {
+        if rest[len] != b'"' {
             return None;
         }
         self.pos = start + len + 1;
-        Some(content)
+        Some(&rest[..len])
     }
 
-    /// [`plain_bytes`](Self::plain_bytes) that are UTF-8.
+    /// [`plain_bytes`](Self::plain_bytes) that hold no control character
+    /// (JSON forbids them raw) and are UTF-8: a value that is kept.
     fn plain_string(&mut self) -> Option<&'a str> {
-        std::str::from_utf8(self.plain_bytes()?).ok()
+        let bytes = self.plain_bytes()?;
+        // No short circuit, so the check compiles to vector compares.
+        let control = bytes.iter().fold(false, |found, &b| found | (b < 0x20));
+        if control {
+            return None;
+        }
+        std::str::from_utf8(bytes).ok()
     }
 
     /// A plain string or `null`.
