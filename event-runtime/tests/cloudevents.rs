@@ -668,3 +668,72 @@ fn kafka_reads_ce_underscore_headers_with_raw_values() {
         "{e}"
     );
 }
+
+/// A small deterministic generator, so a failure reproduces.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Bytes a mutation writes: JSON structure, escapes, percent signs,
+/// non-ASCII and invalid UTF-8.
+const NOISE: &[u8] = b"{}[]\",:\\%0aZ \xc3\xa9\xff\x00";
+
+fn mutate(rng: &mut XorShift, input: &[u8]) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..=rng.below(3) {
+        let at = rng.below(out.len() + 1);
+        match rng.below(3) {
+            0 if at < out.len() => out[at] = NOISE[rng.below(NOISE.len())],
+            1 if at < out.len() => {
+                out.remove(at);
+            }
+            _ => out.insert(at, NOISE[rng.below(NOISE.len())]),
+        }
+    }
+    out
+}
+
+#[test]
+fn mutated_input_is_refused_or_read_never_a_panic() {
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let structured = bytes(&cloudevent());
+    let (mut read, mut refused) = (0, 0);
+    for _ in 0..3000 {
+        let input = mutate(&mut rng, &structured);
+        match Envelope::<EnrollmentCompleted>::from_cloudevent_json(&input) {
+            Ok(_) => read += 1,
+            Err(e) => {
+                refused += 1;
+                assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+    // Both outcomes happen: the mutations reach past the first byte.
+    assert!(read > 0 && refused > 0, "read {read}, refused {refused}");
+
+    let message = course_updated().to_binary(Binding::Http).unwrap();
+    for _ in 0..3000 {
+        let mut headers: Vec<(String, Vec<u8>)> = message
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
+            .collect();
+        let which = rng.below(headers.len());
+        headers[which].1 = mutate(&mut rng, &headers[which].1);
+        let body = mutate(&mut rng, &message.body);
+        for binding in [Binding::Http, Binding::Kafka] {
+            let _ = Envelope::<CourseUpdated>::from_binary(binding, headers.clone(), &body);
+        }
+    }
+}
