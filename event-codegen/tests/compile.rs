@@ -48,6 +48,19 @@ fn generated_code_compiles_without_warnings_and_behaves() {
     )
     .unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let clippy = Command::new(&cargo)
+        .args(["clippy", "--quiet", "--all-targets", "--manifest-path"])
+        .arg(krate.join("Cargo.toml"))
+        .args(["--", "-D", "warnings"])
+        .env("CARGO_TARGET_DIR", krate.join("target"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(
+        clippy.status.success(),
+        "clippy refuses the generated code:\n{}",
+        String::from_utf8_lossy(&clippy.stderr)
+    );
     let output = Command::new(cargo)
         .args(["test", "--quiet", "--manifest-path"])
         .arg(krate.join("Cargo.toml"))
