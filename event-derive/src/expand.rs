@@ -232,6 +232,70 @@ fn check_fn(field: &Field, index: usize, rt: &TokenStream) -> Option<TokenStream
     })
 }
 
+/// Types that are never `EventData`: no nested check is written for them.
+const LEAF_TYPES: &[&str] = &[
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "f32",
+    "f64",
+    "bool",
+    "char",
+    "String",
+    "str",
+    "Uuid",
+    "OffsetDateTime",
+    "Date",
+    "Value",
+    "Map",
+];
+
+/// The check of a nested `EventData` value (or of each element), for a
+/// field whose type may be one.
+fn nested_check(field: &Field, rt: &TokenStream) -> Option<TokenStream> {
+    if field.attrs.unknown.is_some() {
+        return None;
+    }
+    if let syn::Type::Path(path) = field.shape.inner {
+        let last = path.path.segments.last()?;
+        if LEAF_TYPES.iter().any(|t| last.ident == t) {
+            return None;
+        }
+    }
+    let p = quote!(#rt::__private);
+    let member = field.ident;
+    let wire = field.wire_name();
+    let one = quote!((&#p::validate::Probe(__x)).validate_nested());
+    let each = quote! {
+        for (__i, __x) in __v.iter().enumerate() {
+            #one.map_err(|__e| __e.at_index(__i).at(#wire))?;
+        }
+    };
+    Some(match (field.shape.option, field.shape.vec) {
+        (true, true) => quote! {
+            if let #p::core::option::Option::Some(__v) = &self.#member { #each }
+        },
+        (false, true) => quote! { { let __v = &self.#member; #each } },
+        (true, false) => quote! {
+            if let #p::core::option::Option::Some(__x) = &self.#member {
+                #one.map_err(|__e| __e.at(#wire))?;
+            }
+        },
+        (false, false) => quote! {
+            { let __x = &self.#member; #one.map_err(|__e| __e.at(#wire))?; }
+        },
+    })
+}
+
 fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
     let p = quote!(#rt::__private);
     let name = format_ident!("__deserialize_{}", index);
@@ -360,8 +424,13 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
             let wire = f.wire_name();
             quote!(#check(&self.#member).map_err(|__e| __e.at(#wire))?;)
         });
+    let nested: Vec<TokenStream> = fields.iter().filter_map(|f| nested_check(f, &rt)).collect();
+    let nested_use =
+        (!nested.is_empty()).then(|| quote!(use #p::validate::{ViaEventData as _, ViaOther as _};));
     let validate_body = quote! {
+        #nested_use
         #(#validations)*
+        #(#nested)*
         #p::core::result::Result::Ok(())
     };
     let infos: Vec<TokenStream> = fields

@@ -228,3 +228,74 @@ pub fn pattern(value: &str, pattern: &Pattern) -> Check {
         )),
     }
 }
+
+/// Reaches the constraints of nested `EventData` values from generated
+/// code, which cannot tell from a field's type whether it implements
+/// `EventData`: `(&Probe(&value)).validate_nested()` resolves to
+/// [`ViaEventData`] when it does and to [`ViaOther`] (nothing to check)
+/// otherwise.
+#[doc(hidden)]
+pub struct Probe<'a, T>(pub &'a T);
+
+#[doc(hidden)]
+pub trait ViaEventData {
+    fn validate_nested(&self) -> Check;
+}
+
+impl<T: crate::EventData> ViaEventData for Probe<'_, T> {
+    fn validate_nested(&self) -> Check {
+        self.0.validate()
+    }
+}
+
+#[doc(hidden)]
+pub trait ViaOther {
+    fn validate_nested(&self) -> Check;
+}
+
+impl<T> ViaOther for &Probe<'_, T> {
+    fn validate_nested(&self) -> Check {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_nest() {
+        let e = ValidationError::new("sku", "bad").at_index(2).at("items");
+        assert_eq!(e.path(), "items[2].sku");
+        assert_eq!(e.to_string(), "items[2].sku: bad");
+        let e = ValidationError::new("", "bad").at("score");
+        assert_eq!(e.to_string(), "score: bad");
+        let e = ValidationError::new("zip", "bad").at("address");
+        assert_eq!(e.path(), "address.zip");
+    }
+
+    #[test]
+    fn bounds() {
+        assert!(minimum(&0i32, 0).is_ok());
+        assert_eq!(
+            minimum(&-1i32, 0).unwrap_err().message(),
+            "must be at least 0, found -1"
+        );
+        assert!(exclusive_minimum(&0.0f64, 0.0).is_err());
+        assert!(exclusive_maximum(&9.99f64, 10.0).is_ok());
+        assert!(max_length("héllo", 5).is_ok(), "characters, not bytes");
+        assert!(max_items(&[1, 2, 3], 2).is_err());
+        assert!(constant("EUR", "EUR").is_ok());
+    }
+
+    #[test]
+    fn an_invalid_pattern_is_an_error_not_a_panic() {
+        static BAD: Pattern = Pattern::new("([a-z");
+        let err = pattern("abc", &BAD).unwrap_err();
+        assert!(
+            err.message()
+                .starts_with("the pattern \"([a-z\" does not compile"),
+            "{err}"
+        );
+    }
+}

@@ -404,3 +404,18 @@ fn every_constraint_fails_at_its_path() {
         assert!(got.contains(message), "{got}");
     }
 }
+
+#[test]
+fn validate_reaches_nested_event_data() {
+    let mut order: OrderPlaced = serde_json::from_value(order()).unwrap();
+    assert_eq!(order.validate(), Ok(()));
+    order.items[0].quantity = 0;
+    let err = order.validate().unwrap_err();
+    assert_eq!(err.path(), "items[0].quantity");
+    assert_eq!(err.message(), "must be at least 1, found 0");
+    let env = Envelope::new(order).tenant("t").correlation("c").build();
+    assert_eq!(
+        env.to_json_vec().unwrap_err().to_string(),
+        "data.items[0].quantity: must be at least 1, found 0"
+    );
+}
