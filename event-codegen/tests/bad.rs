@@ -203,3 +203,37 @@ fn a_changed_published_version_is_reported() {
     );
     assert_eq!(all[0].file, Path::new("course.published.v1.0.json"));
 }
+
+/// No input makes the generator panic: every prefix of every golden schema
+/// (most of them broken JSON, some valid JSON with half a schema) is either
+/// generated or refused with diagnostics.
+#[test]
+fn no_prefix_of_a_schema_panics() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    for case in [
+        "keywords/course.published.v1.0.json",
+        "unions/payment.received.v1.0.json",
+        "refs/orders/order.placed.v1.0.json",
+    ] {
+        let text = std::fs::read(golden.join(case)).unwrap();
+        let mut refused = 0;
+        for end in 0..text.len() {
+            let name = PathBuf::from(case);
+            let result = std::panic::catch_unwind(|| run(vec![(name, text[..end].to_vec())]));
+            match result {
+                Ok(Err(Error::Schema(d))) => {
+                    assert!(d.has_errors());
+                    refused += 1;
+                }
+                // The whole document, short of trailing whitespace, is fine.
+                Ok(Ok(_)) if text[..end].trim_ascii_end() == text.trim_ascii_end() => {}
+                Ok(other) => panic!("{case}[..{end}]: {other:?}"),
+                Err(_) => panic!("{case}[..{end}] panicked"),
+            }
+        }
+        assert!(
+            refused >= text.trim_ascii_end().len(),
+            "{case}: a truncated schema was accepted"
+        );
+    }
+}

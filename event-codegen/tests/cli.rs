@@ -1,0 +1,90 @@
+//! The `event-codegen` command: summary on success, rendered diagnostics
+//! and a non-zero exit on errors.
+
+use std::path::Path;
+use std::process::Command;
+
+fn cli() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_event-codegen"))
+}
+
+#[test]
+fn check_summarises_a_good_catalog() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/minors");
+    let out = cli().arg("check").arg(&dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("enrollment.started v1 (1.0, 1.1, 1.2) -> EnrollmentStartedV1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("enrollment.started v2 (2.0) -> EnrollmentStartedV2"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_fails_with_every_problem_rendered() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/lint-past-tense");
+    let out = cli()
+        .args(["check", "--color", "never"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with(
+            "error[past-tense]: event type `send.email` reads as a command, not a fact\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("send.email.v1.0.json:4:13"), "{stderr}");
+    assert!(
+        stderr.contains("1 error(s) and 0 warning(s); nothing generated"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_lowered_lint_lets_generate_write_the_file() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/lint-missing-consumer");
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-generate");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = cli()
+        .args([
+            "generate",
+            "--color",
+            "never",
+            "--warn",
+            "missing-consumer",
+            "--out",
+        ])
+        .arg(&out_dir)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("warning[missing-consumer]"));
+    let code = std::fs::read_to_string(out_dir.join("events.rs")).unwrap();
+    assert!(code.starts_with("// @generated"));
+}
+
+#[test]
+fn an_unknown_lint_is_refused() {
+    let out = cli()
+        .args(["check", ".", "--warn", "camelCase"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown lint `camelCase`"));
+}
