@@ -5,8 +5,8 @@
 //! grammar is in `ATTRIBUTES.md`; the rules behind the refusals are in
 //! `event-rules`.
 //!
-//! The derive runs in three passes: [`ast`] and [`attr`] read the input,
-//! [`valid`] checks the contract and [`expand`] writes the tokens. Every
+//! The derive runs in three passes: `ast.rs` and `attr.rs` read the input,
+//! `valid.rs` checks the contract and `expand.rs` writes the tokens. Every
 //! mistake of a type is reported in one build.
 
 mod ast;

@@ -30,6 +30,34 @@ pub use validate::ValidationError;
 
 /// `#[derive(Event)]`, `#[derive(EventData)]`, `#[derive(OpenEnum)]`: see
 /// the `#[event(...)]` grammar in `event-derive/ATTRIBUTES.md`.
+///
+/// ```
+/// use event_runtime::{Envelope, Event, OffsetDateTime, Uuid, Version};
+///
+/// /// Fired when a user completes all content in a course.
+/// #[derive(Debug, Clone, PartialEq, Event)]
+/// #[event(type = "enrollment.completed", version = "1.1", producer = "enrollment-service",
+///         ordering = "per-entity")]
+/// pub struct EnrollmentCompleted {
+///     #[event(key, partition)]
+///     pub enrollment_id: Uuid,
+///     pub completed_at: OffsetDateTime,
+///     #[event(maximum = 100)]
+///     pub score: u8,
+///     #[event(since = "1.1")]
+///     pub total_duration: Option<u32>,
+/// }
+///
+/// let json = br#"{"id":"evt_1","type":"enrollment.completed","version":"1.0",
+///   "timestamp":"2026-03-27T10:30:00Z","source":"enrollment-service",
+///   "tenantId":"t_1","correlationId":"req_1",
+///   "data":{"enrollmentId":"6f1c1c52-4f6e-4b8e-9a39-1f5c2d8e7a10",
+///           "completedAt":"2026-03-27T10:30:00Z","score":85}}"#;
+/// let env = Envelope::<EnrollmentCompleted>::from_json_slice(json).unwrap();
+/// assert_eq!(env.data().total_duration, None);
+/// assert_eq!(EnrollmentCompleted::VERSION, Version::new(1, 1));
+/// assert_eq!(env.partition_key().as_deref(), Some("6f1c1c52-4f6e-4b8e-9a39-1f5c2d8e7a10"));
+/// ```
 pub use event_derive::{Event, EventData, OpenEnum};
 pub use event_type::{EventType, EventTypeError};
 pub use id::{EventId, ID_PREFIX};
