@@ -69,10 +69,23 @@ pub fn render_asyncapi(
                 .chain(c.consumers.iter().map(|k| k.service.as_str()))
         })
         .collect();
-    let mut out = BTreeMap::new();
     let mut problems = Vec::new();
+    // A sample is the same in every document that carries the message.
+    let mut samples = BTreeMap::new();
+    for c in &contracts {
+        match docs::sample_data(files, c.file) {
+            Ok(data) => {
+                samples.insert(c.file, docs::envelope(c, data).to_value());
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    let mut out = BTreeMap::new();
     for service in services {
-        match document(files, service, &channels) {
+        match document(files, service, &channels, &samples) {
             Ok(doc) => {
                 out.insert(service.to_owned(), doc);
             }
@@ -90,6 +103,7 @@ fn document(
     files: &BTreeMap<PathBuf, Value>,
     service: &str,
     channels: &BTreeMap<(String, u32), Vec<&Contract<'_>>>,
+    samples: &BTreeMap<&Path, Value>,
 ) -> Result<Value, String> {
     let mut doc_channels = Map::new();
     let mut operations = Map::new();
@@ -115,7 +129,7 @@ fn document(
         let mut message_refs = Vec::new();
         for c in minors {
             let message_id = format!("{ty}.v{}", c.version_string());
-            messages.insert(message_id.clone(), message(files, c, &mut schemas)?);
+            messages.insert(message_id.clone(), message(files, c, samples, &mut schemas));
             channel_messages.insert(
                 message_id.clone(),
                 json!({ "$ref": format!("#/components/messages/{message_id}") }),
@@ -168,8 +182,14 @@ fn document(
     let mut components = Map::new();
     components.insert("schemas".into(), Value::Object(schemas.done(files)?));
     components.insert("messages".into(), Value::Object(messages));
-    let fingerprint = fingerprint(&json!([doc_channels, operations, components]));
-    Ok(json!({
+    let (channels, operations, components) = (
+        Value::Object(doc_channels),
+        Value::Object(operations),
+        Value::Object(components),
+    );
+    let fingerprint = fingerprint(&[&channels, &operations, &components]);
+    // Built by moving the parts in: `json!` would copy them through serde.
+    let mut doc = json!({
         "asyncapi": "3.0.0",
         "info": {
             "title": service,
@@ -179,10 +199,11 @@ fn document(
             ),
         },
         "defaultContentType": "application/json",
-        "channels": doc_channels,
-        "operations": operations,
-        "components": components,
-    }))
+    });
+    doc["channels"] = channels;
+    doc["operations"] = operations;
+    doc["components"] = components;
+    Ok(doc)
 }
 
 /// The delivery, ordering and idempotency terms, in a sentence each.
@@ -210,10 +231,11 @@ fn delivery_terms(c: &Contract<'_>) -> String {
 fn message(
     files: &BTreeMap<PathBuf, Value>,
     c: &Contract<'_>,
+    samples: &BTreeMap<&Path, Value>,
     schemas: &mut Schemas,
-) -> Result<Value, String> {
+) -> Value {
     let data_schema = schemas.event(files, c);
-    let sample = docs::envelope(c, docs::sample_data(files, c.file)?).to_value();
+    let sample = samples.get(c.file).cloned().unwrap_or(Value::Null);
     let title = c
         .schema
         .get("title")
@@ -237,7 +259,7 @@ fn message(
     if let Some(keys) = &c.idempotency_key {
         x_event["idempotencyKey"] = json!(keys);
     }
-    Ok(json!({
+    let mut message = json!({
         "name": c.event_type,
         "title": format!("{title} {}", c.version_string()),
         "summary": summary,
@@ -247,14 +269,16 @@ fn message(
             "description": "The id that ties together every event and request of one business operation across services.",
             "location": CORRELATION_ID_LOCATION,
         },
-        "payload": envelope_schema(c, &data_schema),
-        "examples": [{
-            "name": format!("{}.v{}", c.event_type, c.version_string()),
-            "summary": "A sample event built from the schema.",
-            "payload": sample,
-        }],
-        "x-event": x_event,
-    }))
+    });
+    message["payload"] = envelope_schema(c, &data_schema);
+    let mut example = json!({
+        "name": format!("{}.v{}", c.event_type, c.version_string()),
+        "summary": "A sample event built from the schema.",
+    });
+    example["payload"] = sample;
+    message["examples"] = Value::Array(vec![example]);
+    message["x-event"] = x_event;
+    message
 }
 
 /// The envelope of the domain rules, with the event's type and version
@@ -283,8 +307,10 @@ fn envelope_schema(c: &Contract<'_>, data_schema: &str) -> Value {
 /// `$ref`s rewritten to `#/components/schemas/...`.
 #[derive(Default)]
 struct Schemas {
-    /// Component name to the (file, JSON pointer) it was copied from.
-    names: BTreeMap<String, (PathBuf, String)>,
+    /// The component names taken.
+    names: BTreeSet<String>,
+    /// The component name of each (file, JSON pointer) copied.
+    by_target: BTreeMap<(PathBuf, String), String>,
     /// Still to copy.
     queue: Vec<(String, PathBuf, String)>,
 }
@@ -300,11 +326,8 @@ impl Schemas {
     /// for a shared definition (`common.money`), then the pointer's
     /// segments without `$defs` (`enrollment.completed.v2.0.Score`).
     fn name_for(&mut self, files: &BTreeMap<PathBuf, Value>, file: &Path, pointer: &str) -> String {
-        if let Some((name, _)) = self
-            .names
-            .iter()
-            .find(|(_, (f, p))| f == file && p == pointer)
-        {
+        let key = (file.to_path_buf(), pointer.to_owned());
+        if let Some(name) = self.by_target.get(&key) {
             return name.clone();
         }
         let mut parts = vec![event_name(files, file).unwrap_or_else(|| {
@@ -324,12 +347,12 @@ impl Schemas {
         let base = sanitize(&parts.join("."));
         let mut name = base.clone();
         let mut n = 2;
-        while self.names.contains_key(&name) {
+        while self.names.contains(&name) {
             name = format!("{base}_{n}");
             n += 1;
         }
-        self.names
-            .insert(name.clone(), (file.to_path_buf(), pointer.to_owned()));
+        self.names.insert(name.clone());
+        self.by_target.insert(key, name.clone());
         self.queue
             .push((name.clone(), file.to_path_buf(), pointer.to_owned()));
         name
@@ -452,7 +475,7 @@ fn sanitize(name: &str) -> String {
 
 /// FNV-1a over the value with object keys sorted, so the fingerprint does
 /// not depend on the map order `serde_json` was built with.
-fn fingerprint(value: &Value) -> u64 {
+fn fingerprint(parts: &[&Value]) -> u64 {
     fn feed(h: &mut u64, bytes: &[u8]) {
         for b in bytes {
             *h = (*h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
@@ -464,7 +487,8 @@ fn fingerprint(value: &Value) -> u64 {
                 feed(h, b"{");
                 let keys: BTreeSet<&String> = map.keys().collect();
                 for k in keys {
-                    feed(h, Value::String(k.clone()).to_string().as_bytes());
+                    feed(h, &(k.len() as u64).to_le_bytes());
+                    feed(h, k.as_bytes());
                     feed(h, b":");
                     walk(h, &map[k]);
                     feed(h, b",");
@@ -483,6 +507,8 @@ fn fingerprint(value: &Value) -> u64 {
         }
     }
     let mut h = 0xcbf2_9ce4_8422_2325;
-    walk(&mut h, value);
+    for part in parts {
+        walk(&mut h, part);
+    }
     h
 }
