@@ -269,19 +269,31 @@ impl Field<'_> {
 
     /// Whether the user's `#[serde(...)]` attributes name one of `keys`.
     pub fn serde_has(&self, keys: &[&str]) -> bool {
-        self.serde.iter().any(|attr| {
-            let mut found = false;
-            let _ = attr.parse_nested_meta(|meta| {
-                if keys.iter().any(|k| meta.path.is_ident(k)) {
-                    found = true;
-                }
-                if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                }
-                Ok(())
-            });
-            found
-        })
+        self.serde
+            .iter()
+            .any(|attr| self.serde_attr_has(attr, keys))
+    }
+
+    /// Whether one `#[serde(...)]` attribute names one of `keys`.
+    pub fn serde_attr_has(&self, attr: &Attribute, keys: &[&str]) -> bool {
+        let mut found = false;
+        let _ = attr.parse_nested_meta(|meta| {
+            if keys.iter().any(|k| meta.path.is_ident(k)) {
+                found = true;
+            }
+            if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let _ = meta.parse_nested_meta(|m| {
+                    if m.input.peek(syn::Token![=]) {
+                        let _: syn::Expr = m.value()?.parse()?;
+                    }
+                    Ok(())
+                });
+            }
+            Ok(())
+        });
+        found
     }
 
     /// Whether the user decides how the field is (de)serialized.

@@ -157,6 +157,17 @@ fn check_fields(cx: &Ctxt, input: &Input, derive: Derive) {
             }
         }
 
+        if let Some(attr) = field
+            .serde
+            .iter()
+            .find(|a| field.serde_attr_has(a, &["rename"]))
+        {
+            cx.error_spanned_by(
+                attr,
+                format!("`#[serde(rename)]` on `{name}` would hide the wire name from the contract's metadata: write `#[event(rename = \"...\")]` instead"),
+            );
+        }
+
         if !attrs.constraints.is_empty() && field.custom_serde() {
             cx.error_at(
                 attrs.constraints[0].span,
