@@ -81,6 +81,49 @@ pub fn render_catalog(
     Ok(out)
 }
 
+/// Writes `pages` under `out`, each only when its text changed (so file
+/// times move only for real changes), and removes the `*.md` files under
+/// `out` that no page produces any more, so a removed event type leaves no
+/// stale page behind. Returns how many files were written or removed.
+pub fn write_pages(out: &Path, pages: &BTreeMap<PathBuf, String>) -> Result<usize, String> {
+    fn existing(root: &Path, dir: &Path, found: &mut BTreeSet<PathBuf>) -> Result<(), String> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("{}: {e}", dir.display())),
+        };
+        for entry in entries {
+            let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+            if path.is_dir() {
+                existing(root, &path, found)?;
+            } else if path.extension().is_some_and(|e| e == "md") {
+                found.insert(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+            }
+        }
+        Ok(())
+    }
+    let mut found = BTreeSet::new();
+    existing(out, out, &mut found)?;
+    let mut touched = 0;
+    for stale in found.iter().filter(|p| !pages.contains_key(*p)) {
+        let path = out.join(stale);
+        std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        touched += 1;
+    }
+    for (rel, text) in pages {
+        let path = out.join(rel);
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == *text) {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        touched += 1;
+    }
+    Ok(touched)
+}
+
 // ---------------------------------------------------------------------------
 // The contract of one event version, read from its `x-event` block.
 
@@ -363,8 +406,10 @@ fn catalog_diagram(by_type: &BTreeMap<&str, Vec<&Contract<'_>>>) -> String {
     for t in by_type.keys() {
         domains.entry(domain(t)).or_default().push(t);
     }
-    for (d, types) in domains {
-        let _ = writeln!(md, "    subgraph {d}[\"{}\"]", label(d));
+    // Numbered ids: a domain called `end` or `graph` must not read as a
+    // Mermaid keyword.
+    for (i, (d, types)) in domains.into_iter().enumerate() {
+        let _ = writeln!(md, "    subgraph d{i}[\"{}\"]", label(d));
         for t in types {
             let _ = writeln!(md, "        {}([\"{}\"])", event_ids[t], label(t));
         }

@@ -3,7 +3,7 @@
 //! small fixture catalog say what a reader needs.
 
 use event_codegen::compat::load_dir;
-use event_codegen::docs::render_catalog;
+use event_codegen::docs::{render_catalog, write_pages};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -55,21 +55,7 @@ fn committed_catalog_is_up_to_date_with_the_schemas() {
     let committed = markdown_files(&committed_dir);
 
     if std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1") {
-        for stale in committed.keys().filter(|p| !pages.contains_key(*p)) {
-            let path = committed_dir.join(stale);
-            std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        }
-        for (rel, text) in &pages {
-            let path = committed_dir.join(rel);
-            if committed.get(rel) == Some(text) {
-                continue;
-            }
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .unwrap_or_else(|e| panic!("{}: {e}", parent.display()));
-            }
-            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        }
+        write_pages(&committed_dir, &pages).unwrap_or_else(|e| panic!("writing docs/catalog: {e}"));
         return;
     }
 
@@ -345,4 +331,24 @@ fn problems_name_the_file_and_pointer() {
         err.contains("`$ref` #/$defs/Nope cannot be resolved"),
         "{err}"
     );
+}
+
+#[test]
+fn write_pages_writes_what_changed_and_removes_stale_pages() {
+    let out = std::env::temp_dir().join(format!("event-codegen-docs-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let pages = fixture_pages();
+    assert_eq!(write_pages(&out, &pages), Ok(3));
+    assert_eq!(markdown_files(&out), pages);
+    // Nothing changed: nothing written.
+    assert_eq!(write_pages(&out, &pages), Ok(0));
+    // A page of an event type that is gone is removed; other files stay.
+    std::fs::write(out.join("payment/payment.refunded.md"), "old").unwrap();
+    std::fs::write(out.join("notes.txt"), "kept").unwrap();
+    let mut fewer = pages.clone();
+    fewer.remove(Path::new("payment/payment.received.md"));
+    assert_eq!(write_pages(&out, &fewer), Ok(2));
+    assert_eq!(markdown_files(&out), fewer);
+    assert!(out.join("notes.txt").exists());
+    std::fs::remove_dir_all(&out).unwrap();
 }
