@@ -1,13 +1,10 @@
 //! The generator's items to formatted Rust.
 
 use crate::model::{Constraint, Field, Item, Num, OpenEnum, Struct, Ty, Union};
-use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
 
 /// How the generated code names the runtime crate.
 pub(crate) struct Emit {
-    /// The path (`::event_runtime`), checked to parse as a path; tokens are
-    /// made per thread.
+    /// The path (`::event_runtime`), already checked to parse as a path.
     pub rt: String,
     /// The path as the user wrote it, for `#[event(crate = "...")]`; `None`
     /// for the default.
@@ -16,8 +13,8 @@ pub(crate) struct Emit {
 
 impl Emit {
     /// Formats the items. Large catalogs are split into one chunk per
-    /// core: building tokens, parsing and printing them dominate generation,
-    /// and top-level items print the same together or apart.
+    /// core: parsing and printing dominate generation, and top-level items
+    /// print the same together or apart.
     pub fn file(&self, items: &[Item], header: &str) -> Result<String, String> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = if items.len() < 256 || threads < 2 {
@@ -46,30 +43,64 @@ impl Emit {
     }
 
     fn format(&self, items: &[Item]) -> Result<String, String> {
-        let rt: TokenStream = self
-            .rt
-            .parse()
-            .map_err(|e| format!("runtime crate path `{}`: {e}", self.rt))?;
-        let tokens = Tokens {
-            rt,
-            crate_attr: self.crate_attr.clone(),
+        let mut w = Writer {
+            out: String::with_capacity(items.len() * 1024),
+            rt: &self.rt,
+            crate_attr: self.crate_attr.as_deref(),
         };
-        let items: Vec<TokenStream> = items.iter().map(|i| tokens.item(i)).collect();
-        let tokens = quote! { #(#items)* };
-        let file: syn::File =
-            syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+        for item in items {
+            w.item(item);
+        }
+        let file =
+            syn::parse_file(&w.out).map_err(|e| format!("generated code does not parse: {e}"))?;
         Ok(prettyplease::unparse(&file))
     }
 }
 
-/// The token writer of one thread.
-struct Tokens {
-    rt: TokenStream,
-    crate_attr: Option<String>,
+/// Writes the items as Rust source text for syn to parse and prettyplease
+/// to print. Every user string goes out as an escaped literal (`{:?}` of a
+/// `str` is a valid Rust string literal) and every identifier was made by
+/// `naming`, so nothing in a schema can become code.
+struct Writer<'a> {
+    out: String,
+    rt: &'a str,
+    crate_attr: Option<&'a str>,
 }
 
-impl Tokens {
-    fn item(&self, item: &Item) -> TokenStream {
+impl Writer<'_> {
+    fn push(&mut self, s: &str) {
+        self.out.push_str(s);
+    }
+
+    fn lit(&mut self, s: &str) {
+        use std::fmt::Write;
+        let _ = write!(self.out, "{s:?}");
+    }
+
+    fn doc(&mut self, doc: Option<&str>) {
+        let Some(doc) = doc else {
+            return;
+        };
+        for line in doc.lines() {
+            let line = line
+                .trim_start()
+                .replace("```", "\\`\\`\\`")
+                .replace("~~~", "\\~\\~\\~");
+            self.push("#[doc = ");
+            self.lit(&format!(" {line}"));
+            self.push("]\n");
+        }
+    }
+
+    fn crate_attr(&mut self) {
+        if let Some(c) = self.crate_attr {
+            self.push("#[event(crate = ");
+            self.lit(c);
+            self.push(")]\n");
+        }
+    }
+
+    fn item(&mut self, item: &Item) {
         match item {
             Item::Struct(s) => self.strukt(s),
             Item::Enum(e) => self.open_enum(e),
@@ -77,237 +108,165 @@ impl Tokens {
         }
     }
 
-    fn crate_attr(&self) -> Option<TokenStream> {
-        self.crate_attr
-            .as_ref()
-            .map(|c| quote! { #[event(crate = #c)] })
-    }
-
-    fn strukt(&self, s: &Struct) -> TokenStream {
-        let rt = &self.rt;
-        let name = format_ident!("{}", s.name);
-        let doc = doc_attrs(s.doc.as_deref());
-        let krate = self.crate_attr();
-        let fields = s.fields.iter().map(|f| self.field(f));
-        let (derive, contract) = match &s.event {
-            Some(e) => {
-                let type_name = &e.type_name;
-                let version = &e.version;
-                let producer = &e.producer;
-                let delivery = e.delivery.as_ref().map(|d| quote! { , delivery = #d });
-                let ordering = e.ordering.as_ref().map(|o| quote! { , ordering = #o });
-                let consumers = e
-                    .consumers
-                    .iter()
-                    .map(|(service, reason)| quote! { #[event(consumer(service = #service, reason = #reason))] });
-                (
-                    quote! { #rt::Event },
-                    quote! {
-                        #[event(type = #type_name, version = #version, producer = #producer #delivery #ordering)]
-                        #(#consumers)*
-                    },
-                )
-            }
-            None => (quote! { #rt::EventData }, quote! {}),
+    fn strukt(&mut self, s: &Struct) {
+        self.doc(s.doc.as_deref());
+        let derive = if s.event.is_some() {
+            "Event"
+        } else {
+            "EventData"
         };
-        quote! {
-            #doc
-            #[derive(Debug, Clone, PartialEq, #derive)]
-            #contract
-            #krate
-            pub struct #name {
-                #(#fields,)*
+        let rt = self.rt;
+        self.push(&format!(
+            "#[derive(Debug, Clone, PartialEq, {rt}::{derive})]\n"
+        ));
+        if let Some(e) = &s.event {
+            self.push("#[event(type = ");
+            self.lit(&e.type_name);
+            self.push(", version = ");
+            self.lit(&e.version);
+            self.push(", producer = ");
+            self.lit(&e.producer);
+            if let Some(d) = &e.delivery {
+                self.push(", delivery = ");
+                self.lit(d);
+            }
+            if let Some(o) = &e.ordering {
+                self.push(", ordering = ");
+                self.lit(o);
+            }
+            self.push(")]\n");
+            for (service, reason) in &e.consumers {
+                self.push("#[event(consumer(service = ");
+                self.lit(service);
+                self.push(", reason = ");
+                self.lit(reason);
+                self.push("))]\n");
             }
         }
+        self.crate_attr();
+        self.push(&format!("pub struct {} {{\n", s.name));
+        for f in &s.fields {
+            self.field(f);
+        }
+        self.push("}\n");
     }
 
-    fn field(&self, f: &Field) -> TokenStream {
-        let ident = format_ident!("{}", f.ident);
-        let ty = self.ty(&f.ty);
-        let doc = doc_attrs(f.doc.as_deref());
-        let mut args: Vec<TokenStream> = Vec::new();
+    fn field(&mut self, f: &Field) {
+        self.doc(f.doc.as_deref());
+        if f.deprecated {
+            self.push("#[deprecated]\n");
+        }
+        let mut args: Vec<String> = Vec::new();
         if f.rename {
-            let wire = &f.wire;
-            args.push(quote! { rename = #wire });
+            args.push(format!("rename = {:?}", f.wire));
         }
         if let Some(since) = &f.since {
-            args.push(quote! { since = #since });
+            args.push(format!("since = {since:?}"));
         }
-        if f.key {
-            args.push(quote! { key });
-        }
-        if f.partition {
-            args.push(quote! { partition });
-        }
-        if f.default {
-            args.push(quote! { default });
-        }
-        if f.not_sensitive {
-            args.push(quote! { not_sensitive });
+        for (on, word) in [
+            (f.key, "key"),
+            (f.partition, "partition"),
+            (f.default, "default"),
+            (f.not_sensitive, "not_sensitive"),
+        ] {
+            if on {
+                args.push(word.to_string());
+            }
         }
         for c in &f.constraints {
             args.push(match c {
-                Constraint::Minimum(n) => {
-                    let n = num(*n);
-                    quote! { minimum = #n }
-                }
-                Constraint::Maximum(n) => {
-                    let n = num(*n);
-                    quote! { maximum = #n }
-                }
-                Constraint::ExclusiveMinimum(n) => {
-                    let n = num(*n);
-                    quote! { exclusive_minimum = #n }
-                }
-                Constraint::ExclusiveMaximum(n) => {
-                    let n = num(*n);
-                    quote! { exclusive_maximum = #n }
-                }
-                Constraint::MinLength(n) => {
-                    let n = Literal::u64_unsuffixed(*n);
-                    quote! { min_length = #n }
-                }
-                Constraint::MaxLength(n) => {
-                    let n = Literal::u64_unsuffixed(*n);
-                    quote! { max_length = #n }
-                }
-                Constraint::MinItems(n) => {
-                    let n = Literal::u64_unsuffixed(*n);
-                    quote! { min_items = #n }
-                }
-                Constraint::MaxItems(n) => {
-                    let n = Literal::u64_unsuffixed(*n);
-                    quote! { max_items = #n }
-                }
-                Constraint::Pattern(p) => quote! { pattern = #p },
-                Constraint::Constant(c) => quote! { constant = #c },
+                Constraint::Minimum(n) => format!("minimum = {}", num(*n)),
+                Constraint::Maximum(n) => format!("maximum = {}", num(*n)),
+                Constraint::ExclusiveMinimum(n) => format!("exclusive_minimum = {}", num(*n)),
+                Constraint::ExclusiveMaximum(n) => format!("exclusive_maximum = {}", num(*n)),
+                Constraint::MinLength(n) => format!("min_length = {n}"),
+                Constraint::MaxLength(n) => format!("max_length = {n}"),
+                Constraint::MinItems(n) => format!("min_items = {n}"),
+                Constraint::MaxItems(n) => format!("max_items = {n}"),
+                Constraint::Pattern(p) => format!("pattern = {p:?}"),
+                Constraint::Constant(c) => format!("constant = {c:?}"),
             });
         }
-        let attr = (!args.is_empty()).then(|| quote! { #[event(#(#args),*)] });
-        let deprecated = f.deprecated.then(|| quote! { #[deprecated] });
-        quote! {
-            #doc
-            #deprecated
-            #attr
-            pub #ident: #ty
+        if !args.is_empty() {
+            self.push(&format!("#[event({})]\n", args.join(", ")));
         }
+        let ty = self.ty(&f.ty);
+        self.push(&format!("pub {}: {ty},\n", f.ident));
     }
 
-    fn open_enum(&self, e: &OpenEnum) -> TokenStream {
-        let rt = &self.rt;
-        let name = format_ident!("{}", e.name);
-        let doc = doc_attrs(e.doc.as_deref());
-        let krate = self.crate_attr();
-        let other = format_ident!("{}", e.other);
-        let variants = e.variants.iter().map(|(ident, wire)| {
-            let ident = format_ident!("{}", ident);
-            quote! { #[event(rename = #wire)] #ident }
-        });
-        quote! {
-            #doc
-            #[derive(Debug, Clone, PartialEq, Eq, Hash, #rt::OpenEnum)]
-            #krate
-            pub enum #name {
-                #(#variants,)*
-                /// A value this version does not know, kept as written.
-                #[event(other)]
-                #other(String),
+    fn open_enum(&mut self, e: &OpenEnum) {
+        self.doc(e.doc.as_deref());
+        let rt = self.rt;
+        self.push(&format!(
+            "#[derive(Debug, Clone, PartialEq, Eq, Hash, {rt}::OpenEnum)]\n"
+        ));
+        self.crate_attr();
+        self.push(&format!("pub enum {} {{\n", e.name));
+        for (ident, wire) in &e.variants {
+            self.push(&format!("#[event(rename = {wire:?})]\n{ident},\n"));
+        }
+        self.push(&format!(
+            "/// A value this version does not know, kept as written.\n#[event(other)]\n{}(String),\n}}\n",
+            e.other
+        ));
+    }
+
+    fn union(&mut self, u: &Union) {
+        self.doc(u.doc.as_deref());
+        let rt = self.rt;
+        self.push(&format!(
+            "#[derive(Debug, Clone, PartialEq, {rt}::__private::serde::Serialize, {rt}::__private::serde::Deserialize)]\n"
+        ));
+        let serde_path = format!("{rt}::__private::serde");
+        match &u.tag {
+            Some(tag) => self.push(&format!(
+                "#[serde(crate = {serde_path:?}, tag = {tag:?})]\n"
+            )),
+            None => self.push(&format!("#[serde(crate = {serde_path:?}, untagged)]\n")),
+        }
+        self.push(&format!("pub enum {} {{\n", u.name));
+        for (ident, wire, ty) in &u.variants {
+            if let Some(w) = wire {
+                self.push(&format!("#[serde(rename = {w:?})]\n"));
             }
-        }
-    }
-
-    fn union(&self, u: &Union) -> TokenStream {
-        let rt = &self.rt;
-        let name = format_ident!("{}", u.name);
-        let doc = doc_attrs(u.doc.as_deref());
-        let serde_path = format!("{}::__private::serde", self.rt_string());
-        let serde_attr = match &u.tag {
-            Some(tag) => quote! { #[serde(crate = #serde_path, tag = #tag)] },
-            None => quote! { #[serde(crate = #serde_path, untagged)] },
-        };
-        let variants = u.variants.iter().map(|(ident, wire, ty)| {
-            let ident = format_ident!("{}", ident);
             let ty = self.ty(ty);
-            let rename = wire.as_ref().map(|w| quote! { #[serde(rename = #w)] });
-            quote! { #rename #ident(#ty) }
-        });
-        quote! {
-            #doc
-            #[derive(Debug, Clone, PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-            #serde_attr
-            pub enum #name {
-                #(#variants,)*
-            }
+            self.push(&format!("{ident}({ty}),\n"));
         }
+        self.push("}\n");
     }
 
-    fn rt_string(&self) -> String {
-        self.crate_attr
-            .clone()
-            .unwrap_or_else(|| "::event_runtime".to_string())
-    }
-
-    fn ty(&self, ty: &Ty) -> TokenStream {
-        let rt = &self.rt;
+    fn ty(&self, ty: &Ty) -> String {
+        let rt = self.rt;
         match ty {
-            Ty::String => quote! { String },
-            Ty::Bool => quote! { bool },
-            Ty::Int(w) => {
-                let w = format_ident!("{}", w);
-                quote! { #w }
-            }
-            Ty::F64 => quote! { f64 },
-            Ty::Uuid => quote! { #rt::Uuid },
-            Ty::DateTime => quote! { #rt::OffsetDateTime },
-            Ty::Date => quote! { #rt::__private::time::Date },
-            Ty::Value => quote! { #rt::Value },
-            Ty::Object => quote! { #rt::Map<String, #rt::Value> },
-            Ty::Named(n) => {
-                let n = format_ident!("{}", n);
-                quote! { #n }
-            }
-            Ty::Vec(t) => {
-                let t = self.ty(t);
-                quote! { Vec<#t> }
-            }
-            Ty::Map(t) => {
-                let t = self.ty(t);
-                quote! { ::std::collections::BTreeMap<String, #t> }
-            }
-            Ty::Option(t) => {
-                let t = self.ty(t);
-                quote! { Option<#t> }
-            }
-            Ty::Box(t) => {
-                let t = self.ty(t);
-                quote! { Box<#t> }
-            }
+            Ty::String => "String".to_string(),
+            Ty::Bool => "bool".to_string(),
+            Ty::Int(w) => (*w).to_string(),
+            Ty::F64 => "f64".to_string(),
+            Ty::Uuid => format!("{rt}::Uuid"),
+            Ty::DateTime => format!("{rt}::OffsetDateTime"),
+            Ty::Date => format!("{rt}::__private::time::Date"),
+            Ty::Value => format!("{rt}::Value"),
+            Ty::Object => format!("{rt}::Map<String, {rt}::Value>"),
+            Ty::Named(n) => n.clone(),
+            Ty::Vec(t) => format!("Vec<{}>", self.ty(t)),
+            Ty::Map(t) => format!("::std::collections::BTreeMap<String, {}>", self.ty(t)),
+            Ty::Option(t) => format!("Option<{}>", self.ty(t)),
+            Ty::Box(t) => format!("Box<{}>", self.ty(t)),
         }
     }
 }
 
-fn num(n: Num) -> Literal {
+/// A numeric literal as `proc_macro2` would print it unsuffixed.
+fn num(n: Num) -> String {
     match n {
-        Num::Int(i) => Literal::i128_unsuffixed(i),
-        Num::Float(f) if f.is_finite() => Literal::f64_unsuffixed(f),
-        Num::Float(_) => Literal::f64_unsuffixed(0.0),
+        Num::Int(i) => i.to_string(),
+        Num::Float(f) if f.is_finite() => {
+            let mut repr = f.to_string();
+            if !repr.contains('.') {
+                repr.push_str(".0");
+            }
+            repr
+        }
+        Num::Float(_) => "0.0".to_string(),
     }
-}
-
-/// Doc attributes for a description. The text is Markdown that rustdoc
-/// reads: code fences and indented blocks would become doctests that run
-/// in the user's crate, so they are neutralised; everything else is kept.
-fn doc_attrs(doc: Option<&str>) -> TokenStream {
-    let Some(doc) = doc else {
-        return TokenStream::new();
-    };
-    let lines = doc.lines().map(|line| {
-        let line = line
-            .trim_start()
-            .replace("```", "\\`\\`\\`")
-            .replace("~~~", "\\~\\~\\~");
-        let line = format!(" {line}");
-        quote! { #[doc = #line] }
-    });
-    quote! { #(#lines)* }
 }
