@@ -167,8 +167,9 @@ fn constraint_tokens(c: &Constraint, shape: &Shape, v: &TokenStream) -> TokenStr
     }
 }
 
-/// `fn __check_N(__v: &Ty) -> Result<(), ValidationError>` for a field with
-/// constraints.
+/// For a field with constraints: `__scalar_N` (the checks of one value),
+/// `__items_N` (the checks of the array as a whole) and `__check_N` (all of
+/// them on the field's value, for `validate`).
 fn check_fn(field: &Field, index: usize, rt: &TokenStream) -> Option<TokenStream> {
     let constraints = &field.attrs.constraints;
     if constraints.is_empty() {
@@ -176,10 +177,13 @@ fn check_fn(field: &Field, index: usize, rt: &TokenStream) -> Option<TokenStream
     }
     let p = quote!(#rt::__private);
     let v = quote!(#p::validate);
-    let name = format_ident!("__check_{}", index);
+    let check = format_ident!("__check_{}", index);
+    let scalar_name = format_ident!("__scalar_{}", index);
+    let items_name = format_ident!("__items_{}", index);
     let ty = field.ty;
     let inner = field.shape.inner;
     let shape = &field.shape;
+    let result = quote!(#p::core::result::Result<(), #rt::ValidationError>);
     let scalar: Vec<TokenStream> = constraints
         .iter()
         .filter(|c| !c.on_array())
@@ -192,40 +196,50 @@ fn check_fn(field: &Field, index: usize, rt: &TokenStream) -> Option<TokenStream
         .collect();
     let scalar_fn = (!scalar.is_empty()).then(|| {
         quote! {
-            fn __scalar(__x: &#inner) -> #p::core::result::Result<(), #rt::ValidationError> {
+            fn #scalar_name(__x: &#inner) -> #result {
                 #(#scalar)*
                 #p::core::result::Result::Ok(())
             }
         }
     });
+    let items_fn = (!array.is_empty()).then(|| {
+        quote! {
+            fn #items_name(__v: &[#inner]) -> #result {
+                #(#array)*
+                #p::core::result::Result::Ok(())
+            }
+        }
+    });
+    let items = (!array.is_empty()).then(|| quote!(#items_name(__v)?;));
     let elements = (!scalar.is_empty()).then(|| {
         quote! {
             for (__i, __x) in __v.iter().enumerate() {
-                __scalar(__x).map_err(|__e| __e.at_index(__i))?;
+                #scalar_name(__x).map_err(|__e| __e.at_index(__i))?;
             }
         }
     });
     let body = match (shape.option, shape.vec) {
         (true, true) => quote! {
             if let #p::core::option::Option::Some(__v) = __v {
-                #(#array)*
+                #items
                 #elements
             }
         },
         (false, true) => quote! {
-            #(#array)*
+            #items
             #elements
         },
         (true, false) => quote! {
             if let #p::core::option::Option::Some(__x) = __v {
-                __scalar(__x)?;
+                #scalar_name(__x)?;
             }
         },
-        (false, false) => quote!(__scalar(__v)?;),
+        (false, false) => quote!(#scalar_name(__v)?;),
     };
     Some(quote! {
-        fn #name(__v: &#ty) -> #p::core::result::Result<(), #rt::ValidationError> {
-            #scalar_fn
+        #scalar_fn
+        #items_fn
+        fn #check(__v: &#ty) -> #result {
             #body
             #p::core::result::Result::Ok(())
         }
@@ -296,19 +310,56 @@ fn nested_check(field: &Field, rt: &TokenStream) -> Option<TokenStream> {
     })
 }
 
+/// `__deserialize_N`: decodes a constrained field and checks it while the
+/// field is being decoded, so that the runtime's JSON path names it. The
+/// elements of an array are checked as each is decoded (`data.tags[1]`).
 fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
     let p = quote!(#rt::__private);
     let name = format_ident!("__deserialize_{}", index);
     let check = format_ident!("__check_{}", index);
+    let scalar_name = format_ident!("__scalar_{}", index);
+    let items_name = format_ident!("__items_{}", index);
     let ty = field.ty;
+    let constraints = &field.attrs.constraints;
+    let has_scalar = constraints.iter().any(|c| !c.on_array());
+    let has_items = constraints.iter().any(|c| c.on_array());
+    let fail = quote! {
+        #p::core::result::Result::Err(__e) => #p::core::result::Result::Err(
+            <__D::Error as #p::serde::de::Error>::custom(__e),
+        ),
+    };
+    if field.shape.vec && has_scalar {
+        let read = if field.shape.option {
+            quote!(#p::wire::checked_option_vec(__d, #scalar_name)?)
+        } else {
+            quote!(#p::wire::checked_vec(__d, #scalar_name)?)
+        };
+        let items = match (has_items, field.shape.option) {
+            (false, _) => quote!(#p::core::result::Result::Ok(())),
+            (true, false) => quote!(#items_name(&__v)),
+            (true, true) => quote! {
+                match &__v {
+                    #p::core::option::Option::Some(__a) => #items_name(__a),
+                    #p::core::option::Option::None => #p::core::result::Result::Ok(()),
+                }
+            },
+        };
+        return quote! {
+            fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
+                let __v: #ty = #read;
+                match #items {
+                    #p::core::result::Result::Ok(()) => #p::core::result::Result::Ok(__v),
+                    #fail
+                }
+            }
+        };
+    }
     quote! {
         fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
             let __v: #ty = #p::serde::Deserialize::deserialize(__d)?;
             match #check(&__v) {
                 #p::core::result::Result::Ok(()) => #p::core::result::Result::Ok(__v),
-                #p::core::result::Result::Err(__e) => #p::core::result::Result::Err(
-                    <__D::Error as #p::serde::de::Error>::custom(__e),
-                ),
+                #fail
             }
         }
     }

@@ -57,3 +57,78 @@ pub mod date_vec {
         Ok(items.into_iter().map(|v| v.0).collect())
     }
 }
+
+/// The check of one element of a constrained array.
+pub type ElementCheck<T> = fn(&T) -> crate::validate::Check;
+
+struct CheckedElement<T>(ElementCheck<T>, core::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for CheckedElement<T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        let value = T::deserialize(d)?;
+        (self.0)(&value).map_err(serde::de::Error::custom)?;
+        Ok(value)
+    }
+}
+
+struct CheckedSeq<T>(ElementCheck<T>);
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for CheckedSeq<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        // As serde does: trust the size hint only so far.
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(value) =
+            seq.next_element_seed(CheckedElement(self.0, core::marker::PhantomData))?
+        {
+            out.push(value);
+        }
+        Ok(out)
+    }
+}
+
+/// Reads a `Vec<T>`, checking each element as it is read, so that a
+/// violation fails at the element's path (`tags[1]`).
+pub fn checked_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    check: ElementCheck<T>,
+) -> Result<Vec<T>, D::Error> {
+    d.deserialize_seq(CheckedSeq(check))
+}
+
+struct CheckedOptionSeq<T>(ElementCheck<T>);
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for CheckedOptionSeq<T> {
+    type Value = Option<Vec<T>>;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        f.write_str("an array or null")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        checked_vec(d, self.0).map(Some)
+    }
+}
+
+/// [`checked_vec`] for an `Option<Vec<T>>`: `null` is `None`.
+pub fn checked_option_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    check: ElementCheck<T>,
+) -> Result<Option<Vec<T>>, D::Error> {
+    d.deserialize_option(CheckedOptionSeq(check))
+}

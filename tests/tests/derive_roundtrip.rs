@@ -278,8 +278,10 @@ pub struct OrderPlaced {
     #[event(min_items = 1, max_items = 3)]
     pub items: Vec<LineItem>,
     pub method: PaymentMethod,
-    #[event(min_length = 2, max_length = 5)]
+    #[event(min_length = 2, max_length = 5, min_items = 2)]
     pub tags: Vec<String>,
+    #[event(max_length = 3, max_items = 2)]
+    pub codes: Option<Vec<String>>,
     #[event(rename = "note_text", max_length = 10)]
     pub note: Option<String>,
     #[event(constant = "EUR")]
@@ -300,6 +302,7 @@ fn order() -> Value {
         "items": [{"sku": "ABC-1", "quantity": 1, "unitPrice": 9.5}],
         "method": "bank_transfer",
         "tags": ["new", "promo"],
+        "codes": ["a", "bc"],
         "note_text": "ring",
         "currency": "EUR",
         "placedOn": "2026-03-27",
@@ -364,13 +367,28 @@ fn every_constraint_fails_at_its_path() {
         ),
         (
             Box::new(|v| v["tags"] = json!(["ok", "a"])),
-            "data.tags",
-            "[1]: must be at least 2 characters long, found 1",
+            "data.tags[1]",
+            "must be at least 2 characters long, found 1",
         ),
         (
             Box::new(|v| v["tags"] = json!(["ok", "toolong"])),
+            "data.tags[1]",
+            "must be at most 5 characters long, found 7",
+        ),
+        (
+            Box::new(|v| v["tags"] = json!([])),
             "data.tags",
-            "[1]: must be at most 5 characters long, found 7",
+            "must have at least 2 items, found 0",
+        ),
+        (
+            Box::new(|v| v["codes"] = json!(["abc", "abcd"])),
+            "data.codes[1]",
+            "must be at most 3 characters long, found 4",
+        ),
+        (
+            Box::new(|v| v["codes"] = json!(["a", "b", "c"])),
+            "data.codes",
+            "must have at most 2 items, found 3",
         ),
         (
             Box::new(|v| v["note_text"] = json!("abcdefghijk")),
@@ -418,4 +436,17 @@ fn validate_reaches_nested_event_data() {
         env.to_json_vec().unwrap_err().to_string(),
         "data.items[0].quantity: must be at least 1, found 0"
     );
+}
+
+#[test]
+fn a_constrained_optional_array_may_be_null_or_missing() {
+    let mut value = order();
+    value["codes"] = Value::Null;
+    let read: OrderPlaced = serde_json::from_value(value.clone()).unwrap();
+    assert_eq!(read.codes, None);
+    value.as_object_mut().unwrap().remove("codes");
+    let read: OrderPlaced = serde_json::from_value(value).unwrap();
+    assert_eq!(read.codes, None);
+    let read: OrderPlaced = serde_json::from_value(order()).unwrap();
+    assert_eq!(read.codes, Some(vec!["a".to_owned(), "bc".to_owned()]));
 }
