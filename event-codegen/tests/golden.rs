@@ -107,3 +107,27 @@ fn a_renamed_runtime_crate_is_named_everywhere() {
     );
     assert!(generation.code.contains("#[event(crate = \"::events\")]"));
 }
+
+/// Large catalogs are formatted in chunks, one per core; the text must be
+/// what prettyplease prints for the whole file at once.
+#[test]
+fn chunked_formatting_prints_what_one_pass_prints() {
+    let schema = |i: usize| {
+        format!(
+            r#"{{ "title": "Part{i}", "type": "object",
+                "properties": {{ "name": {{ "type": "string", "description": "Name {i}." }},
+                                 "level": {{ "enum": ["a", "b"] }} }} }}"#
+        )
+    };
+    let sources = (0..300)
+        .map(|i| (format!("part{i:03}.json").into(), schema(i).into_bytes()))
+        .collect();
+    let generation = event_codegen::Config::new()
+        .cargo_directives(false)
+        .generate_sources(sources)
+        .unwrap();
+    let body = generation.code.strip_prefix(event_codegen::HEADER).unwrap();
+    let once = prettyplease::unparse(&syn::parse_file(body).unwrap());
+    assert_eq!(body, once);
+    assert_eq!(body.matches("pub struct Part").count(), 300);
+}
