@@ -27,9 +27,11 @@
 //! with the file, the JSON pointer, the line and the column; a run reports
 //! them all at once, rendered as rustc renders errors.
 
+pub mod asyncapi;
 pub mod compat;
 mod contract;
 mod diagnostic;
+pub mod docs;
 mod emit;
 pub mod json;
 mod lint;

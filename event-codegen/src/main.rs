@@ -44,6 +44,31 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    #[command(flatten)]
+    Docs(DocCommand),
+}
+
+/// The documentation commands: they read the catalog as plain JSON and
+/// report problems one per line.
+#[derive(Subcommand)]
+enum DocCommand {
+    /// Write the Markdown catalog (an index by domain, a page per event
+    /// type) to OUT.
+    Catalog {
+        /// The schema root.
+        dir: PathBuf,
+        /// The output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write one AsyncAPI 3.0 document per service to OUT/<service>.json.
+    Asyncapi {
+        /// The schema root.
+        dir: PathBuf,
+        /// The output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -69,10 +94,56 @@ fn parse_lint(s: &str) -> Result<Lint, String> {
     })
 }
 
+fn docs(command: DocCommand) -> Result<String, String> {
+    match command {
+        DocCommand::Catalog { dir, out } => {
+            let files = event_codegen::compat::load_dir(&dir)?;
+            let pages = event_codegen::docs::render_catalog(&files)?;
+            let changed = event_codegen::docs::write_pages(&out, &pages)?;
+            Ok(format!(
+                "{} page(s) in {}, {changed} file(s) written or removed",
+                pages.len(),
+                out.display()
+            ))
+        }
+        DocCommand::Asyncapi { dir, out } => {
+            let files = event_codegen::compat::load_dir(&dir)?;
+            let documents = event_codegen::asyncapi::render_asyncapi(&files)?;
+            std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            for (service, document) in &documents {
+                let path = out.join(format!("{service}.json"));
+                let mut text = serde_json::to_string_pretty(document)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                text.push('\n');
+                if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+            }
+            Ok(format!(
+                "{} AsyncAPI document(s) in {}",
+                documents.len(),
+                out.display()
+            ))
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut config = Config::new();
     let (dir, common, out, against) = match cli.command {
+        Command::Docs(command) => {
+            return match docs(command) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(problems) => {
+                    eprintln!("{problems}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Check {
             dir,
             against,

@@ -88,3 +88,45 @@ fn an_unknown_lint_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown lint `camelCase`"));
 }
+
+#[test]
+fn catalog_and_asyncapi_write_their_documents() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docs");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-docs");
+    let _ = std::fs::remove_dir_all(&out);
+    let catalog = cli()
+        .arg("catalog")
+        .arg(&dir)
+        .arg("--out")
+        .arg(out.join("catalog"))
+        .output()
+        .unwrap();
+    assert!(
+        catalog.status.success(),
+        "{}",
+        String::from_utf8_lossy(&catalog.stderr)
+    );
+    assert!(out.join("catalog/README.md").is_file());
+    let asyncapi = cli()
+        .arg("asyncapi")
+        .arg(&dir)
+        .arg("--out")
+        .arg(out.join("asyncapi"))
+        .output()
+        .unwrap();
+    assert!(
+        asyncapi.status.success(),
+        "{}",
+        String::from_utf8_lossy(&asyncapi.stderr)
+    );
+    let documents: Vec<_> = std::fs::read_dir(out.join("asyncapi")).unwrap().collect();
+    assert!(!documents.is_empty());
+    let missing = cli()
+        .arg("catalog")
+        .arg(out.join("nowhere"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+}
