@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -152,9 +153,42 @@ impl<D> Parts<'_, D> {
 /// Fills `parts` in place: the parts are a few hundred bytes, and moving
 /// them out through serde's return values was a measurable share of a
 /// header decode.
-struct PartsVisitor<'a, 'de, D> {
+struct PartsVisitor<'a, 'de, R: DataReader<'de>> {
     mode: Mode,
-    parts: &'a mut Parts<'de, D>,
+    reader: &'a R,
+    parts: &'a mut Parts<'de, R::Data>,
+}
+
+/// How the one pass reads `data`: into a known payload type, or into the
+/// payload type the `type` and `version` read so far select.
+pub(crate) trait DataReader<'de> {
+    /// What `data` becomes.
+    type Data;
+
+    /// Reads the value of the `data` key; `event_type` and `version` are
+    /// what the pass has read of them so far.
+    fn read<A: MapAccess<'de>>(
+        &self,
+        map: &mut A,
+        event_type: Option<&Str<'de>>,
+        version: Option<&Str<'de>>,
+    ) -> Result<Self::Data, A::Error>;
+}
+
+/// Reads `data` as `D`.
+pub(crate) struct Plain<D>(PhantomData<D>);
+
+impl<'de, D: Deserialize<'de>> DataReader<'de> for Plain<D> {
+    type Data = D;
+
+    fn read<A: MapAccess<'de>>(
+        &self,
+        map: &mut A,
+        _: Option<&Str<'de>>,
+        _: Option<&Str<'de>>,
+    ) -> Result<D, A::Error> {
+        map.next_value::<D>()
+    }
 }
 
 /// A string or `null`, read with one dispatch on the next byte.
@@ -213,7 +247,7 @@ fn read_once<'de, A: MapAccess<'de>>(
     Ok(())
 }
 
-impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<'_, 'de, D> {
+impl<'de, R: DataReader<'de>> Visitor<'de> for PartsVisitor<'_, 'de, R> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -263,7 +297,10 @@ impl<'de, D: Deserialize<'de>> Visitor<'de> for PartsVisitor<'_, 'de, D> {
                         if header {
                             map.next_value::<IgnoredAny>()?;
                         } else {
-                            parts.data = Some(map.next_value::<D>()?);
+                            let data =
+                                self.reader
+                                    .read(m, parts.ty.as_ref(), parts.version.as_ref())?;
+                            parts.data = Some(data);
                         }
                     }
                 }
@@ -310,22 +347,47 @@ pub(crate) fn read_parts<'de, D: Deserialize<'de>>(
     // One UTF-8 check of the whole input is cheaper than serde_json's check
     // of every string it borrows from a byte slice; invalid input takes the
     // byte-slice reader, which names the position.
+    read_parts_with(bytes, mode, &Plain(PhantomData), parts)
+}
+
+/// [`read_parts`] with a chosen way of reading `data`.
+pub(crate) fn read_parts_with<'de, R: DataReader<'de>>(
+    bytes: &'de [u8],
+    mode: Mode,
+    reader: &R,
+    parts: &mut Parts<'de, R::Data>,
+) -> Result<(), serde_json::Error> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => read_parts_from(serde_json::Deserializer::from_str(text), mode, parts),
-        Err(_) => read_parts_from(serde_json::Deserializer::from_slice(bytes), mode, parts),
+        Ok(text) => read_parts_from(
+            serde_json::Deserializer::from_str(text),
+            mode,
+            reader,
+            parts,
+        ),
+        Err(_) => read_parts_from(
+            serde_json::Deserializer::from_slice(bytes),
+            mode,
+            reader,
+            parts,
+        ),
     }
 }
 
-fn read_parts_from<'de, R, D>(
-    mut de: serde_json::Deserializer<R>,
+fn read_parts_from<'de, X, R>(
+    mut de: serde_json::Deserializer<X>,
     mode: Mode,
-    parts: &mut Parts<'de, D>,
+    reader: &R,
+    parts: &mut Parts<'de, R::Data>,
 ) -> Result<(), serde_json::Error>
 where
-    R: serde_json::de::Read<'de>,
-    D: Deserialize<'de>,
+    X: serde_json::de::Read<'de>,
+    R: DataReader<'de>,
 {
-    de.deserialize_map(PartsVisitor { mode, parts })?;
+    de.deserialize_map(PartsVisitor {
+        mode,
+        reader,
+        parts,
+    })?;
     de.end()
 }
 
@@ -747,7 +809,9 @@ const STRING_FIELDS: [&str; 8] = [
 /// Decodes a payload from its bytes and names the path of the first problem.
 pub(crate) type DataCheck = fn(&str) -> Option<DecodeError>;
 
-pub(crate) fn check_data<T: DeserializeOwned>(data: &str) -> Option<DecodeError> {
+/// Decodes a payload from its bytes as `T` and names the JSON path of the
+/// first problem; `None` when it decodes. Used by generated routing code.
+pub fn check_data<T: DeserializeOwned>(data: &str) -> Option<DecodeError> {
     let mut de = serde_json::Deserializer::from_str(data);
     let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(_) => return None,

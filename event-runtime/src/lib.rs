@@ -16,6 +16,7 @@ mod event;
 mod event_type;
 mod id;
 pub mod idempotency;
+mod routing;
 pub mod validate;
 mod version;
 #[doc(hidden)]
@@ -61,6 +62,10 @@ pub use validate::ValidationError;
 pub use event_derive::{Event, EventData, OpenEnum};
 pub use event_type::{EventType, EventTypeError};
 pub use id::{EventId, ID_PREFIX};
+pub use routing::{
+    Catalog, OutboundMessage, ProducedBy, PublishError, Publisher, Routed, Service, Transport,
+    UnknownEvent, UnknownReason,
+};
 pub use version::{ParseVersionError, Version};
 
 pub use serde_json::{Map, Value};
@@ -77,6 +82,8 @@ pub mod __private {
     pub use ::time;
     pub use ::uuid;
 
+    pub use crate::decode::check_data;
+    pub use crate::routing::{RouteTable, with_data};
     pub use crate::validate;
     pub use crate::wire;
 }
