@@ -194,6 +194,17 @@ fn check_fields(cx: &Ctxt, input: &Input, derive: Derive) {
             }
         }
 
+        let date_shape = matches!(field.shape.scalar, Scalar::DateTime | Scalar::Date)
+            && !(field.shape.option && field.shape.vec);
+        if !date_shape && !field.custom_serde() && attrs.unknown.is_none() {
+            if let Some(date) = nested_date(field.ty) {
+                cx.error_spanned_by(
+                    field.ty,
+                    format!("`{date}` gets its wire format (RFC 3339 for `OffsetDateTime`, `YYYY-MM-DD` for `Date`) only as the field's type, in an `Option` or in a `Vec`; deeper in `{name}`'s type it would take time's default tuple format: use one of those shapes or give the field its own `#[serde(with = \"...\")]`"),
+                );
+            }
+        }
+
         if attrs.unknown.is_none() {
             if let Some(first) = wire_names.get(&wire) {
                 cx.error_spanned_by(
@@ -205,4 +216,18 @@ fn check_fields(cx: &Ctxt, input: &Input, derive: Derive) {
             }
         }
     }
+}
+
+/// `OffsetDateTime` or `Date` somewhere inside `ty`, by name.
+fn nested_date(ty: &syn::Type) -> Option<&'static str> {
+    use quote::ToTokens;
+    fn find(tokens: proc_macro2::TokenStream) -> Option<&'static str> {
+        tokens.into_iter().find_map(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) if i == "OffsetDateTime" => Some("OffsetDateTime"),
+            proc_macro2::TokenTree::Ident(i) if i == "Date" => Some("Date"),
+            proc_macro2::TokenTree::Group(g) => find(g.stream()),
+            _ => None,
+        })
+    }
+    find(ty.to_token_stream())
 }
