@@ -146,13 +146,36 @@ impl Writer<'_> {
         self.crate_attr();
         self.push(&format!("pub struct {} {{\n", s.name));
         for f in &s.fields {
-            self.field(f);
+            self.field(&s.name, f);
         }
         self.push("}\n");
+        // Defaults that are not the zero value: one function each, named in
+        // the field's `#[serde(default = "...")]`.
+        let defaults: Vec<&Field> = s
+            .fields
+            .iter()
+            .filter(|f| f.default_value.is_some())
+            .collect();
+        if !defaults.is_empty() {
+            self.push(&format!("impl {} {{\n", s.name));
+            for f in defaults {
+                let ty = self.ty(&f.ty);
+                let value = f.default_value.as_deref().unwrap_or_default();
+                self.push(&format!(
+                    "fn default_{}() -> {ty} {{\n{value}\n}}\n",
+                    f.ident.trim_end_matches('_')
+                ));
+            }
+            self.push("}\n");
+        }
     }
 
-    fn field(&mut self, f: &Field) {
+    fn field(&mut self, owner: &str, f: &Field) {
         self.doc(f.doc.as_deref());
+        if f.default_value.is_some() {
+            let path = format!("{owner}::default_{}", f.ident.trim_end_matches('_'));
+            self.push(&format!("#[serde(default = {path:?})]\n"));
+        }
         if f.deprecated {
             self.push("#[deprecated]\n");
         }

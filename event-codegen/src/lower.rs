@@ -332,6 +332,7 @@ impl<'a> Lower<'a> {
             for f in older {
                 if !fields.iter().any(|x| x.wire == f.wire) {
                     let mut f = f;
+                    f.default_value = None;
                     f.ty = f.ty.option();
                     fields.push(f);
                 }
@@ -341,6 +342,7 @@ impl<'a> Lower<'a> {
             if let Some(&minor) = since.get(&f.wire) {
                 if minor > first_minor {
                     f.since = Some(format!("{}.{minor}", newest.major));
+                    f.default_value = None;
                     f.ty = std::mem::replace(&mut f.ty, Ty::Value).option();
                 }
             }
@@ -1603,23 +1605,39 @@ impl<'a> Lower<'a> {
             let required = shape.required.contains(&prop.wire);
             let default_node = prop.node.get("default");
             let mut default = false;
+            let mut default_value = None;
             let mut ty = lowered.ty;
             if let Some(d) = default_node {
-                if is_type_default(&ty, d) && !lowered.nullable {
-                    default = true;
-                } else {
+                if lowered.nullable {
                     let span = d.span.clone();
                     self.warn(
                         "default-not-applied",
                         prop.file,
                         &format!("{}/default", prop.pointer),
                         span,
-                        "this `default` is not the type's zero value; a missing field reads as `None`",
+                        "a `default` on a nullable property is not applied; a missing field reads as `None`",
                         Some("the value is kept in the field's documentation"),
+                    );
+                } else if is_type_default(&ty, d) {
+                    default = true;
+                } else if let Some(value) = default_expr(&ty, d) {
+                    default_value = Some(value);
+                } else {
+                    let span = d.span.clone();
+                    self.error(
+                        "bad-default",
+                        prop.file,
+                        &format!("{}/default", prop.pointer),
+                        span,
+                        format!(
+                            "`default` {} is not a value of this property's type",
+                            d.to_value()
+                        ),
+                        Some("a default must satisfy the schema it belongs to"),
                     );
                 }
             }
-            if lowered.nullable || (!required && !default) {
+            if lowered.nullable || (!required && !default && default_value.is_none()) {
                 ty = ty.option();
             }
             let ident = naming::field_ident(&prop.wire, fields.iter().map(|f| f.ident.as_str()));
@@ -1634,6 +1652,8 @@ impl<'a> Lower<'a> {
                 }
             }
             if let (Some(d), false) = (default_node, default) {
+                // Documented whether or not it is applied: a reader of the
+                // generated type sees what a missing field means.
                 let text = format!("Default: `{}`.", d.to_value());
                 doc = Some(match doc {
                     Some(doc) => format!("{doc}\n\n{text}"),
@@ -1660,6 +1680,7 @@ impl<'a> Lower<'a> {
                 key: false,
                 partition: false,
                 default,
+                default_value,
                 not_sensitive,
             });
         }
@@ -1761,6 +1782,29 @@ fn type_names(node: &Node) -> Vec<&str> {
         Some(Kind::String(s)) => vec![s.as_str()],
         Some(Kind::Array(v)) => v.iter().filter_map(Node::as_str).collect(),
         _ => Vec::new(),
+    }
+}
+
+/// The Rust expression of a `default` that is not the type's zero value,
+/// when it is a value of the type: scalars only.
+fn default_expr(ty: &Ty, d: &Node) -> Option<String> {
+    match (ty, &d.kind) {
+        (Ty::String, Kind::String(s)) => Some(format!("String::from({s:?})")),
+        (Ty::Bool, Kind::Bool(b)) => Some(b.to_string()),
+        (Ty::Int(w), Kind::Number(n)) => {
+            let v = i128::from(n.as_i64()?);
+            let (_, lo, hi) = naming::int_width_named(w)?;
+            (lo <= v && v <= hi).then(|| v.to_string())
+        }
+        (Ty::F64, Kind::Number(n)) => {
+            let f = n.as_f64()?;
+            let mut repr = f.to_string();
+            if !repr.contains('.') && !repr.contains('e') {
+                repr.push_str(".0");
+            }
+            Some(repr)
+        }
+        _ => None,
     }
 }
 

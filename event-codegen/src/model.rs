@@ -94,6 +94,9 @@ pub(crate) struct Field {
     pub partition: bool,
     /// Missing on the wire means `Default::default()`.
     pub default: bool,
+    /// A missing field takes this value (a Rust expression), through a
+    /// generated function; for defaults that are not the zero value.
+    pub default_value: Option<String>,
     /// The name looks sensitive and the schema says it is not.
     pub not_sensitive: bool,
 }

@@ -173,6 +173,22 @@ pub(crate) fn int_width(lo: Option<i128>, hi: Option<i128>) -> (&'static str, i1
     }
 }
 
+/// The range of an integer type by name (`u8` -> 0..=255).
+pub(crate) fn int_width_named(name: &str) -> Option<(&'static str, i128, i128)> {
+    [
+        ("u8", 0, u8::MAX as i128),
+        ("u16", 0, u16::MAX as i128),
+        ("u32", 0, u32::MAX as i128),
+        ("u64", 0, u64::MAX as i128),
+        ("i8", i8::MIN as i128, i8::MAX as i128),
+        ("i16", i16::MIN as i128, i16::MAX as i128),
+        ("i32", i32::MIN as i128, i32::MAX as i128),
+        ("i64", i64::MIN as i128, i64::MAX as i128),
+    ]
+    .into_iter()
+    .find(|(n, _, _)| *n == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

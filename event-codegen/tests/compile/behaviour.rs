@@ -93,6 +93,10 @@ fn an_unknown_enum_value_is_kept_and_written_back_unchanged() {
     let e = Envelope::<CoursePublishedV1>::from_json_str(&published("expert", "rust-101")).unwrap();
     assert_eq!(e.data().level, CoursePublishedV1Level::Other("expert".to_string()));
     assert_eq!(e.data().match_.as_deref(), Some("kept"));
+    // Missing fields with a schema `default` take it.
+    assert_eq!(e.data().priority, 5);
+    assert_eq!(e.data().locale, "en");
+    assert!(!e.data().featured);
     let out: Value = serde_json::from_str(&e.to_json_string().unwrap()).unwrap();
     assert_eq!(out["data"]["level"], "expert");
     assert_eq!(out["data"]["availableFrom"], "2026-04-01");

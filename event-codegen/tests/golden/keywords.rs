@@ -60,14 +60,29 @@ pub struct CoursePublishedV1 {
     /// A `default` that is not the zero value.
     ///
     /// Default: `5`.
+    #[serde(default = "CoursePublishedV1::default_priority")]
     #[event(maximum = 10)]
-    pub priority: Option<u8>,
+    pub priority: u8,
+    /// A string `default`.
+    ///
+    /// Default: `"en"`.
+    #[serde(default = "CoursePublishedV1::default_locale")]
+    #[event(max_length = 10)]
+    pub locale: String,
     /// `deprecated`.
     #[deprecated]
     pub legacy_code: Option<String>,
     /// A keyword as a property name.
     #[event(rename = "match")]
     pub match_: Option<String>,
+}
+impl CoursePublishedV1 {
+    fn default_priority() -> u8 {
+        5
+    }
+    fn default_locale() -> String {
+        String::from("en")
+    }
 }
 /// An open enum.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, ::event_runtime::OpenEnum)]
