@@ -256,6 +256,25 @@ impl Writer<'_> {
             self.push(&format!("{ident}({ty}),\n"));
         }
         self.push("}\n");
+        // A union is a payload part like a struct: `Event::validate` reaches
+        // the constraints of the variant it holds. The probe resolves to the
+        // variant's own `EventData::validate`, or to nothing for a scalar.
+        self.push(&format!(
+            "impl {rt}::EventData for {name} {{\n\
+             fn fields() -> &'static [{rt}::FieldInfo] {{\n&[]\n}}\n\
+             #[allow(clippy::needless_borrow)]\n\
+             fn validate(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n\
+             #[allow(unused_imports)]\n\
+             use {rt}::validate::{{ViaEventData as _, ViaOther as _}};\n\
+             match self {{\n",
+            name = u.name
+        ));
+        for (ident, _, _) in &u.variants {
+            self.push(&format!(
+                "Self::{ident}(v) => (&{rt}::validate::Probe(v)).validate_nested(),\n"
+            ));
+        }
+        self.push("}\n}\n}\n");
     }
 
     fn ty(&self, ty: &Ty) -> String {

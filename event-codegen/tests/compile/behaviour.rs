@@ -140,6 +140,13 @@ fn a_tagged_union_reads_its_discriminator() {
     assert_eq!(e.data().reference, Some(PaymentReceivedV1Reference::Integer(7)));
     let out: Value = serde_json::from_str(&e.to_json_string().unwrap()).unwrap();
     assert_eq!(out["data"]["method"], json!({ "kind": "card", "last4": "4242" }));
+    // A producer's check reaches into the variant.
+    let mut payment = e.into_data();
+    assert!(payment.validate().is_ok());
+    if let PaymentReceivedV1Method::Card(card) = &mut payment.method {
+        card.last4 = "12".to_string();
+    }
+    assert_eq!(payment.validate().unwrap_err().path(), "method.last4");
 }
 
 #[test]

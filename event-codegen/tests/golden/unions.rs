@@ -32,6 +32,22 @@ pub enum PaymentReceivedV1Method {
     #[serde(rename = "bank_transfer")]
     BankTransfer(PaymentReceivedV1MethodBankTransfer),
 }
+impl ::event_runtime::EventData for PaymentReceivedV1Method {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        match self {
+            Self::Card(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
+            Self::BankTransfer(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+        }
+    }
+}
 /// A reference the payer gave: a number or a text.
 #[derive(
     Debug,
@@ -44,6 +60,20 @@ pub enum PaymentReceivedV1Method {
 pub enum PaymentReceivedV1Reference {
     Integer(u64),
     String(String),
+}
+impl ::event_runtime::EventData for PaymentReceivedV1Reference {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        match self {
+            Self::Integer(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
+            Self::String(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
+        }
+    }
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct PaymentReceivedV1MethodCard {
