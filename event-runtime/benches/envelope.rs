@@ -14,6 +14,8 @@
 //! After criterion, the three ratios with targets are measured again as
 //! back-to-back pairs, which hold on a machine shared with other work.
 
+mod support;
+
 use criterion::{Criterion, Throughput, criterion_group};
 use event_runtime::idempotency::{IdempotentConsumer, InMemoryStore};
 use event_runtime::{Envelope, Event, Header, Map, Value, Version};
@@ -21,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+use support::paired;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -174,35 +177,6 @@ fn idempotency(c: &mut Criterion) {
         b.iter(|| consumer.handle(black_box(event), ok))
     });
     group.finish();
-}
-
-/// Runs `first` and `second` back to back `PAIRS` times, `BATCH` calls each,
-/// alternating which goes first, and returns the quartiles of the ratios
-/// `second / first`. Load from other processes hits both halves of a pair
-/// alike, which separate criterion runs on a shared machine do not.
-fn paired(first: &mut dyn FnMut(), second: &mut dyn FnMut()) -> [f64; 3] {
-    const PAIRS: usize = 2001;
-    const BATCH: usize = 200;
-    let time = |f: &mut dyn FnMut()| {
-        let start = Instant::now();
-        for _ in 0..BATCH {
-            f();
-        }
-        start.elapsed().as_secs_f64()
-    };
-    let mut ratios: Vec<f64> = (0..PAIRS)
-        .map(|i| {
-            if i % 2 == 0 {
-                let a = time(first);
-                time(second) / a
-            } else {
-                let b = time(second);
-                b / time(first)
-            }
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    [ratios[PAIRS / 4], ratios[PAIRS / 2], ratios[3 * PAIRS / 4]]
 }
 
 fn paired_ratios() {

@@ -8,9 +8,9 @@
 use crate::decode::{self, DataReader, Mode, Str};
 use crate::error::{DecodeError, EncodeError};
 use crate::{Envelope, Event, EventId, Version};
+use rustc_hash::FxHashMap;
 use serde::de::{Deserializer, IgnoredAny, MapAccess};
 use serde_json::value::RawValue;
-use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -145,13 +145,13 @@ impl UnknownEvent {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct RouteTable {
-    by_type: HashMap<&'static str, Vec<(u32, usize)>>,
+    by_type: FxHashMap<&'static str, Vec<(u32, usize)>>,
 }
 
 impl RouteTable {
     #[doc(hidden)]
     pub fn new(contracts: &[(&'static str, Version)]) -> Self {
-        let mut by_type: HashMap<&'static str, Vec<(u32, usize)>> = HashMap::new();
+        let mut by_type: FxHashMap<&'static str, Vec<(u32, usize)>> = FxHashMap::default();
         for (route, (ty, version)) in contracts.iter().enumerate() {
             let majors = by_type.entry(ty).or_default();
             // A second variant of the same type and major could never be
@@ -181,7 +181,7 @@ impl RouteTable {
 /// The payload of a routed envelope, as far as one pass got.
 enum RoutedData<'de, D> {
     /// Decoded: `type` and `version` came before `data` and name a route.
-    Decoded(D),
+    Decoded(usize, D),
     /// `data` came before `type` or `version`: decoded after the pass.
     Deferred(&'de RawValue),
     /// The route is unknown: `data` was skipped.
@@ -213,7 +213,7 @@ impl<'de, C: Catalog> DataReader<'de> for RouteReader<C> {
                     route,
                     marker: PhantomData,
                 })
-                .map(RoutedData::Decoded),
+                .map(|data| RoutedData::Decoded(route, data)),
             Err(_) => {
                 map.next_value::<IgnoredAny>()?;
                 Ok(RoutedData::Skipped)
@@ -242,7 +242,12 @@ fn decode_routed<C: Catalog>(bytes: &[u8]) -> Result<Routed<C>, DecodeError> {
         return Err(diagnose_routed::<C>(bytes, fast));
     }
     let header = decode::check_header(&mut parts, None)?;
-    let route = match C::route_table().route(&header.ty, header.version.major()) {
+    // The pass already routed the payload by this type and major.
+    let routed = match &parts.data {
+        Some(RoutedData::Decoded(route, _)) => Ok(*route),
+        _ => C::route_table().route(&header.ty, header.version.major()),
+    };
+    let route = match routed {
         Ok(route) => route,
         Err(reason) => {
             return Ok(Routed::Unknown(UnknownEvent {
@@ -259,7 +264,7 @@ fn decode_routed<C: Catalog>(bytes: &[u8]) -> Result<Routed<C>, DecodeError> {
     let context = |e: DecodeError| e.with_context(Some(&header.id), Some(&header.ty));
     let (timestamp, source) = decode::check_body(&mut parts).map_err(context)?;
     let data = match parts.data.take() {
-        Some(RoutedData::Decoded(data)) => data,
+        Some(RoutedData::Decoded(_, data)) => data,
         Some(RoutedData::Deferred(raw)) => {
             let mut de = serde_json::Deserializer::from_str(raw.get());
             match C::deserialize_data(route, &mut de) {
