@@ -42,6 +42,107 @@ impl Emit {
         Ok(out)
     }
 
+    /// The typed routing of the catalog: `CatalogEvent` over every event
+    /// type and major, and per service its `ProducedBy` impls and its
+    /// inbound enum. The event structs carry their producer and consumers,
+    /// so this is derived from them alone.
+    pub fn routing(&self, items: &[Item]) -> Result<String, String> {
+        use std::collections::BTreeMap;
+        use std::fmt::Write;
+        let rt = &self.rt;
+        let events: Vec<(&str, &crate::model::EventAttrs)> = items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Struct(s) => s.event.as_ref().map(|e| (s.name.as_str(), e)),
+                _ => None,
+            })
+            .collect();
+        if events.is_empty() {
+            return Ok(String::new());
+        }
+        // service -> (events it produces, events it consumes)
+        let mut services: BTreeMap<&str, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+        for (name, e) in &events {
+            services
+                .entry(e.producer.as_str())
+                .or_default()
+                .0
+                .push(name);
+            for (consumer, _) in &e.consumers {
+                let consumed = &mut services.entry(consumer.as_str()).or_default().1;
+                if !consumed.contains(name) {
+                    consumed.push(name);
+                }
+            }
+        }
+        // Written indented by hand: prettyplease prints macro bodies as one
+        // run of tokens. syn still parses it, so nothing malformed leaves.
+        let mut out = String::from("\n");
+        let catalog = |out: &mut String,
+                       indent: &str,
+                       doc: &str,
+                       name: &str,
+                       variants: &[&str],
+                       path: &str| {
+            let _ = writeln!(out, "{indent}{rt}::catalog! {{");
+            let _ = writeln!(out, "{indent}    #[doc = {doc:?}]");
+            let _ = writeln!(out, "{indent}    #[derive(Debug, Clone, PartialEq)]");
+            let _ = writeln!(out, "{indent}    #[allow(clippy::large_enum_variant)]");
+            let _ = writeln!(out, "{indent}    pub enum {name} {{");
+            for v in variants {
+                let _ = writeln!(out, "{indent}        {v}({path}{v}),");
+            }
+            let _ = writeln!(out, "{indent}    }}");
+            let _ = writeln!(out, "{indent}}}");
+        };
+        let all: Vec<&str> = events.iter().map(|(name, _)| *name).collect();
+        catalog(
+            &mut out,
+            "",
+            " Every event of the catalog: one variant per event type and major version.",
+            "CatalogEvent",
+            &all,
+            "",
+        );
+        out.push_str("\n/// The services of the catalog: what each may publish and what it must handle.\npub mod services {\n");
+        let mut used = std::collections::HashSet::new();
+        for (i, (service, (produced, consumed))) in services.iter().enumerate() {
+            let mut ty = crate::naming::type_ident(service);
+            while !used.insert(ty.clone()) {
+                ty.push('_');
+            }
+            if i > 0 {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "    #[doc = {:?}]", format!(" `{service}`."));
+            let _ = writeln!(out, "    #[derive(Debug, Clone, Copy, PartialEq, Eq)]");
+            let _ = writeln!(out, "    pub struct {ty};");
+            let _ = writeln!(out, "    impl {rt}::Service for {ty} {{");
+            let _ = writeln!(out, "        const NAME: &'static str = {service:?};");
+            let _ = writeln!(out, "    }}");
+            for event in produced {
+                let _ = writeln!(
+                    out,
+                    "    impl {rt}::ProducedBy<{ty}> for super::{event} {{}}"
+                );
+            }
+            if !consumed.is_empty() {
+                let doc = format!(" The events `{service}` consumes.");
+                catalog(
+                    &mut out,
+                    "    ",
+                    &doc,
+                    &format!("{ty}Inbound"),
+                    consumed,
+                    "super::",
+                );
+            }
+        }
+        out.push_str("}\n");
+        syn::parse_file(&out).map_err(|e| format!("generated routing does not parse: {e}"))?;
+        Ok(out)
+    }
+
     fn format(&self, items: &[Item]) -> Result<String, String> {
         let mut w = Writer {
             out: String::with_capacity(items.len() * 1024),

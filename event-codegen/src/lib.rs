@@ -66,6 +66,7 @@ pub struct Config {
     lints: HashMap<Lint, LintLevel>,
     cargo: bool,
     against: Option<PathBuf>,
+    routing: bool,
 }
 
 impl Default for Config {
@@ -178,6 +179,7 @@ impl Config {
             lints: HashMap::new(),
             cargo: true,
             against: None,
+            routing: true,
         }
     }
 
@@ -246,6 +248,24 @@ impl Config {
     /// ```
     pub fn lint(&mut self, lint: Lint, level: LintLevel) -> &mut Self {
         self.lints.insert(lint, level);
+        self
+    }
+
+    /// Whether to generate the typed routing of the catalog (on by
+    /// default): `CatalogEvent`, one variant per event type and major with
+    /// one decode entry point, and in `services`, per service, a marker type
+    /// with the `ProducedBy` impls of the events it produces and an
+    /// `...Inbound` enum of the events it consumes.
+    ///
+    /// ```no_run
+    /// event_codegen::Config::new()
+    ///     .schema_root("schemas")
+    ///     .routing(false)
+    ///     .generate()
+    ///     .unwrap();
+    /// ```
+    pub fn routing(&mut self, on: bool) -> &mut Self {
+        self.routing = on;
         self
     }
 
@@ -564,7 +584,10 @@ impl Config {
             rt: rt_string.clone(),
             crate_attr: (rt_string != "::event_runtime").then_some(rt_string),
         };
-        let code = emit.file(&items, HEADER).map_err(Error::Config)?;
+        let mut code = emit.file(&items, HEADER).map_err(Error::Config)?;
+        if self.routing {
+            code.push_str(&emit.routing(&items).map_err(Error::Config)?);
+        }
         Ok(Generation {
             code,
             events,

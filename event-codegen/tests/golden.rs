@@ -46,13 +46,16 @@ fn generated_code_matches_the_snapshots() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// The budget: a simple event is at most 40 non-blank lines.
+/// The budget: a simple event is at most 40 non-blank lines. The
+/// budget is the event type's; the catalog's routing (its enum and the
+/// per-service types) is counted apart, in the snapshot.
 #[test]
 fn a_simple_event_is_compact() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/simple-event");
     let generation = event_codegen::Config::new()
         .schema_root(dir)
         .cargo_directives(false)
+        .routing(false)
         .check()
         .unwrap();
     let lines = generation

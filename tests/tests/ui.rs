@@ -17,6 +17,7 @@ fn ui() {
         "partition",
         "shape",
         "open_enum",
+        "routing",
     ] {
         t.compile_fail(format!("tests/ui/{topic}/*.rs"));
     }

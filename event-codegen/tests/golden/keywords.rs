@@ -99,3 +99,38 @@ pub enum CoursePublishedV1Level {
     #[event(other)]
     Other(String),
 }
+
+::event_runtime::catalog! {
+    #[doc = " Every event of the catalog: one variant per event type and major version."]
+    #[derive(Debug, Clone, PartialEq)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum CatalogEvent {
+        CoursePublishedV1(CoursePublishedV1),
+    }
+}
+
+/// The services of the catalog: what each may publish and what it must handle.
+pub mod services {
+    #[doc = " `course-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct CourseService;
+    impl ::event_runtime::Service for CourseService {
+        const NAME: &'static str = "course-service";
+    }
+    impl ::event_runtime::ProducedBy<CourseService> for super::CoursePublishedV1 {}
+
+    #[doc = " `search-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct SearchService;
+    impl ::event_runtime::Service for SearchService {
+        const NAME: &'static str = "search-service";
+    }
+    ::event_runtime::catalog! {
+        #[doc = " The events `search-service` consumes."]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum SearchServiceInbound {
+            CoursePublishedV1(super::CoursePublishedV1),
+        }
+    }
+}

@@ -28,3 +28,41 @@ pub struct EnrollmentStartedV2 {
     /// The first lesson opened.
     pub lesson_id: ::event_runtime::Uuid,
 }
+
+::event_runtime::catalog! {
+    #[doc = " Every event of the catalog: one variant per event type and major version."]
+    #[derive(Debug, Clone, PartialEq)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum CatalogEvent {
+        EnrollmentStartedV1(EnrollmentStartedV1),
+        EnrollmentStartedV2(EnrollmentStartedV2),
+    }
+}
+
+/// The services of the catalog: what each may publish and what it must handle.
+pub mod services {
+    #[doc = " `analytics-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct AnalyticsService;
+    impl ::event_runtime::Service for AnalyticsService {
+        const NAME: &'static str = "analytics-service";
+    }
+    ::event_runtime::catalog! {
+        #[doc = " The events `analytics-service` consumes."]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum AnalyticsServiceInbound {
+            EnrollmentStartedV1(super::EnrollmentStartedV1),
+            EnrollmentStartedV2(super::EnrollmentStartedV2),
+        }
+    }
+
+    #[doc = " `enrollment-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct EnrollmentService;
+    impl ::event_runtime::Service for EnrollmentService {
+        const NAME: &'static str = "enrollment-service";
+    }
+    impl ::event_runtime::ProducedBy<EnrollmentService> for super::EnrollmentStartedV1 {}
+    impl ::event_runtime::ProducedBy<EnrollmentService> for super::EnrollmentStartedV2 {}
+}

@@ -43,3 +43,38 @@ pub struct OrderPlacedV1LinesItem {
     #[event(minimum = 1, maximum = 1000)]
     pub quantity: u16,
 }
+
+::event_runtime::catalog! {
+    #[doc = " Every event of the catalog: one variant per event type and major version."]
+    #[derive(Debug, Clone, PartialEq)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum CatalogEvent {
+        OrderPlacedV1(OrderPlacedV1),
+    }
+}
+
+/// The services of the catalog: what each may publish and what it must handle.
+pub mod services {
+    #[doc = " `billing-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct BillingService;
+    impl ::event_runtime::Service for BillingService {
+        const NAME: &'static str = "billing-service";
+    }
+    ::event_runtime::catalog! {
+        #[doc = " The events `billing-service` consumes."]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum BillingServiceInbound {
+            OrderPlacedV1(super::OrderPlacedV1),
+        }
+    }
+
+    #[doc = " `order-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct OrderService;
+    impl ::event_runtime::Service for OrderService {
+        const NAME: &'static str = "order-service";
+    }
+    impl ::event_runtime::ProducedBy<OrderService> for super::OrderPlacedV1 {}
+}

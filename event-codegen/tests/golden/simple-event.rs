@@ -34,3 +34,98 @@ pub struct EnrollmentCompletedV1 {
     /// Minutes spent in the course.
     pub total_duration: u64,
 }
+
+::event_runtime::catalog! {
+    #[doc = " Every event of the catalog: one variant per event type and major version."]
+    #[derive(Debug, Clone, PartialEq)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum CatalogEvent {
+        EnrollmentCompletedV1(EnrollmentCompletedV1),
+    }
+}
+
+/// The services of the catalog: what each may publish and what it must handle.
+pub mod services {
+    #[doc = " `activity-log`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct ActivityLog;
+    impl ::event_runtime::Service for ActivityLog {
+        const NAME: &'static str = "activity-log";
+    }
+    ::event_runtime::catalog! {
+        #[doc = " The events `activity-log` consumes."]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum ActivityLogInbound {
+            EnrollmentCompletedV1(super::EnrollmentCompletedV1),
+        }
+    }
+
+    #[doc = " `analytics-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct AnalyticsService;
+    impl ::event_runtime::Service for AnalyticsService {
+        const NAME: &'static str = "analytics-service";
+    }
+    ::event_runtime::catalog! {
+        #[doc = " The events `analytics-service` consumes."]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum AnalyticsServiceInbound {
+            EnrollmentCompletedV1(super::EnrollmentCompletedV1),
+        }
+    }
+
+    #[doc = " `certificate-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct CertificateService;
+    impl ::event_runtime::Service for CertificateService {
+        const NAME: &'static str = "certificate-service";
+    }
+    ::event_runtime::catalog! {
+        #[doc = " The events `certificate-service` consumes."]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum CertificateServiceInbound {
+            EnrollmentCompletedV1(super::EnrollmentCompletedV1),
+        }
+    }
+
+    #[doc = " `enrollment-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct EnrollmentService;
+    impl ::event_runtime::Service for EnrollmentService {
+        const NAME: &'static str = "enrollment-service";
+    }
+    impl ::event_runtime::ProducedBy<EnrollmentService> for super::EnrollmentCompletedV1 {}
+
+    #[doc = " `gamification-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct GamificationService;
+    impl ::event_runtime::Service for GamificationService {
+        const NAME: &'static str = "gamification-service";
+    }
+    ::event_runtime::catalog! {
+        #[doc = " The events `gamification-service` consumes."]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum GamificationServiceInbound {
+            EnrollmentCompletedV1(super::EnrollmentCompletedV1),
+        }
+    }
+
+    #[doc = " `notification-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct NotificationService;
+    impl ::event_runtime::Service for NotificationService {
+        const NAME: &'static str = "notification-service";
+    }
+    ::event_runtime::catalog! {
+        #[doc = " The events `notification-service` consumes."]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum NotificationServiceInbound {
+            EnrollmentCompletedV1(super::EnrollmentCompletedV1),
+        }
+    }
+}

@@ -87,3 +87,38 @@ pub struct PaymentReceivedV1MethodBankTransfer {
     #[event(max_length = 34)]
     pub iban: String,
 }
+
+::event_runtime::catalog! {
+    #[doc = " Every event of the catalog: one variant per event type and major version."]
+    #[derive(Debug, Clone, PartialEq)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum CatalogEvent {
+        PaymentReceivedV1(PaymentReceivedV1),
+    }
+}
+
+/// The services of the catalog: what each may publish and what it must handle.
+pub mod services {
+    #[doc = " `billing-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct BillingService;
+    impl ::event_runtime::Service for BillingService {
+        const NAME: &'static str = "billing-service";
+    }
+    impl ::event_runtime::ProducedBy<BillingService> for super::PaymentReceivedV1 {}
+
+    #[doc = " `ledger-service`."]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct LedgerService;
+    impl ::event_runtime::Service for LedgerService {
+        const NAME: &'static str = "ledger-service";
+    }
+    ::event_runtime::catalog! {
+        #[doc = " The events `ledger-service` consumes."]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum LedgerServiceInbound {
+            PaymentReceivedV1(super::PaymentReceivedV1),
+        }
+    }
+}
