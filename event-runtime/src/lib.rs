@@ -87,3 +87,9 @@ pub mod __private {
     pub use crate::validate;
     pub use crate::wire;
 }
+
+/// The examples of the workspace README, compiled and run as doctests so
+/// they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
