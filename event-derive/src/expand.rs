@@ -335,7 +335,7 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
             quote!(#p::wire::checked_vec(__d, #scalar_name)?)
         };
         let items = match (has_items, field.shape.option) {
-            (false, _) => quote!(#p::core::result::Result::Ok(())),
+            (false, _) => quote!(#p::core::result::Result::<(), #rt::ValidationError>::Ok(())),
             (true, false) => quote!(#items_name(&__v)),
             (true, true) => quote! {
                 match &__v {

@@ -450,3 +450,28 @@ fn a_constrained_optional_array_may_be_null_or_missing() {
     let read: OrderPlaced = serde_json::from_value(order()).unwrap();
     assert_eq!(read.codes, Some(vec!["a".to_owned(), "bc".to_owned()]));
 }
+
+/// Element constraints alone, without a constraint on the array itself.
+#[derive(Debug, Clone, PartialEq, Event)]
+#[event(
+    type = "ticket.labelled",
+    version = "1.0",
+    producer = "support-service"
+)]
+pub struct TicketLabelled {
+    #[event(max_length = 5)]
+    pub labels: Vec<String>,
+}
+
+#[test]
+fn an_element_constraint_alone_checks_each_element() {
+    let ok = json!({ "labels": ["bug", "p1"] });
+    let decoded: TicketLabelled = serde_json::from_value(ok).unwrap();
+    assert_eq!(decoded.labels, ["bug", "p1"]);
+    let mut bad: Value = serde_json::from_slice(&envelope("1.0", json!({}))).unwrap();
+    bad["type"] = json!("ticket.labelled");
+    bad["data"] = json!({ "labels": ["bug", "urgent!"] });
+    let e = Envelope::<TicketLabelled>::from_json_slice(&serde_json::to_vec(&bad).unwrap())
+        .unwrap_err();
+    assert_eq!(e.path(), "data.labels[1]");
+}
