@@ -14,6 +14,7 @@ mod envelope;
 mod error;
 mod event;
 mod event_type;
+pub mod export;
 mod id;
 pub mod idempotency;
 mod routing;
