@@ -749,7 +749,7 @@ pub(crate) fn diagnose(
     data: Option<DataCheck>,
     fast: serde_json::Error,
 ) -> DecodeError {
-    let fields = match read_fields(bytes) {
+    let fields = match read_fields(bytes, "an event envelope object") {
         Ok(fields) => fields,
         Err(e) => return malformed(e),
     };
@@ -772,14 +772,20 @@ fn malformed(e: serde_json::Error) -> DecodeError {
     DecodeError::new(Kind::Malformed, "", message)
 }
 
-type Fields<'de> = Vec<(Cow<'de, str>, &'de RawValue)>;
+/// The top-level members of a JSON object, each value kept as its raw text.
+pub(crate) type Fields<'de> = Vec<(Cow<'de, str>, &'de RawValue)>;
 
-fn read_fields(bytes: &[u8]) -> Result<Fields<'_>, serde_json::Error> {
-    struct FieldsVisitor;
+/// Reads the members of the object in `bytes` without interpreting their
+/// values; `expecting` names the object in the error when it is not one.
+pub(crate) fn read_fields<'de>(
+    bytes: &'de [u8],
+    expecting: &'static str,
+) -> Result<Fields<'de>, serde_json::Error> {
+    struct FieldsVisitor(&'static str);
     impl<'de> Visitor<'de> for FieldsVisitor {
         type Value = Fields<'de>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an event envelope object")
+            f.write_str(self.0)
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut fields = Vec::new();
@@ -790,7 +796,7 @@ fn read_fields(bytes: &[u8]) -> Result<Fields<'_>, serde_json::Error> {
         }
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let fields = de.deserialize_map(FieldsVisitor)?;
+    let fields = de.deserialize_map(FieldsVisitor(expecting))?;
     de.end()?;
     Ok(fields)
 }

@@ -236,7 +236,7 @@ const STRING_ATTRIBUTES: [&str; 11] = [
 /// Finds what made the one-pass decode fail and names it. Slow, and only
 /// run on failure.
 fn diagnose<T: Event>(bytes: &[u8], fast: serde_json::Error) -> DecodeError {
-    let fields = match read_fields(bytes) {
+    let fields = match decode::read_fields(bytes, "a CloudEvent in structured JSON mode") {
         Ok(fields) => fields,
         Err(e) if e.is_data() => {
             return DecodeError::new(
@@ -288,25 +288,3 @@ fn diagnose<T: Event>(bytes: &[u8], fast: serde_json::Error) -> DecodeError {
     context(error)
 }
 
-type Fields<'de> = Vec<(Cow<'de, str>, &'de RawValue)>;
-
-fn read_fields(bytes: &[u8]) -> Result<Fields<'_>, serde_json::Error> {
-    struct FieldsVisitor;
-    impl<'de> Visitor<'de> for FieldsVisitor {
-        type Value = Fields<'de>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a CloudEvent in structured JSON mode")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut fields = Vec::new();
-            while let Some(key) = map.next_key::<Str<'de>>()? {
-                fields.push((key.0, map.next_value::<&'de RawValue>()?));
-            }
-            Ok(fields)
-        }
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let fields = de.deserialize_map(FieldsVisitor)?;
-    de.end()?;
-    Ok(fields)
-}
