@@ -20,41 +20,20 @@
 //! - `cloudevents_binary/{kafka,http}`: `to_binary` then `from_binary`, for
 //!   scale.
 
+mod support;
+
+use support::EnrollmentCompleted;
+
 use cloudevents::event::ExtensionValue;
 use cloudevents::{AttributesReader, Data, EventBuilder, EventBuilderV10};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use event_runtime::cloudevents::Binding;
 use event_runtime::{Envelope, Event, EventId, Map, Version};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::hint::black_box;
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
 use uuid::Uuid;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EnrollmentCompleted {
-    enrollment_id: Uuid,
-    user_id: Uuid,
-    course_id: Uuid,
-    course_title: String,
-    #[serde(with = "time::serde::rfc3339")]
-    completed_at: OffsetDateTime,
-    score: u8,
-    total_duration: u32,
-}
-
-impl Event for EnrollmentCompleted {
-    const TYPE: &'static str = "enrollment.completed";
-    const VERSION: Version = Version::new(1, 0);
-    const PRODUCER: &'static str = "enrollment-service";
-
-    fn partition_key(&self) -> Option<String> {
-        Some(self.enrollment_id.to_string())
-    }
-}
 
 fn envelope() -> Envelope<EnrollmentCompleted> {
     let data = EnrollmentCompleted {

@@ -23,28 +23,9 @@ use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use support::paired;
+use support::{EnrollmentCompleted, paired};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EnrollmentCompleted {
-    enrollment_id: Uuid,
-    user_id: Uuid,
-    course_id: Uuid,
-    course_title: String,
-    #[serde(with = "time::serde::rfc3339")]
-    completed_at: OffsetDateTime,
-    score: u8,
-    total_duration: u32,
-}
-
-impl Event for EnrollmentCompleted {
-    const TYPE: &'static str = "enrollment.completed";
-    const VERSION: Version = Version::new(1, 0);
-    const PRODUCER: &'static str = "enrollment-service";
-}
 
 /// The baseline: the same envelope as a plain serde struct.
 #[derive(Debug, Serialize, Deserialize)]

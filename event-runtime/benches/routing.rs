@@ -17,28 +17,8 @@ use criterion::{Criterion, Throughput, criterion_group};
 use event_runtime::{Catalog, Envelope, Event, Routed, Version, catalog};
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
-use support::paired;
-use time::OffsetDateTime;
-use uuid::Uuid;
+use support::{EnrollmentCompleted, paired};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EnrollmentCompleted {
-    enrollment_id: Uuid,
-    user_id: Uuid,
-    course_id: Uuid,
-    course_title: String,
-    #[serde(with = "time::serde::rfc3339")]
-    completed_at: OffsetDateTime,
-    score: u8,
-    total_duration: u32,
-}
-
-impl Event for EnrollmentCompleted {
-    const TYPE: &'static str = "enrollment.completed";
-    const VERSION: Version = Version::new(1, 0);
-    const PRODUCER: &'static str = "enrollment-service";
-}
 
 /// Declares one small event type per name, and a catalog over all of them
 /// plus `EnrollmentCompleted`, the event the benchmark decodes.
