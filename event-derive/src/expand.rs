@@ -602,12 +602,20 @@ fn expand_event_impl(
         }
         None => quote!(#p::core::option::Option::None),
     };
+    // A key part as text: date-times as RFC 3339 in UTC, so one instant is
+    // one key; everything else by `Display`.
+    let key_part = |f: &Field, span: Span| {
+        let member = f.ident;
+        if f.shape.scalar == Scalar::DateTime && !f.shape.option && !f.shape.vec {
+            quote_spanned!(span=> #p::wire::key_datetime(&self.#member))
+        } else {
+            quote_spanned!(span=> #p::std::string::ToString::to_string(&self.#member))
+        }
+    };
     let natural_key = match keys.as_slice() {
         [] => TokenStream::new(),
         [one] => {
-            let member = one.ident;
-            let span = one.attrs.key.unwrap_or_else(Span::call_site);
-            let value = quote_spanned!(span=> #p::std::string::ToString::to_string(&self.#member));
+            let value = key_part(one, one.attrs.key.unwrap_or_else(Span::call_site));
             quote! {
                 fn natural_key(&self) -> #p::core::option::Option<#p::std::string::String> {
                     #p::core::option::Option::Some(#value)
@@ -615,19 +623,19 @@ fn expand_event_impl(
             }
         }
         many => {
-            let members = many.iter().map(|f| f.ident);
+            let parts = many
+                .iter()
+                .map(|f| key_part(f, f.attrs.key.unwrap_or_else(Span::call_site)));
             let pattern = vec!["{}"; many.len()].join(":");
             quote! {
                 fn natural_key(&self) -> #p::core::option::Option<#p::std::string::String> {
-                    #p::core::option::Option::Some(#p::std::format!(#pattern, #(self.#members),*))
+                    #p::core::option::Option::Some(#p::std::format!(#pattern, #(#parts),*))
                 }
             }
         }
     };
     let partition_key = partition.map(|f| {
-        let member = f.ident;
-        let span = f.attrs.partition.unwrap_or_else(Span::call_site);
-        let value = quote_spanned!(span=> #p::std::string::ToString::to_string(&self.#member));
+        let value = key_part(f, f.attrs.partition.unwrap_or_else(Span::call_site));
         quote! {
             fn partition_key(&self) -> #p::core::option::Option<#p::std::string::String> {
                 #p::core::option::Option::Some(#value)

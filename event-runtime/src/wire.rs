@@ -132,3 +132,13 @@ pub fn checked_option_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 ) -> Result<Option<Vec<T>>, D::Error> {
     d.deserialize_option(CheckedOptionSeq(check))
 }
+
+/// A date-time as a part of a natural idempotency key or a partition key:
+/// RFC 3339 in UTC, so one instant gives one key whatever offset a producer
+/// wrote it with. (`Display` would write `2026-03-27 10:30:00.0 +02:00:00`,
+/// a different key for the same instant at another offset.)
+pub fn key_datetime(value: &OffsetDateTime) -> String {
+    let utc = value.to_offset(time::UtcOffset::UTC);
+    utc.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| utc.unix_timestamp_nanos().to_string())
+}

@@ -475,3 +475,30 @@ fn an_element_constraint_alone_checks_each_element() {
         .unwrap_err();
     assert_eq!(e.path(), "data.labels[1]");
 }
+
+/// A fact that may happen again for the same entity: keyed by the entity
+/// and the time it happened.
+#[derive(Debug, Clone, PartialEq, Event)]
+#[event(type = "course.deleted", version = "1.0", producer = "course-service")]
+pub struct CourseDeleted {
+    #[event(key)]
+    pub course_id: Uuid,
+    #[event(key)]
+    pub deleted_at: OffsetDateTime,
+}
+
+#[test]
+fn a_date_time_key_is_one_key_per_instant_whatever_the_offset() {
+    let course_id = Uuid::parse_str(COURSE).unwrap();
+    let at = |json: &str| -> CourseDeleted {
+        serde_json::from_value(json!({ "courseId": COURSE, "deletedAt": json })).unwrap()
+    };
+    let utc = at("2026-03-27T08:30:00Z");
+    let paris = at("2026-03-27T10:30:00+02:00");
+    assert_eq!(utc.natural_key(), paris.natural_key());
+    assert_eq!(
+        utc.natural_key().unwrap(),
+        format!("{course_id}:2026-03-27T08:30:00Z")
+    );
+    assert_ne!(utc.natural_key(), at("2026-03-27T08:30:01Z").natural_key());
+}
