@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 use support::{EnrollmentCompleted, paired};
 use time::OffsetDateTime;
 
-
 /// The baseline: the same envelope as a plain serde struct.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

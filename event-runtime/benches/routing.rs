@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use std::hint::black_box;
 use support::{EnrollmentCompleted, paired};
 
-
 /// Declares one small event type per name, and a catalog over all of them
 /// plus `EnrollmentCompleted`, the event the benchmark decodes.
 macro_rules! synthetic {

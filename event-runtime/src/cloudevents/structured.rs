@@ -287,4 +287,3 @@ fn diagnose<T: Event>(bytes: &[u8], fast: serde_json::Error) -> DecodeError {
         .unwrap_or_else(|| DecodeError::new(Kind::Malformed, "", fast.to_string()));
     context(error)
 }
-
