@@ -184,8 +184,10 @@ impl<'a> Lower<'a> {
         }
     }
 
-    fn error(
+    #[allow(clippy::too_many_arguments)]
+    fn report(
         &mut self,
+        severity: Severity,
         code: &'static str,
         file: usize,
         pointer: &str,
@@ -193,35 +195,10 @@ impl<'a> Lower<'a> {
         message: impl Into<String>,
         hint: Option<&str>,
     ) {
-        self.diags.push(
-            Severity::Error,
-            code,
-            self.files[file].id,
-            pointer,
-            span,
-            message,
-            hint.map(str::to_string),
-        );
-    }
-
-    fn warn(
-        &mut self,
-        code: &'static str,
-        file: usize,
-        pointer: &str,
-        span: Span,
-        message: impl Into<String>,
-        hint: Option<&str>,
-    ) {
-        self.diags.push(
-            Severity::Warning,
-            code,
-            self.files[file].id,
-            pointer,
-            span,
-            message,
-            hint.map(str::to_string),
-        );
+        let id = self.files[file].id;
+        let hint = hint.map(str::to_string);
+        self.diags
+            .push(severity, code, id, pointer, span, message, hint);
     }
 
     /// Lowers the catalog: every event type and major, then every shared
@@ -306,8 +283,7 @@ impl<'a> Lower<'a> {
             .map(str::to_string);
         if root.get("oneOf").is_some() || root.get("anyOf").is_some() || root.get("enum").is_some()
         {
-            self.error(
-                "event-payload",
+            self.report(Severity::Error, "event-payload",
                 file,
                 "",
                 root.span.clone(),
@@ -352,7 +328,8 @@ impl<'a> Lower<'a> {
             match fields.iter_mut().find(|f| &f.wire == key) {
                 Some(f) if f.ty.is_option() => {
                     let (key, span) = (key.clone(), span.clone());
-                    self.error(
+                    self.report(
+                        Severity::Error,
                         "partition-key",
                         file,
                         "/x-event/partitionKey",
@@ -364,7 +341,8 @@ impl<'a> Lower<'a> {
                 Some(f) => f.partition = true,
                 None => {
                     let (key, span) = (key.clone(), span.clone());
-                    self.error(
+                    self.report(
+                        Severity::Error,
                         "partition-key",
                         file,
                         "/x-event/partitionKey",
@@ -380,7 +358,8 @@ impl<'a> Lower<'a> {
                 Some(f) => f.key = true,
                 None => {
                     let (key, span) = (key.clone(), span.clone());
-                    self.error(
+                    self.report(
+                        Severity::Error,
                         "idempotency-key",
                         file,
                         &format!("/x-event/idempotencyKey/{i}"),
@@ -627,8 +606,7 @@ impl<'a> Lower<'a> {
                     let lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{hint}"));
                     let base = base.unwrap_or_else(|| variant_for(&lowered.ty));
                     if !lowered.constraints.is_empty() {
-                        self.warn(
-                            "ignored-constraint",
+                        self.report(Severity::Warning, "ignored-constraint",
                             file,
                             &alt_ptr,
                             alt.span.clone(),
@@ -688,7 +666,8 @@ impl<'a> Lower<'a> {
     ) -> Option<(usize, String, &'a Node)> {
         let at = format!("{pointer}/$ref");
         let Some(text) = r.as_str() else {
-            self.error(
+            self.report(
+                Severity::Error,
                 "bad-ref",
                 file,
                 &at,
@@ -700,8 +679,7 @@ impl<'a> Lower<'a> {
         };
         let (path_part, fragment) = text.split_once('#').unwrap_or((text, ""));
         if path_part.contains(':') || path_part.starts_with("//") {
-            self.error(
-                "remote-ref",
+            self.report(Severity::Error, "remote-ref",
                 file,
                 &at,
                 r.span.clone(),
@@ -715,7 +693,8 @@ impl<'a> Lower<'a> {
         } else {
             let base = self.files[file].path.parent().unwrap_or(Path::new(""));
             let Some(joined) = normalize(&base.join(path_part)) else {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "ref-outside-root",
                     file,
                     &at,
@@ -728,7 +707,8 @@ impl<'a> Lower<'a> {
             match self.by_path.get(joined.as_path()) {
                 Some(&i) => i,
                 None => {
-                    self.error(
+                    self.report(
+                        Severity::Error,
                         "ref-not-found",
                         file,
                         &at,
@@ -741,7 +721,8 @@ impl<'a> Lower<'a> {
             }
         };
         if !fragment.is_empty() && !fragment.starts_with('/') {
-            self.error(
+            self.report(
+                Severity::Error,
                 "unsupported-keyword",
                 file,
                 &at,
@@ -755,7 +736,8 @@ impl<'a> Lower<'a> {
         match self.files[target].root.pointer(&fragment) {
             Some(node) => {
                 if fragment.is_empty() && target != file && self.owner.contains_key(&target) {
-                    self.error(
+                    self.report(
+                        Severity::Error,
                         "bad-ref",
                         file,
                         &at,
@@ -768,7 +750,8 @@ impl<'a> Lower<'a> {
                 Some((target, fragment, node))
             }
             None => {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "ref-not-found",
                     file,
                     &at,
@@ -807,7 +790,8 @@ impl<'a> Lower<'a> {
                 && !ANNOTATIONS.contains(&k)
                 && !k.starts_with("x-")
             {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "ref-sibling",
                     file,
                     &at,
@@ -863,7 +847,15 @@ impl<'a> Lower<'a> {
             } else {
                 format!("unknown keyword `{k}`")
             };
-            self.error(code, file, &at, m.key_span.clone(), message, Some(hint));
+            self.report(
+                Severity::Error,
+                code,
+                file,
+                &at,
+                m.key_span.clone(),
+                message,
+                Some(hint),
+            );
         }
     }
 
@@ -873,7 +865,8 @@ impl<'a> Lower<'a> {
         match &node.kind {
             Kind::Bool(true) => return Lowered::plain(Ty::Value),
             Kind::Bool(false) => {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "bad-schema",
                     file,
                     pointer,
@@ -885,7 +878,8 @@ impl<'a> Lower<'a> {
             }
             Kind::Object(_) => {}
             _ => {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "bad-schema",
                     file,
                     pointer,
@@ -905,7 +899,8 @@ impl<'a> Lower<'a> {
                 return Lowered::plain(Ty::Named(self.named(f, &p)));
             }
             if self.stack.contains(&(f, p.clone())) || self.stack.len() > 64 {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "ref-cycle",
                     file,
                     &format!("{pointer}/$ref"),
@@ -940,7 +935,8 @@ impl<'a> Lower<'a> {
                     .iter()
                     .find(|x| x.as_str().is_none() && x.kind != Kind::Null)
                 {
-                    self.error(
+                    self.report(
+                        Severity::Error,
                         "unsupported-keyword",
                         file,
                         &format!("{pointer}/enum"),
@@ -969,8 +965,7 @@ impl<'a> Lower<'a> {
                 !["string", "integer", "number", "boolean", "object", "array"].contains(k)
             });
             if !ok || bad.is_some() {
-                self.error(
-                    "bad-type",
+                self.report(Severity::Error, "bad-type",
                     file,
                     &format!("{pointer}/type"),
                     t.span.clone(),
@@ -988,7 +983,8 @@ impl<'a> Lower<'a> {
                 .get("type")
                 .map(|t| t.span.clone())
                 .unwrap_or(node.span.clone());
-            self.error(
+            self.report(
+                Severity::Error,
                 "unsupported-keyword",
                 file,
                 &format!("{pointer}/type"),
@@ -1030,7 +1026,8 @@ impl<'a> Lower<'a> {
             Some("object") => self.object(file, pointer, node, hint),
             _ => {
                 if let Some(c) = node.get("const") {
-                    self.error(
+                    self.report(
+                        Severity::Error,
                         "unsupported-keyword",
                         file,
                         &format!("{pointer}/const"),
@@ -1067,7 +1064,8 @@ impl<'a> Lower<'a> {
                 } else {
                     format!("a value of type `{kind}`")
                 };
-                self.error(
+                self.report(
+                    Severity::Error,
                     "misplaced-keyword",
                     file,
                     &at,
@@ -1091,7 +1089,8 @@ impl<'a> Lower<'a> {
                 Some("uri" | "email") => {}
                 Some(other) => {
                     let other = other.to_string();
-                    self.error(
+                    self.report(
+                        Severity::Error,
                         "unsupported-format",
                         file,
                         &at,
@@ -1100,7 +1099,8 @@ impl<'a> Lower<'a> {
                         Some(&format!("supported formats: {}", FORMATS.join(", "))),
                     );
                 }
-                None => self.error(
+                None => self.report(
+                    Severity::Error,
                     "bad-keyword",
                     file,
                     &at,
@@ -1137,8 +1137,7 @@ impl<'a> Lower<'a> {
                                 .trim()
                                 .trim_start_matches("error: ")
                                 .to_string();
-                            self.error(
-                            "bad-pattern",
+                            self.report(Severity::Error, "bad-pattern",
                             file,
                             &at,
                             p.span.clone(),
@@ -1148,7 +1147,8 @@ impl<'a> Lower<'a> {
                         }
                     }
                 }
-                None => self.error(
+                None => self.report(
+                    Severity::Error,
                     "bad-keyword",
                     file,
                     &at,
@@ -1161,7 +1161,8 @@ impl<'a> Lower<'a> {
         if let Some(c) = node.get("const") {
             match c.as_str() {
                 Some(s) => constraints.push(Constraint::Constant(s.to_string())),
-                None => self.error(
+                None => self.report(
+                    Severity::Error,
                     "bad-keyword",
                     file,
                     &format!("{pointer}/const"),
@@ -1175,8 +1176,7 @@ impl<'a> Lower<'a> {
             }
         }
         if ty != Ty::String && !constraints.is_empty() {
-            self.warn(
-                "ignored-constraint",
+            self.report(Severity::Warning, "ignored-constraint",
                 file,
                 pointer,
                 node.span.clone(),
@@ -1196,7 +1196,8 @@ impl<'a> Lower<'a> {
         match v.as_number().and_then(serde_json::Number::as_u64) {
             Some(n) => Some(n),
             None => {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "bad-keyword",
                     file,
                     &format!("{pointer}/{key}"),
@@ -1225,7 +1226,8 @@ impl<'a> Lower<'a> {
                     } else {
                         None
                     };
-                    this.error(
+                    this.report(
+                        Severity::Error,
                         "bad-keyword",
                         file,
                         &format!("{pointer}/{key}"),
@@ -1247,7 +1249,8 @@ impl<'a> Lower<'a> {
             .and_then(serde_json::Number::as_f64);
         if let Some(c) = node.get("const") {
             if c.as_number().is_none() {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "bad-keyword",
                     file,
                     &format!("{pointer}/const"),
@@ -1299,7 +1302,8 @@ impl<'a> Lower<'a> {
         .min();
         if let (Some(lo), Some(hi)) = (lo, hi) {
             if lo > hi {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "empty-range",
                     file,
                     pointer,
@@ -1341,7 +1345,8 @@ impl<'a> Lower<'a> {
         let item = match node.get("items") {
             None => Ty::Value,
             Some(items) if items.as_array().is_some() => {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "unsupported-keyword",
                     file,
                     &format!("{pointer}/items"),
@@ -1365,7 +1370,8 @@ impl<'a> Lower<'a> {
                             .iter()
                             .any(|c| matches!(c, Constraint::MinItems(_) | Constraint::MaxItems(_)))
                     {
-                        self.error(
+                        self.report(
+                            Severity::Error,
                             "unsupported-keyword",
                             file,
                             &format!("{pointer}/items"),
@@ -1401,7 +1407,8 @@ impl<'a> Lower<'a> {
                     &format!("{hint}Value"),
                 );
                 if !inner.constraints.is_empty() {
-                    self.error(
+                    self.report(
+                        Severity::Error,
                         "unsupported-keyword",
                         file,
                         &format!("{pointer}/additionalProperties"),
@@ -1449,7 +1456,8 @@ impl<'a> Lower<'a> {
                 if let Some(i) = shape.props.iter().position(|p| p.wire == wire) {
                     if shape.props[i].node.to_value() != m.value.to_value() {
                         let span = m.key_span.clone();
-                        self.error(
+                        self.report(
+                            Severity::Error,
                             "allof-conflict",
                             file,
                             &ptr,
@@ -1508,7 +1516,8 @@ impl<'a> Lower<'a> {
         skip: &[String],
     ) -> Vec<Field> {
         if !matches!(node.kind, Kind::Object(_)) {
-            self.error(
+            self.report(
+                Severity::Error,
                 "bad-schema",
                 file,
                 pointer,
@@ -1521,7 +1530,8 @@ impl<'a> Lower<'a> {
         self.check_keywords(file, pointer, node);
         if let Some(t) = node.get("type") {
             if t.as_str().is_some_and(|t| t != "object") {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "bad-type",
                     file,
                     &format!("{pointer}/type"),
@@ -1542,7 +1552,8 @@ impl<'a> Lower<'a> {
         }
         if let Some(ap) = node.get("additionalProperties") {
             if matches!(ap.kind, Kind::Object(_)) && node.get("properties").is_some() {
-                self.error(
+                self.report(
+                    Severity::Error,
                     "unsupported-keyword",
                     file,
                     &format!("{pointer}/additionalProperties"),
@@ -1561,7 +1572,8 @@ impl<'a> Lower<'a> {
                         match r.as_str() {
                             Some(s) if !shape.props.iter().any(|p| p.wire == s) => {
                                 let s = s.to_string();
-                                self.error(
+                                self.report(
+                                    Severity::Error,
                                     "bad-required",
                                     file,
                                     &at,
@@ -1571,7 +1583,8 @@ impl<'a> Lower<'a> {
                                 );
                             }
                             Some(_) => {}
-                            None => self.error(
+                            None => self.report(
+                                Severity::Error,
                                 "bad-required",
                                 file,
                                 &at,
@@ -1582,7 +1595,8 @@ impl<'a> Lower<'a> {
                         }
                     }
                 }
-                None => self.error(
+                None => self.report(
+                    Severity::Error,
                     "bad-required",
                     file,
                     &format!("{pointer}/required"),
@@ -1610,8 +1624,7 @@ impl<'a> Lower<'a> {
             if let Some(d) = default_node {
                 if lowered.nullable {
                     let span = d.span.clone();
-                    self.warn(
-                        "default-not-applied",
+                    self.report(Severity::Warning, "default-not-applied",
                         prop.file,
                         &format!("{}/default", prop.pointer),
                         span,
@@ -1624,7 +1637,8 @@ impl<'a> Lower<'a> {
                     default_value = Some(value);
                 } else {
                     let span = d.span.clone();
-                    self.error(
+                    self.report(
+                        Severity::Error,
                         "bad-default",
                         prop.file,
                         &format!("{}/default", prop.pointer),
