@@ -14,11 +14,13 @@
 //!   comparisons as ratios of back-to-back timings, which hold up on a
 //!   loaded machine where criterion's separate runs drift.
 
+mod support;
+
 use criterion::{Criterion, criterion_group};
 use event_runtime::{Envelope, Event, OffsetDateTime, Uuid, Version};
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod derived {
     use super::*;
@@ -149,41 +151,12 @@ fn full_envelope(c: &mut Criterion) {
     group.finish();
 }
 
-/// Per-round ratios of adjacent timings, so that load from other processes
-/// hits both sides alike: each round times `ITERS` decodes of the baseline
-/// and of the derived type back to back (alternating which goes first) and
-/// the median of the per-round ratios is printed.
+/// Per-round ratios of adjacent timings (`support::paired`), so that load
+/// from other processes hits both sides alike.
 fn paired(name: &str, baseline: &dyn Fn(), derived: &dyn Fn()) {
-    const ROUNDS: usize = 2_001;
-    const ITERS: u32 = 200;
-    let time = |f: &dyn Fn()| {
-        let start = Instant::now();
-        for _ in 0..ITERS {
-            f();
-        }
-        start.elapsed().as_secs_f64()
-    };
-    for _ in 0..20 {
-        time(baseline);
-        time(derived);
-    }
-    let mut ratios: Vec<f64> = (0..ROUNDS)
-        .map(|round| {
-            if round % 2 == 0 {
-                let b = time(baseline);
-                time(derived) / b
-            } else {
-                let d = time(derived);
-                d / time(baseline)
-            }
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
+    let [q1, m, q3] = support::paired(&mut || baseline(), &mut || derived());
     println!(
-        "paired {name}: derived / hand-written = {:.3} (median of {ROUNDS} rounds; quartiles {:.3}..{:.3})",
-        ratios[ROUNDS / 2],
-        ratios[ROUNDS / 4],
-        ratios[3 * ROUNDS / 4]
+        "paired {name}: derived / hand-written = {m:.3} (median of 2001 rounds; quartiles {q1:.3}..{q3:.3})"
     );
 }
 
