@@ -49,6 +49,21 @@ pub struct EventSummary {
     pub files: Vec<PathBuf>,
 }
 
+/// A pair of count keywords and the constraints they become.
+type CountBounds = [(&'static str, fn(u64) -> Constraint); 2];
+
+/// The string length keywords and the constraints they become.
+const LENGTH_BOUNDS: CountBounds = [
+    ("minLength", Constraint::MinLength),
+    ("maxLength", Constraint::MaxLength),
+];
+
+/// The array length keywords and the constraints they become.
+const ITEM_BOUNDS: CountBounds = [
+    ("minItems", Constraint::MinItems),
+    ("maxItems", Constraint::MaxItems),
+];
+
 /// Keywords read by the generator.
 const SUPPORTED: &[&str] = &[
     "type",
@@ -1110,18 +1125,7 @@ impl<'a> Lower<'a> {
                 ),
             }
         }
-        for key in ["minLength", "maxLength"] {
-            if let Some(v) = node.get(key) {
-                let Some(n) = self.count(file, pointer, key, v) else {
-                    continue;
-                };
-                constraints.push(if key == "minLength" {
-                    Constraint::MinLength(n)
-                } else {
-                    Constraint::MaxLength(n)
-                });
-            }
-        }
+        self.counts(file, pointer, node, LENGTH_BOUNDS, &mut constraints);
         if let Some(p) = node.get("pattern") {
             let at = format!("{pointer}/pattern");
             match p.as_str() {
@@ -1189,6 +1193,26 @@ impl<'a> Lower<'a> {
             ty,
             nullable: false,
             constraints,
+        }
+    }
+
+    /// The count keywords of `node` (`minLength`, `maxItems`, ...) as
+    /// constraints; a value that is not a count is reported and skipped.
+    fn counts(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        bounds: CountBounds,
+        out: &mut Vec<Constraint>,
+    ) {
+        for (key, constraint) in bounds {
+            if let Some(n) = node
+                .get(key)
+                .and_then(|v| self.count(file, pointer, key, v))
+            {
+                out.push(constraint(n));
+            }
         }
     }
 
@@ -1330,18 +1354,7 @@ impl<'a> Lower<'a> {
 
     fn array(&mut self, file: usize, pointer: &str, node: &'a Node, hint: &str) -> Lowered {
         let mut constraints = Vec::new();
-        for key in ["minItems", "maxItems"] {
-            if let Some(v) = node.get(key) {
-                let Some(n) = self.count(file, pointer, key, v) else {
-                    continue;
-                };
-                constraints.push(if key == "minItems" {
-                    Constraint::MinItems(n)
-                } else {
-                    Constraint::MaxItems(n)
-                });
-            }
-        }
+        self.counts(file, pointer, node, ITEM_BOUNDS, &mut constraints);
         let item = match node.get("items") {
             None => Ty::Value,
             Some(items) if items.as_array().is_some() => {
