@@ -6,7 +6,7 @@ use super::attributes::{self, AttrValue, Incoming, Names, Slot};
 use crate::decode::{self, Str, truncate};
 use crate::error::{DecodeError, DecodeErrorKind as Kind, EncodeError};
 use crate::{Envelope, Event};
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -96,20 +96,7 @@ enum Key<'de> {
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a CloudEvents attribute name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Key::of(Str(Cow::Borrowed(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Key::of(Str(Cow::Owned(v.to_owned()))))
-            }
-        }
-        deserializer.deserialize_identifier(KeyVisitor)
+        Str::deserialize(deserializer).map(Key::of)
     }
 }
 
