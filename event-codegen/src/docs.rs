@@ -1149,24 +1149,15 @@ fn sample_of<'a>(
             v.pointer
         ));
     }
-    if let Some(x) = v.get("const") {
-        return Ok(Sample::Scalar(x.clone()));
-    }
-    if let Some(x) = v
-        .get("examples")
-        .and_then(Value::as_array)
-        .and_then(|e| e.first())
-    {
-        return Ok(Sample::Scalar(x.clone()));
-    }
-    if let Some(x) = v.get("default") {
-        return Ok(Sample::Scalar(x.clone()));
-    }
-    if let Some(x) = v
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|e| e.first())
-    {
+    // A value the schema gives, in order of authority: `const`, the first
+    // of `examples`, `default`, the first `enum` value.
+    let first = |key: &str| v.get(key).and_then(Value::as_array).and_then(|a| a.first());
+    let given = v
+        .get("const")
+        .or_else(|| first("examples"))
+        .or_else(|| v.get("default"))
+        .or_else(|| first("enum"));
+    if let Some(x) = given {
         return Ok(Sample::Scalar(x.clone()));
     }
     if let Some(first) = v.variants(files)?.first() {
