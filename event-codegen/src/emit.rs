@@ -309,6 +309,7 @@ impl Writer<'_> {
                 Constraint::MaxItems(n) => format!("max_items = {n}"),
                 Constraint::Pattern(p) => format!("pattern = {p:?}"),
                 Constraint::Constant(c) => format!("constant = {c:?}"),
+                Constraint::Format(f) => format!("format = {f:?}"),
             });
         }
         if !args.is_empty() {

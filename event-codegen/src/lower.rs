@@ -1101,7 +1101,7 @@ impl<'a> Lower<'a> {
                 Some("uuid") => ty = Ty::Uuid,
                 Some("date-time") => ty = Ty::DateTime,
                 Some("date") => ty = Ty::Date,
-                Some("uri" | "email") => {}
+                Some(f @ ("uri" | "email")) => constraints.push(Constraint::Format(f.to_string())),
                 Some(other) => {
                     let other = other.to_string();
                     self.report(

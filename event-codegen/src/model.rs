@@ -73,6 +73,8 @@ pub(crate) enum Constraint {
     MaxLength(u64),
     Pattern(String),
     Constant(String),
+    /// `email` or `uri`.
+    Format(String),
     MinItems(u64),
     MaxItems(u64),
 }

@@ -114,6 +114,7 @@ pub enum ConstraintKind {
     MinItems(usize),
     MaxItems(usize),
     Constant(LitStr),
+    Format(LitStr),
 }
 
 #[derive(Clone)]
@@ -136,6 +137,7 @@ impl Constraint {
             ConstraintKind::MinItems(n) => ("minItems", n.to_string()),
             ConstraintKind::MaxItems(n) => ("maxItems", n.to_string()),
             ConstraintKind::Constant(s) => ("const", s.value()),
+            ConstraintKind::Format(s) => ("format", s.value()),
         }
     }
 
@@ -434,9 +436,16 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                     constraint(ConstraintKind::Pattern(lit));
                 }
                 "constant" => constraint(ConstraintKind::Constant(parse_str(&meta)?)),
+                "format" => {
+                    let lit = parse_str(&meta)?;
+                    if !matches!(lit.value().as_str(), "email" | "uri") {
+                        cx.error_spanned_by(&lit, "unknown `format`: expected `email` or `uri`; date-times, dates and UUIDs get theirs from the field's type (`OffsetDateTime`, `Date`, `Uuid`), and other shapes take a `pattern`");
+                    }
+                    constraint(ConstraintKind::Format(lit));
+                }
                 _ => {
                     return unknown_key(cx, &meta, format!(
-                        "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`"
+                        "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`, `format`"
                     ));
                 }
             }

@@ -156,6 +156,7 @@ fn constraint_tokens(c: &Constraint, shape: &Shape, v: &TokenStream) -> TokenStr
         ConstraintKind::MinLength(n) => quote_spanned!(span=> #v::min_length(__x, #n)?;),
         ConstraintKind::MaxLength(n) => quote_spanned!(span=> #v::max_length(__x, #n)?;),
         ConstraintKind::Constant(s) => quote_spanned!(span=> #v::constant(__x, #s)?;),
+        ConstraintKind::Format(s) => quote_spanned!(span=> #v::format(__x, #s)?;),
         ConstraintKind::Pattern(s) => quote_spanned! {span=>
             {
                 static __PATTERN: #v::Pattern = #v::Pattern::new(#s);

@@ -120,7 +120,7 @@ fn field_schema(field: &FieldInfo) -> Value {
     };
     for c in field.constraints {
         let value = match c.keyword {
-            "pattern" | "const" => json!(c.value),
+            "pattern" | "const" | "format" => json!(c.value),
             _ => serde_json::from_str::<Value>(c.value).unwrap_or_else(|_| json!(c.value)),
         };
         target.insert(c.keyword.to_owned(), value);

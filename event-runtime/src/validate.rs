@@ -179,6 +179,64 @@ pub fn constant(value: &str, expected: &str) -> Check {
     }
 }
 
+/// `format`: `email` (an RFC 5321 mailbox, checked for its structure:
+/// one `@`, a local part of at most 64 characters, a domain of dot-separated
+/// labels of letters, digits and `-`) or `uri` (an absolute RFC 3986 URI:
+/// a scheme, `:`, and no whitespace or control characters). Any other
+/// format name is refused, so a typo is not a check that passes.
+pub fn format(value: &str, format: &str) -> Check {
+    let ok = match format {
+        "email" => is_email(value),
+        "uri" => is_uri(value),
+        other => {
+            return fail(format!(
+                "unknown format {other:?}: expected `email` or `uri`"
+            ));
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        fail(format!("must be a valid {format}, found {value:?}"))
+    }
+}
+
+fn is_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.chars().all(|c| {
+            c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c) || !c.is_ascii()
+        });
+    let domain_ok = domain.len() <= 255
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
+        });
+    local_ok && domain_ok
+}
+
+fn is_uri(value: &str) -> bool {
+    let Some((scheme, rest)) = value.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        && !rest.is_empty()
+        && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// A regular expression compiled once, on first use, for `pattern`.
 ///
 /// Generated code keeps one in a `static` per constrained field.
@@ -272,6 +330,56 @@ mod tests {
         assert_eq!(e.to_string(), "score: bad");
         let e = ValidationError::new("zip", "bad").at("address");
         assert_eq!(e.path(), "address.zip");
+    }
+
+    #[test]
+    fn formats() {
+        for ok in [
+            "ada@example.com",
+            "first.last+tag@mail.example.org",
+            "x@localhost",
+        ] {
+            assert!(format(ok, "email").is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "ada@@example.com",
+            "a da@example.com",
+            ".ada@example.com",
+            "ada..l@example.com",
+            "ada@-example.com",
+            "ada@example..com",
+        ] {
+            assert!(format(bad, "email").is_err(), "{bad:?} passed as an email");
+        }
+        assert_eq!(
+            format("ada", "email").unwrap_err().message(),
+            "must be a valid email, found \"ada\""
+        );
+        for ok in [
+            "https://example.com/a?b=c#d",
+            "urn:isbn:0451450523",
+            "mailto:ada@example.com",
+        ] {
+            assert!(format(ok, "uri").is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "example.com",
+            "/relative/path",
+            "1http://x",
+            "https://exa mple.com",
+            "https:",
+        ] {
+            assert!(format(bad, "uri").is_err(), "{bad:?} passed as a uri");
+        }
+        assert_eq!(
+            format("x", "hostname").unwrap_err().message(),
+            "unknown format \"hostname\": expected `email` or `uri`"
+        );
     }
 
     #[test]

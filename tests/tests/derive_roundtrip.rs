@@ -502,3 +502,44 @@ fn a_date_time_key_is_one_key_per_instant_whatever_the_offset() {
     );
     assert_ne!(utc.natural_key(), at("2026-03-27T08:30:01Z").natural_key());
 }
+
+/// `format` constraints: an email and a URI.
+#[derive(Debug, Clone, PartialEq, Event)]
+#[event(
+    type = "user.contact_changed",
+    version = "1.0",
+    producer = "user-service"
+)]
+pub struct UserContactChanged {
+    #[event(format = "email")]
+    pub email: String,
+    #[event(format = "uri")]
+    pub website: Option<String>,
+}
+
+#[test]
+fn a_format_is_checked_on_decode_and_before_publishing() {
+    let decode = |data: Value| {
+        let mut v: Value = serde_json::from_slice(&envelope("1.0", json!({}))).unwrap();
+        v["type"] = json!("user.contact_changed");
+        v["data"] = data;
+        Envelope::<UserContactChanged>::from_json_slice(&serde_json::to_vec(&v).unwrap())
+    };
+    let ok =
+        decode(json!({ "email": "ada@example.com", "website": "https://ada.example" })).unwrap();
+    assert_eq!(ok.data().email, "ada@example.com");
+    let e = decode(json!({ "email": "ada.example.com" })).unwrap_err();
+    assert_eq!(e.path(), "data.email");
+    assert_eq!(e.kind(), &DecodeErrorKind::InvalidData);
+    let e = decode(json!({ "email": "ada@example.com", "website": "not a uri" })).unwrap_err();
+    assert_eq!(e.path(), "data.website");
+
+    let bad = UserContactChanged {
+        email: "nobody".into(),
+        website: None,
+    };
+    assert_eq!(bad.validate().unwrap_err().path(), "email");
+    let info = &UserContactChanged::contract().fields[0];
+    assert_eq!(info.constraints[0].keyword, "format");
+    assert_eq!(info.constraints[0].value, "email");
+}

@@ -114,6 +114,21 @@ fn pattern_and_const_are_enforced() {
 }
 
 #[test]
+fn email_and_uri_formats_are_enforced() {
+    let with = |key: &str, value: &str| {
+        let mut v: Value = serde_json::from_str(&published("beginner", "rust-101")).unwrap();
+        v["data"][key] = json!(value);
+        v.to_string()
+    };
+    let ok = Envelope::<CoursePublishedV1>::from_json_str(&with("contactEmail", "team@example.com")).unwrap();
+    assert_eq!(ok.data().contact_email.as_deref(), Some("team@example.com"));
+    let err = Envelope::<CoursePublishedV1>::from_json_str(&with("contactEmail", "team at example")).unwrap_err();
+    assert_eq!(err.path(), "data.contactEmail");
+    let err = Envelope::<CoursePublishedV1>::from_json_str(&with("homepage", "example.com/course")).unwrap_err();
+    assert_eq!(err.path(), "data.homepage");
+}
+
+#[test]
 fn older_minors_decode_into_the_major_type_and_newer_majors_do_not() {
     let data = json!({
         "enrollmentId": "0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a11",

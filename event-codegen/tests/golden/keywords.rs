@@ -17,8 +17,10 @@ pub struct CoursePublishedV1 {
     /// `format: date`.
     pub available_from: Option<::event_runtime::__private::time::Date>,
     /// `format: uri`, kept as a string.
+    #[event(format = "uri")]
     pub homepage: Option<String>,
     /// `format: email`, kept as a string.
+    #[event(format = "email")]
     pub contact_email: Option<String>,
     /// Nullable: `["string", "null"]`.
     #[event(max_length = 120)]

@@ -10,7 +10,7 @@ pub struct PartnerProfile {
     #[event(rename = "DisplayName")]
     pub display_name: Option<String>,
     /// kebab-case.
-    #[event(rename = "contact-email")]
+    #[event(rename = "contact-email", format = "email")]
     pub contact_email: Option<String>,
     /// Not an identifier.
     #[event(rename = "$id")]
