@@ -846,17 +846,6 @@ impl fmt::Display for Change {
 /// A version of an event type, `MAJOR.MINOR`.
 pub type Version = (u32, u32);
 
-fn parse_version(s: &str) -> Option<Version> {
-    let (major, minor) = s.split_once('.')?;
-    let digits = |p: &str| {
-        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'))
-    };
-    if !digits(major) || !digits(minor) {
-        return None;
-    }
-    Some((major.parse().ok()?, minor.parse().ok()?))
-}
-
 /// The event schemas of a catalog: (type, version) to file.
 pub fn event_files(files: &BTreeMap<PathBuf, Value>) -> BTreeMap<(String, Version), PathBuf> {
     let mut out = BTreeMap::new();
@@ -868,7 +857,7 @@ pub fn event_files(files: &BTreeMap<PathBuf, Value>) -> BTreeMap<(String, Versio
         let version = block
             .get("version")
             .and_then(Value::as_str)
-            .and_then(parse_version);
+            .and_then(event_rules::version::parse_version);
         if let (Some(ty), Some(version)) = (ty, version) {
             out.insert((ty.to_owned(), version), path.clone());
         }

@@ -195,7 +195,7 @@ pub(crate) fn contracts(files: &BTreeMap<PathBuf, Value>) -> Result<Vec<Contract
         if event_type.is_none() {
             p("/type", "missing, or not a string");
         }
-        let version = string("version").and_then(|v| parse_version(&v));
+        let version = string("version").and_then(|v| event_rules::version::parse_version(&v));
         if version.is_none() {
             p("/version", "missing, or not a `MAJOR.MINOR` string");
         }
@@ -289,17 +289,6 @@ pub(crate) fn contracts(files: &BTreeMap<PathBuf, Value>) -> Result<Vec<Contract
     } else {
         Err(problems.join("\n"))
     }
-}
-
-fn parse_version(s: &str) -> Option<Version> {
-    let (major, minor) = s.split_once('.')?;
-    let digits = |p: &str| {
-        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'))
-    };
-    if !digits(major) || !digits(minor) {
-        return None;
-    }
-    Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
 // ---------------------------------------------------------------------------
