@@ -41,6 +41,17 @@ pub trait Catalog: Sized {
     #[doc(hidden)]
     fn assemble(envelope: Envelope<()>, data: Self::Data) -> Self;
 
+    /// The idempotency key of the decoded event: its natural key when the
+    /// payload has one, its event id otherwise
+    /// ([`IdempotencyKey::of`](crate::idempotency::IdempotencyKey::of)).
+    fn idempotency_key(&self) -> crate::idempotency::IdempotencyKey;
+
+    /// The id of the decoded event.
+    fn event_id(&self) -> &EventId;
+
+    /// The type of the decoded event.
+    fn event_type(&self) -> &'static str;
+
     /// Decodes an envelope of any event of the set: reads the header once,
     /// picks the variant by type and major version, accepts any minor of a
     /// known major. An event of a type or major outside the set is
@@ -448,6 +459,24 @@ macro_rules! catalog {
                         $( __Data::$variant(__d) => $name::$variant($crate::__private::with_data(__envelope, __d)), )*
                     }
                 }
+
+                fn idempotency_key(&self) -> $crate::idempotency::IdempotencyKey {
+                    match self {
+                        $( $name::$variant(__e) => $crate::idempotency::IdempotencyKey::of(__e), )*
+                    }
+                }
+
+                fn event_id(&self) -> &$crate::EventId {
+                    match self {
+                        $( $name::$variant(__e) => __e.id(), )*
+                    }
+                }
+
+                fn event_type(&self) -> &'static str {
+                    match self {
+                        $( $name::$variant(_) => <$ty as $crate::Event>::TYPE, )*
+                    }
+                }
             }
         };
     };
@@ -534,8 +563,9 @@ pub struct Publisher<S, X> {
     service: PhantomData<fn() -> S>,
 }
 
-impl<S: Service, X: Transport> Publisher<S, X> {
-    /// A publisher for `S` over `transport`.
+impl<S: Service, X> Publisher<S, X> {
+    /// A publisher for `S` over `transport`: a [`Transport`] here, or an
+    /// asynchronous one that publishes through [`encode`](Self::encode).
     pub fn new(transport: X) -> Self {
         Publisher {
             transport,
@@ -548,6 +578,31 @@ impl<S: Service, X: Transport> Publisher<S, X> {
         &self.transport
     }
 
+    /// Checks the source and encodes the envelope into the message a
+    /// transport sends, without sending it: the half of
+    /// [`publish`](Self::publish) that asynchronous transports share.
+    pub fn encode<E: ProducedBy<S>>(
+        &self,
+        envelope: &Envelope<E>,
+    ) -> Result<OutboundMessage, PublishError<core::convert::Infallible>> {
+        if envelope.source() != S::NAME {
+            return Err(PublishError::WrongSource {
+                service: S::NAME,
+                source: envelope.source().to_owned(),
+            });
+        }
+        let payload = envelope.to_json_vec().map_err(PublishError::Encode)?;
+        Ok(OutboundMessage {
+            event_type: E::TYPE,
+            major: E::VERSION.major(),
+            id: envelope.id().as_str().to_owned(),
+            partition_key: envelope.partition_key(),
+            payload,
+        })
+    }
+}
+
+impl<S: Service, X: Transport> Publisher<S, X> {
     /// Encodes the envelope and sends it.
     pub fn publish<E: ProducedBy<S>>(
         &self,
