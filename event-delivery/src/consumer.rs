@@ -1,0 +1,754 @@
+//! The consumer pipeline, written once for every transport.
+//!
+//! Each delivery goes through these steps, in this order:
+//!
+//! 1. **decode** against the consumer's inbound contract. A
+//!    [`DecodeError`](event_runtime::DecodeError), or a known type at an
+//!    unknown major, is permanent: straight to the dead letter queue. A type
+//!    the consumer does not handle is acked and skipped.
+//! 2. **idempotency claim** in the [`ProcessedStore`]. A key processed
+//!    before is acked as a duplicate; a key another delivery holds is
+//!    deferred.
+//! 3. **circuit breaker**. Open: the claim is released and the delivery
+//!    waits, not counted as an attempt; it is never dropped or
+//!    dead-lettered because of the breaker.
+//! 4. **handler**, inside the store's transaction; on success the processed
+//!    record joins that transaction and both commit together. A panic
+//!    rolls back, releases the claim and is re-raised.
+//! 5. **classify** the error: [`Classify::class`], unknown by default.
+//! 6. **retry, DLQ or ack**: by the [`RetryPolicy`]; at-most-once events are
+//!    dropped instead of retried or dead-lettered.
+
+use crate::breaker::{Admission, BreakerState, CircuitBreaker};
+use crate::classify::{Classify, class_label};
+use crate::dead_letter::{
+    DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, InMemoryDeadLetters,
+};
+use crate::metrics_names as m;
+use crate::retry::RetryPolicy;
+use crate::store::{InMemoryStore, ProcessedStore};
+use event_runtime::idempotency::{Claim, DEFAULT_LEASE};
+use event_runtime::{Catalog, Delivery, ErrorClass, Header, Routed, Service, UnknownReason};
+use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Handles the typed events of one consumer: `C` is a [`Catalog`] (the
+/// generated `…Inbound` enum, matched exhaustively), `Tx` the transaction of
+/// the consumer's [`ProcessedStore`], for writes that must commit with the
+/// processed record.
+pub trait Handler<C, Tx>: Send + Sync + 'static {
+    /// The handler's error; its [`Classify::class`] picks the retry rule.
+    type Error: Classify + Send;
+
+    /// Handles one event.
+    fn handle(&self, event: C, tx: &mut Tx)
+    -> impl Future<Output = Result<(), Self::Error>> + Send;
+}
+
+/// An async closure as a [`Handler`] that does not use the transaction.
+#[derive(Debug, Clone)]
+pub struct FnHandler<F>(pub F);
+
+impl<C, Tx, F, Fut, E> Handler<C, Tx> for FnHandler<F>
+where
+    Tx: Send,
+    F: Fn(C) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send,
+    E: Classify + Send,
+{
+    type Error = E;
+
+    fn handle(&self, event: C, _tx: &mut Tx) -> impl Future<Output = Result<(), E>> + Send {
+        (self.0)(event)
+    }
+}
+
+/// How a consumer orders deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderingMode {
+    /// Deliveries with the same partition key one after another, in order;
+    /// different keys (and deliveries without a key) in parallel, at most
+    /// this many at once.
+    PerKey(usize),
+    /// One delivery at a time, in order.
+    Global,
+}
+
+/// Why a failure happened, as the pipeline classified it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The class that picks the retry rule.
+    pub class: ErrorClass,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Failure {
+    /// A handler panic: unknown, retried once.
+    pub fn panic(payload: &(dyn Any + Send)) -> Self {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-string payload".to_owned());
+        Failure {
+            class: ErrorClass::Unknown,
+            message: format!("handler panicked: {what}"),
+        }
+    }
+}
+
+/// Where a delivery is in its attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// 1 for the first delivery.
+    pub number: u32,
+    /// When the first attempt failed, if one did.
+    pub first_failure: Option<OffsetDateTime>,
+}
+
+impl Attempt {
+    /// The first attempt.
+    pub const FIRST: Attempt = Attempt {
+        number: 1,
+        first_failure: None,
+    };
+}
+
+/// Why a delivery was acked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acked {
+    /// The handler ran and its record committed.
+    Processed,
+    /// Processed before: skipped.
+    Duplicate,
+    /// Not an event this consumer handles.
+    Skipped,
+}
+
+/// Why a delivery was given up on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gave {
+    /// Put in the dead letter queue under this id.
+    DeadLettered(DeadLetterId),
+    /// At-most-once: dropped, as its contract allows.
+    Dropped,
+}
+
+/// What the pipeline decided for one attempt; the transport adapter maps it
+/// onto its broker's verbs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Settled: ack.
+    Ack(Acked),
+    /// Settled by giving up: term.
+    Term(Gave),
+    /// Failed; try again (attempt + 1) after the delay.
+    Retry {
+        /// How long to wait.
+        after: Duration,
+        /// What failed.
+        failure: Failure,
+        /// When it failed.
+        failed_at: OffsetDateTime,
+    },
+    /// Not tried (breaker open, key held by another delivery): try the same
+    /// attempt again after the delay.
+    Defer(Duration),
+    /// Could not be settled (the dead letter storage failed): the transport
+    /// delivers it again after the delay.
+    Nak(Duration),
+}
+
+/// Counts of settled deliveries of one consumer.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) processed: AtomicU64,
+    pub(crate) duplicates: AtomicU64,
+    pub(crate) skipped: AtomicU64,
+    pub(crate) dead_lettered: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+    pub(crate) naked: AtomicU64,
+    pub(crate) retries: AtomicU64,
+}
+
+/// What a consumer did with its deliveries so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConsumerStats {
+    /// Handled, record committed.
+    pub processed: u64,
+    /// Acked as duplicates.
+    pub duplicates: u64,
+    /// Acked without handling: types the consumer does not handle.
+    pub skipped: u64,
+    /// Put in the dead letter queue.
+    pub dead_lettered: u64,
+    /// At-most-once events that failed and were dropped.
+    pub dropped: u64,
+    /// Handed back to the transport unsettled.
+    pub naked: u64,
+    /// Retries scheduled.
+    pub retries: u64,
+}
+
+impl ConsumerStats {
+    /// Deliveries settled one way or another.
+    pub fn settled(&self) -> u64 {
+        self.processed + self.duplicates + self.skipped + self.dead_lettered + self.dropped
+    }
+}
+
+pub(crate) struct Inner<C, H, St, D> {
+    pub(crate) name: &'static str,
+    handler: H,
+    store: St,
+    dead_letters: D,
+    retry: RetryPolicy,
+    breaker: Option<CircuitBreaker>,
+    pub(crate) ordering: OrderingMode,
+    lease: Duration,
+    pub(crate) counters: Counters,
+    catalog: PhantomData<fn() -> C>,
+}
+
+/// One consumer: its contract `C`, handler, processed-events store, dead
+/// letters, retry policy, breaker and ordering. Cheap to clone; clones share
+/// everything.
+pub struct Consumer<C, H, St = InMemoryStore, D = InMemoryDeadLetters> {
+    pub(crate) inner: Arc<Inner<C, H, St, D>>,
+}
+
+impl<C, H, St, D> Clone for Consumer<C, H, St, D> {
+    fn clone(&self) -> Self {
+        Consumer {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// Builds a [`Consumer`]; start with [`consumer`].
+#[derive(Debug)]
+pub struct ConsumerBuilder<St, D> {
+    name: &'static str,
+    store: St,
+    dead_letters: D,
+    retry: RetryPolicy,
+    breaker: Option<CircuitBreaker>,
+    ordering: OrderingMode,
+    lease: Duration,
+}
+
+/// The consumer of service `S`, with an in-memory store and dead letter
+/// queue, the brief's retry policy, no breaker, and per-key ordering 16
+/// wide.
+///
+/// ```
+/// use event_delivery::{consumer, CircuitBreaker, HandlerError, RetryPolicy};
+/// use event_runtime::{catalog, Event, Service};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Debug, Clone, Serialize, Deserialize, Event)]
+/// #[event(type = "course.published", version = "1.0", producer = "course-service")]
+/// #[serde(rename_all = "camelCase")]
+/// struct CoursePublished { course_id: String }
+///
+/// catalog! { enum SearchInbound { CoursePublished(CoursePublished) } }
+///
+/// struct SearchService;
+/// impl Service for SearchService { const NAME: &'static str = "search-service"; }
+///
+/// let search = consumer::<SearchService>()
+///     .retry(RetryPolicy::default())
+///     .circuit_breaker(CircuitBreaker::default())
+///     .handle(|event: SearchInbound| async move {
+///         match event {
+///             SearchInbound::CoursePublished(e) => {
+///                 let _ = &e.data().course_id;
+///                 Ok::<(), HandlerError>(())
+///             }
+///         }
+///     });
+/// assert_eq!(search.name(), "search-service");
+/// ```
+pub fn consumer<S: Service>() -> ConsumerBuilder<InMemoryStore, InMemoryDeadLetters> {
+    ConsumerBuilder::named(S::NAME)
+}
+
+impl ConsumerBuilder<InMemoryStore, InMemoryDeadLetters> {
+    /// A consumer by name, for code without a [`Service`] type.
+    pub fn named(name: &'static str) -> Self {
+        ConsumerBuilder {
+            name,
+            store: InMemoryStore::new(),
+            dead_letters: InMemoryDeadLetters::new(),
+            retry: RetryPolicy::default(),
+            breaker: None,
+            ordering: OrderingMode::PerKey(16),
+            lease: DEFAULT_LEASE,
+        }
+    }
+}
+
+impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
+    /// The processed-events store.
+    pub fn store<St2: ProcessedStore>(self, store: St2) -> ConsumerBuilder<St2, D> {
+        ConsumerBuilder {
+            name: self.name,
+            store,
+            dead_letters: self.dead_letters,
+            retry: self.retry,
+            breaker: self.breaker,
+            ordering: self.ordering,
+            lease: self.lease,
+        }
+    }
+
+    /// The dead letter queue.
+    pub fn dead_letters<D2: DeadLetters>(self, dead_letters: D2) -> ConsumerBuilder<St, D2> {
+        ConsumerBuilder {
+            name: self.name,
+            store: self.store,
+            dead_letters,
+            retry: self.retry,
+            breaker: self.breaker,
+            ordering: self.ordering,
+            lease: self.lease,
+        }
+    }
+
+    /// The retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// A circuit breaker, for a consumer that calls out.
+    pub fn circuit_breaker(mut self, breaker: CircuitBreaker) -> Self {
+        self.breaker = Some(breaker);
+        self
+    }
+
+    /// Per-key ordering, at most `limit` keys at once.
+    pub fn ordering_concurrency(mut self, limit: usize) -> Self {
+        self.ordering = OrderingMode::PerKey(limit.max(1));
+        self
+    }
+
+    /// One delivery at a time, in order.
+    pub fn global_order(mut self) -> Self {
+        self.ordering = OrderingMode::Global;
+        self
+    }
+
+    /// How long an idempotency claim holds. Default 5 min.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Finishes with an async closure over the inbound enum.
+    pub fn handle<C, F, Fut, E>(self, handler: F) -> Consumer<C, FnHandler<F>, St, D>
+    where
+        C: Catalog + Send + 'static,
+        FnHandler<F>: Handler<C, St::Tx>,
+        F: Fn(C) -> Fut,
+    {
+        self.handler(FnHandler(handler))
+    }
+
+    /// Finishes with a [`Handler`], which may write through the store's
+    /// transaction.
+    pub fn handler<C, H>(self, handler: H) -> Consumer<C, H, St, D>
+    where
+        C: Catalog + Send + 'static,
+        H: Handler<C, St::Tx>,
+    {
+        if let Some(breaker) = &self.breaker {
+            metrics::gauge!(m::BREAKER_STATE, "consumer" => self.name).set(breaker.state().gauge());
+        }
+        Consumer {
+            inner: Arc::new(Inner {
+                name: self.name,
+                handler,
+                store: self.store,
+                dead_letters: self.dead_letters,
+                retry: self.retry,
+                breaker: self.breaker,
+                ordering: self.ordering,
+                lease: self.lease,
+                counters: Counters::default(),
+                catalog: PhantomData,
+            }),
+        }
+    }
+}
+
+/// Polls `future`, catching a panic of any poll.
+pub(crate) async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Box<dyn Any + Send>> {
+    let mut future = pin!(future);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Ready(out)) => std::task::Poll::Ready(Ok(out)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(panic) => std::task::Poll::Ready(Err(panic)),
+        }
+    })
+    .await
+}
+
+impl<C, H, St, D> Consumer<C, H, St, D>
+where
+    C: Catalog + Send + 'static,
+    H: Handler<C, St::Tx>,
+    St: ProcessedStore,
+    D: DeadLetters,
+{
+    /// The consumer's name.
+    pub fn name(&self) -> &'static str {
+        self.inner.name
+    }
+
+    /// The consumer's dead letter queue.
+    pub fn dead_letter_queue(&self) -> &D {
+        &self.inner.dead_letters
+    }
+
+    /// The consumer's processed-events store.
+    pub fn store(&self) -> &St {
+        &self.inner.store
+    }
+
+    /// The consumer's breaker, if it has one.
+    pub fn breaker(&self) -> Option<&CircuitBreaker> {
+        self.inner.breaker.as_ref()
+    }
+
+    /// The consumer's ordering.
+    pub fn ordering(&self) -> OrderingMode {
+        self.inner.ordering
+    }
+
+    /// The contracts the consumer decodes: what a transport subscribes to.
+    pub fn event_types(&self) -> Vec<&'static str> {
+        let mut types: Vec<_> = C::contracts().iter().map(|(t, _)| *t).collect();
+        types.dedup();
+        types
+    }
+
+    /// What the consumer did so far.
+    pub fn stats(&self) -> ConsumerStats {
+        let c = &self.inner.counters;
+        let load = |a: &AtomicU64| a.load(AtomicOrdering::Relaxed);
+        ConsumerStats {
+            processed: load(&c.processed),
+            duplicates: load(&c.duplicates),
+            skipped: load(&c.skipped),
+            dead_lettered: load(&c.dead_lettered),
+            dropped: load(&c.dropped),
+            naked: load(&c.naked),
+            retries: load(&c.retries),
+        }
+    }
+
+    fn consumed(&self, event_type: &'static str, outcome: &'static str) {
+        metrics::counter!(m::CONSUMED, "consumer" => self.inner.name, "type" => event_type, "outcome" => outcome)
+            .increment(1);
+    }
+
+    fn breaker_gauge(&self) {
+        if let Some(breaker) = &self.inner.breaker {
+            metrics::gauge!(m::BREAKER_STATE, "consumer" => self.inner.name)
+                .set(breaker.state().gauge());
+        }
+    }
+
+    fn abandon_probe(&self, probe: bool) {
+        if let (true, Some(breaker)) = (probe, &self.inner.breaker) {
+            breaker.abandon_probe();
+        }
+    }
+
+    fn breaker_record(&self, success: bool, probe: bool) {
+        if let Some(breaker) = &self.inner.breaker {
+            breaker.record(success, probe);
+            self.breaker_gauge();
+        }
+    }
+
+    /// Runs one attempt of one delivery through the pipeline (see the
+    /// module docs for the order) and says what the transport should do.
+    ///
+    /// # Panics
+    ///
+    /// Re-raises a panic of the handler, after rolling its transaction back
+    /// and releasing its claim; [`run`](Self::run) turns it into an
+    /// unknown failure with [`fail`](Self::fail).
+    pub async fn process(
+        &self,
+        payload: &[u8],
+        partition_key: Option<&str>,
+        delivery: Delivery,
+        attempt: Attempt,
+    ) -> Verdict {
+        let inner = &*self.inner;
+        // 1. Decode.
+        let event = match C::decode(payload) {
+            Ok(Routed::Known(event)) => event,
+            Ok(Routed::Unknown(unknown)) => {
+                if let UnknownReason::UnknownType = unknown.reason() {
+                    inner.counters.skipped.fetch_add(1, AtomicOrdering::Relaxed);
+                    self.consumed("unknown", "skipped");
+                    return Verdict::Ack(Acked::Skipped);
+                }
+                let failure = Failure {
+                    class: ErrorClass::Permanent,
+                    message: format!(
+                        "{} {}: {}",
+                        unknown.event_type(),
+                        unknown.version(),
+                        unknown.reason()
+                    ),
+                };
+                return self
+                    .fail(payload, partition_key, delivery, attempt, failure)
+                    .await;
+            }
+            Err(error) => {
+                let failure = Failure {
+                    class: ErrorClass::Permanent,
+                    message: error.to_string(),
+                };
+                return self
+                    .fail(payload, partition_key, delivery, attempt, failure)
+                    .await;
+            }
+        };
+        let event_type = event.event_type();
+        // 2. Idempotency claim.
+        let key = event.idempotency_key();
+        let now = OffsetDateTime::now_utc();
+        let claim = inner
+            .store
+            .claim(
+                inner.name,
+                &key,
+                event.event_id().as_str(),
+                now,
+                inner.lease,
+            )
+            .await;
+        let token = match claim {
+            Ok(Claim::Acquired(token)) => token,
+            Ok(Claim::Processed(_)) => {
+                inner
+                    .counters
+                    .duplicates
+                    .fetch_add(1, AtomicOrdering::Relaxed);
+                self.consumed(event_type, "duplicate");
+                return Verdict::Ack(Acked::Duplicate);
+            }
+            Ok(Claim::InFlight { .. }) => return Verdict::Defer(Duration::from_secs(1)),
+            Err(error) => {
+                let failure = Failure {
+                    class: error.class(),
+                    message: error.to_string(),
+                };
+                return self
+                    .fail(payload, partition_key, delivery, attempt, failure)
+                    .await;
+            }
+        };
+        // 3. Circuit breaker.
+        let probe = match inner.breaker.as_ref().map(CircuitBreaker::admit) {
+            None | Some(Admission::Pass) => false,
+            Some(Admission::Probe) => {
+                self.breaker_gauge();
+                true
+            }
+            Some(Admission::Wait(until)) => {
+                let _ = inner.store.release(inner.name, &key, token).await;
+                let wait = until
+                    .map(|t| t.saturating_duration_since(tokio::time::Instant::now()))
+                    .unwrap_or(Duration::from_millis(100));
+                self.breaker_gauge();
+                return Verdict::Defer(wait);
+            }
+        };
+        // 4. Handler, in the store's transaction.
+        let started = tokio::time::Instant::now();
+        let mut tx = match inner.store.begin().await {
+            Ok(tx) => tx,
+            Err(error) => {
+                let _ = inner.store.release(inner.name, &key, token).await;
+                self.abandon_probe(probe);
+                let failure = Failure {
+                    class: error.class(),
+                    message: error.to_string(),
+                };
+                return self
+                    .fail(payload, partition_key, delivery, attempt, failure)
+                    .await;
+            }
+        };
+        let outcome = catch_unwind(inner.handler.handle(event, &mut tx)).await;
+        metrics::histogram!(m::HANDLE_SECONDS, "consumer" => inner.name, "type" => event_type)
+            .record(started.elapsed().as_secs_f64());
+        let error = match outcome {
+            Err(panic) => {
+                let _ = inner.store.rollback(tx).await;
+                let _ = inner.store.release(inner.name, &key, token).await;
+                self.breaker_record(false, probe);
+                std::panic::resume_unwind(panic);
+            }
+            Ok(Ok(())) => {
+                let done = OffsetDateTime::now_utc();
+                let recorded = match inner
+                    .store
+                    .complete_in(
+                        &mut tx,
+                        inner.name,
+                        &key,
+                        token,
+                        done,
+                        serde_json::Value::Null,
+                    )
+                    .await
+                {
+                    Ok(()) => inner.store.commit(tx).await,
+                    Err(e) => {
+                        let _ = inner.store.rollback(tx).await;
+                        Err(e)
+                    }
+                };
+                match recorded {
+                    Ok(()) => {
+                        self.breaker_record(true, probe);
+                        inner
+                            .counters
+                            .processed
+                            .fetch_add(1, AtomicOrdering::Relaxed);
+                        self.consumed(event_type, "processed");
+                        return Verdict::Ack(Acked::Processed);
+                    }
+                    Err(error) => {
+                        let _ = inner.store.release(inner.name, &key, token).await;
+                        self.abandon_probe(probe);
+                        Failure {
+                            class: error.class(),
+                            message: error.to_string(),
+                        }
+                    }
+                }
+            }
+            Ok(Err(error)) => {
+                let _ = inner.store.rollback(tx).await;
+                let _ = inner.store.release(inner.name, &key, token).await;
+                let class = error.class();
+                if class == ErrorClass::Permanent {
+                    // The event's fault, not the dependency's.
+                    self.abandon_probe(probe);
+                } else {
+                    self.breaker_record(false, probe);
+                }
+                Failure {
+                    class,
+                    message: error.to_string(),
+                }
+            }
+        };
+        // 5 and 6. Classify, then retry or dead-letter.
+        self.fail(payload, partition_key, delivery, attempt, error)
+            .await
+    }
+
+    /// Steps 5 and 6 for a failed attempt: drop (at-most-once), retry after
+    /// the policy's delay, or put in the dead letter queue.
+    pub async fn fail(
+        &self,
+        payload: &[u8],
+        partition_key: Option<&str>,
+        delivery: Delivery,
+        attempt: Attempt,
+        failure: Failure,
+    ) -> Verdict {
+        let inner = &*self.inner;
+        let now = OffsetDateTime::now_utc();
+        let header = Header::from_json_slice(payload).ok();
+        let event_type = header
+            .as_ref()
+            .and_then(|h| {
+                C::contracts()
+                    .iter()
+                    .map(|(t, _)| *t)
+                    .find(|t| *t == h.event_type())
+            })
+            .unwrap_or("unknown");
+        if delivery == Delivery::AtMostOnce {
+            inner.counters.dropped.fetch_add(1, AtomicOrdering::Relaxed);
+            self.consumed(event_type, "dropped");
+            return Verdict::Term(Gave::Dropped);
+        }
+        if let Some(after) = inner.retry.next_delay(failure.class, attempt.number) {
+            inner.counters.retries.fetch_add(1, AtomicOrdering::Relaxed);
+            metrics::counter!(m::RETRIES, "consumer" => inner.name, "type" => event_type, "class" => class_label(failure.class))
+                .increment(1);
+            return Verdict::Retry {
+                after,
+                failure,
+                failed_at: now,
+            };
+        }
+        let entry = DeadLetter {
+            id: DeadLetterId(0),
+            payload: payload.into(),
+            partition_key: partition_key.map(str::to_owned),
+            event_id: header.as_ref().map(|h| h.id().to_owned()),
+            event_type: header.as_ref().map(|h| h.event_type().to_owned()),
+            version: header.as_ref().map(|h| h.version()),
+            tenant_id: header.as_ref().map(|h| h.tenant_id().to_owned()),
+            consumer: inner.name.to_owned(),
+            error: failure.message,
+            class: failure.class,
+            attempts: attempt.number,
+            first_failure: attempt.first_failure.unwrap_or(now),
+            last_failure: now,
+        };
+        match inner.dead_letters.put(entry).await {
+            Ok(id) => {
+                inner
+                    .counters
+                    .dead_lettered
+                    .fetch_add(1, AtomicOrdering::Relaxed);
+                self.consumed(event_type, "dead_lettered");
+                record_depth(&inner.dead_letters, inner.name).await;
+                Verdict::Term(Gave::DeadLettered(id))
+            }
+            Err(_) => {
+                inner.counters.naked.fetch_add(1, AtomicOrdering::Relaxed);
+                Verdict::Nak(Duration::from_secs(5))
+            }
+        }
+    }
+
+    /// The breaker's state, if the consumer has one.
+    pub fn breaker_state(&self) -> Option<BreakerState> {
+        self.inner.breaker.as_ref().map(CircuitBreaker::state)
+    }
+}
+
+/// Sets the `event_dead_letters` gauge of `consumer` from the queue.
+pub(crate) async fn record_depth<D: DeadLetters>(dead_letters: &D, consumer: &'static str) {
+    if let Ok(depth) = dead_letters
+        .depth(&DeadLetterFilter::all().consumer(consumer))
+        .await
+    {
+        metrics::gauge!(m::DLQ_DEPTH, "consumer" => consumer).set(depth as f64);
+    }
+}
