@@ -357,8 +357,9 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
     pub fn handle<C, F, Fut, E>(self, handler: F) -> Consumer<C, FnHandler<F>, St, D>
     where
         C: Catalog + Send + 'static,
-        FnHandler<F>: Handler<C, St::Tx>,
-        F: Fn(C) -> Fut,
+        F: Fn(C) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send,
+        E: Classify + Send,
     {
         self.handler(FnHandler(handler))
     }
