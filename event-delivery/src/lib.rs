@@ -29,6 +29,7 @@ mod publish;
 mod retry;
 pub mod run;
 mod store;
+pub mod summary;
 mod transport;
 
 pub use breaker::{Admission, BreakerState, CircuitBreaker};
