@@ -182,7 +182,9 @@ impl Writer<'_> {
         let Some(doc) = doc else {
             return;
         };
-        for line in doc.lines() {
+        // A bare carriage return ends a line too: inside a `///` comment it
+        // is a lexer error, so a description holding one would not compile.
+        for line in doc.lines().flat_map(|l| l.split('\r')) {
             let line = line
                 .trim_start()
                 .replace("```", "\\`\\`\\`")
