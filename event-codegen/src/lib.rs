@@ -38,6 +38,7 @@ mod lint;
 mod lower;
 mod model;
 mod naming;
+mod service;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Lint, LintLevel, Severity};
 pub use lower::EventSummary;
@@ -510,6 +511,7 @@ impl Config {
                 }
             },
         );
+        service::check_collisions(&files, &metas, &mut diags);
         // Lints, on every event file.
         {
             let mut linter = lint::Linter {
