@@ -84,19 +84,6 @@ pub(crate) fn read(
     let type_name = string("type", &mut err);
     let version = string("version", &mut err);
     let producer = string("producer", &mut err).unwrap_or_default();
-    // An empty producer is the `missing-producer` lint's to report.
-    let mut bad_names = Vec::new();
-    if let Some(node) = v.get("producer").filter(|_| !producer.is_empty()) {
-        bad_names.extend(
-            crate::service::check_name(
-                "producer",
-                &producer,
-                "/x-event/producer",
-                node.span.clone(),
-            )
-            .err(),
-        );
-    }
     let delivery = string("delivery", &mut err);
     let ordering = string("ordering", &mut err);
     let mut ok = true;
@@ -176,13 +163,7 @@ pub(crate) fn read(
                         .iter()
                         .find(|m| m.key != "service" && m.key != "reason");
                     match (service, reason, extra) {
-                        (Some(s), Some(r), None) if !s.is_empty() && !r.is_empty() => {
-                            let span = c.get("service").map_or(c.span.clone(), |n| n.span.clone());
-                            match crate::service::check_name("consumer", s, &format!("{at}/service"), span) {
-                                Ok(()) => consumers.push((s.to_string(), r.to_string())),
-                                Err(bad) => bad_names.push(bad),
-                            }
-                        }
+                        (Some(s), Some(r), None) if !s.is_empty() && !r.is_empty() => consumers.push((s.to_string(), r.to_string())),
                         _ => err(&at, c.span.clone(), "a consumer is `{ \"service\": \"...\", \"reason\": \"...\" }`, both non-empty strings".to_string(), Some("say which service consumes the event and why")),
                     }
                 }
@@ -264,7 +245,6 @@ pub(crate) fn read(
             Some(&format!("name the file `{expected}`")),
         );
     }
-    crate::service::report(diags, file, bad_names);
     ok.then_some(EventMeta {
         file: index,
         type_name,

@@ -504,6 +504,7 @@ impl Config {
                 }
             },
         );
+        service::check_names(&files, &mut diags);
         service::check_collisions(&files, &metas, &mut diags);
         // Lints, on every event file.
         {

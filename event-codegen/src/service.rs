@@ -14,44 +14,49 @@ pub(crate) const NAME: &str = "service-name";
 /// The diagnostic code of two services with one Rust name.
 pub(crate) const COLLISION: &str = "service-name-collision";
 
-/// A service name that breaks the rule, as a diagnostic to report.
-pub(crate) struct BadName {
-    pub pointer: String,
-    pub span: Span,
-    pub message: String,
-    pub hint: String,
-}
-
-/// Checks one service name (`role` is `producer` or `consumer`), written
-/// at `pointer` / `span`.
-pub(crate) fn check_name(role: &str, name: &str, pointer: &str, span: Span) -> Result<(), BadName> {
-    let Err(e) = event_rules::service::check_service_name(name) else {
-        return Ok(());
-    };
-    let hint = match event_rules::service::suggest_service_name(name) {
-        Some(s) => format!("name the service in lower-case kebab case, `domain-service` style: `{s}`"),
-        None => "name the service in lower-case kebab case, `domain-service` style, like `enrollment-service`".to_string(),
-    };
-    Err(BadName {
-        pointer: pointer.to_string(),
-        span,
-        message: format!("invalid {role} service name {name:?}: {e}"),
-        hint,
-    })
-}
-
-/// Reports the names [`check_name`] refused in `file`.
-pub(crate) fn report(diags: &mut Diagnostics, file: &SchemaFile, bad: Vec<BadName>) {
-    for b in bad {
-        diags.push(
-            Severity::Error,
-            NAME,
-            file.id,
-            &b.pointer,
-            b.span,
-            b.message,
-            Some(b.hint),
-        );
+/// Checks every service name written in the `x-event` block of each file
+/// against the rule, at its JSON string. A producer or consumer that is not
+/// a non-empty string is left to `contract.rs` and the `missing-producer`
+/// lint, which report it.
+pub(crate) fn check_names(files: &[SchemaFile], diags: &mut Diagnostics) {
+    for file in files {
+        let Some(block) = file.root.get("x-event") else {
+            continue;
+        };
+        let mut names = Vec::new();
+        if let Some(p) = block.get("producer") {
+            names.push(("producer", p, "/x-event/producer".to_string()));
+        }
+        if let Some(list) = block.get("consumers").and_then(Node::as_array) {
+            for (i, c) in list.iter().enumerate() {
+                if let Some(s) = c.get("service") {
+                    names.push(("consumer", s, format!("/x-event/consumers/{i}/service")));
+                }
+            }
+        }
+        for (role, node, pointer) in names {
+            let Some(name) = node.as_str().filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            let Err(e) = event_rules::service::check_service_name(name) else {
+                continue;
+            };
+            let hint = match event_rules::service::suggest_service_name(name) {
+                Some(s) => format!(
+                    "name the service in lower-case kebab case, `domain-service` style: `{s}`"
+                ),
+                None => "name the service in lower-case kebab case, `domain-service` style, like `enrollment-service`".to_string(),
+            };
+            diags.push(
+                Severity::Error,
+                NAME,
+                file.id,
+                &pointer,
+                node.span.clone(),
+                format!("invalid {role} service name {name:?}: {e}"),
+                Some(hint),
+            );
+        }
     }
 }
 
