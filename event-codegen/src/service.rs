@@ -39,6 +39,19 @@ pub(crate) fn check_names(files: &[SchemaFile], diags: &mut Diagnostics) {
                 continue;
             };
             let Err(e) = event_rules::service::check_service_name(name) else {
+                // `self` is a valid name whose Rust name, `Self`, is a keyword.
+                let ty = crate::naming::type_ident(name);
+                if syn::parse_str::<syn::Ident>(&ty).is_err() {
+                    diags.push(
+                        Severity::Error,
+                        NAME,
+                        file.id,
+                        &pointer,
+                        node.span.clone(),
+                        format!("{role} service name {name:?} becomes `{ty}` in the generated `services` module, a Rust keyword"),
+                        Some(format!("name the service for what it does, like `{name}-service`")),
+                    );
+                }
                 continue;
             };
             let hint = match event_rules::service::suggest_service_name(name) {
