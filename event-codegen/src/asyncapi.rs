@@ -99,6 +99,38 @@ pub fn render_asyncapi(
     }
 }
 
+/// Writes each document of [`render_asyncapi`] to `out/<service>.json`,
+/// pretty-printed, only when its text changed. Every name is checked first
+/// (see [`crate::outpath`]): an empty service name, one that is not a plain
+/// file name, or a symbolic link in `out`, is refused before anything is
+/// written.
+/// Returns how many files were written.
+pub fn write_documents(out: &Path, documents: &BTreeMap<String, Value>) -> Result<usize, String> {
+    let mut texts = Vec::with_capacity(documents.len());
+    for (service, document) in documents {
+        if service.is_empty() {
+            return Err(
+                "refusing to write a document for a service with an empty name".to_string(),
+            );
+        }
+        let name = format!("{service}.json");
+        crate::outpath::join_file_name(out, &name).map_err(|e| e.to_string())?;
+        let mut text =
+            serde_json::to_string_pretty(document).map_err(|e| format!("{name}: {e}"))?;
+        text.push('\n');
+        texts.push((name, text));
+    }
+    let mut written = 0;
+    for (name, text) in texts {
+        if crate::outpath::write_if_changed(out, &name, text.as_bytes())
+            .map_err(|e| e.to_string())?
+        {
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
 fn document(
     files: &BTreeMap<PathBuf, Value>,
     service: &str,

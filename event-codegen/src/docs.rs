@@ -86,6 +86,8 @@ pub fn render_catalog(
 /// `out` that no page produces any more, so a removed event type leaves no
 /// stale page behind. Returns how many files were written or removed.
 pub fn write_pages(out: &Path, pages: &BTreeMap<PathBuf, String>) -> Result<usize, String> {
+    // Symbolic links are neither followed nor removed: a link could lead
+    // out of `out`.
     fn existing(root: &Path, dir: &Path, found: &mut BTreeSet<PathBuf>) -> Result<(), String> {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
@@ -93,14 +95,28 @@ pub fn write_pages(out: &Path, pages: &BTreeMap<PathBuf, String>) -> Result<usiz
             Err(e) => return Err(format!("{}: {e}", dir.display())),
         };
         for entry in entries {
-            let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-            if path.is_dir() {
+            let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+            let path = entry.path();
+            let kind = entry
+                .file_type()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            if kind.is_dir() {
                 existing(root, &path, found)?;
-            } else if path.extension().is_some_and(|e| e == "md") {
+            } else if kind.is_file() && path.extension().is_some_and(|e| e == "md") {
                 found.insert(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
             }
         }
         Ok(())
+    }
+    // Every name is checked before anything is written or removed.
+    let mut names = Vec::with_capacity(pages.len());
+    for (rel, text) in pages {
+        let name = rel
+            .to_str()
+            .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
+            .ok_or_else(|| format!("refusing to write {}: not UTF-8", rel.display()))?;
+        crate::outpath::join(out, &name).map_err(|e| e.to_string())?;
+        names.push((name, text));
     }
     let mut found = BTreeSet::new();
     existing(out, out, &mut found)?;
@@ -110,16 +126,12 @@ pub fn write_pages(out: &Path, pages: &BTreeMap<PathBuf, String>) -> Result<usiz
         std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         touched += 1;
     }
-    for (rel, text) in pages {
-        let path = out.join(rel);
-        if std::fs::read_to_string(&path).is_ok_and(|old| old == *text) {
-            continue;
+    for (name, text) in names {
+        if crate::outpath::write_if_changed(out, &name, text.as_bytes())
+            .map_err(|e| e.to_string())?
+        {
+            touched += 1;
         }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        touched += 1;
     }
     Ok(touched)
 }
@@ -191,17 +203,29 @@ pub(crate) fn contracts(files: &BTreeMap<PathBuf, Value>) -> Result<Vec<Contract
             continue;
         }
         let string = |key: &str| block.get(key).and_then(Value::as_str).map(str::to_owned);
-        let event_type = string("type");
-        if event_type.is_none() {
-            p("/type", "missing, or not a string");
+        let mut event_type = string("type");
+        match &event_type {
+            None => p("/type", "missing, or not a string"),
+            Some(t) => {
+                if let Err(e) = event_rules::naming::check_syntax(t) {
+                    p("/type", &format!("invalid event type {t:?}: {e}"));
+                    event_type = None;
+                }
+            }
         }
         let version = string("version").and_then(|v| event_rules::version::parse_version(&v));
         if version.is_none() {
             p("/version", "missing, or not a `MAJOR.MINOR` string");
         }
-        let producer = string("producer");
-        if producer.is_none() {
-            p("/producer", "missing, or not a string");
+        let mut producer = string("producer");
+        match &producer {
+            None => p("/producer", "missing, or not a string"),
+            Some(name) => {
+                if let Some(why) = bad_service_name("producer", name) {
+                    p("/producer", &why);
+                    producer = None;
+                }
+            }
         }
         let mut consumers = Vec::new();
         match block.get("consumers").and_then(Value::as_array) {
@@ -214,10 +238,13 @@ pub(crate) fn contracts(files: &BTreeMap<PathBuf, Value>) -> Result<Vec<Contract
                     let service = entry.get("service").and_then(Value::as_str);
                     let reason = entry.get("reason").and_then(Value::as_str);
                     match (service, reason) {
-                        (Some(s), Some(r)) => consumers.push(Consumer {
-                            service: s.to_owned(),
-                            reason: r.to_owned(),
-                        }),
+                        (Some(s), Some(r)) => match bad_service_name("consumer", s) {
+                            Some(why) => p(&format!("/consumers/{i}/service"), &why),
+                            None => consumers.push(Consumer {
+                                service: s.to_owned(),
+                                reason: r.to_owned(),
+                            }),
+                        },
                         (None, _) => p(
                             &format!("/consumers/{i}/service"),
                             "missing, or not a string",
@@ -289,6 +316,17 @@ pub(crate) fn contracts(files: &BTreeMap<PathBuf, Value>) -> Result<Vec<Contract
     } else {
         Err(problems.join("\n"))
     }
+}
+
+/// Why `name` is not a service name (the rule of `event_rules::service`,
+/// which `check` applies too), with a suggested name; `None` if it is one.
+fn bad_service_name(role: &str, name: &str) -> Option<String> {
+    let e = event_rules::service::check_service_name(name).err()?;
+    let hint = match event_rules::service::suggest_service_name(name) {
+        Some(s) => format!("; name it in lower-case kebab case, like `{s}`"),
+        None => "; name it in lower-case kebab case, like `enrollment-service`".to_string(),
+    };
+    Some(format!("invalid {role} service name {name:?}: {e}{hint}"))
 }
 
 // ---------------------------------------------------------------------------

@@ -38,6 +38,8 @@ mod lint;
 mod lower;
 mod model;
 mod naming;
+pub mod outpath;
+mod service;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Lint, LintLevel, Severity};
 pub use lower::EventSummary;
@@ -362,20 +364,12 @@ impl Config {
                 println!("cargo:warning={line}");
             }
         }
-        std::fs::create_dir_all(&out_dir).map_err(|source| Error::Io {
-            path: out_dir.clone(),
-            source,
-        })?;
-        let path = out_dir.join(&self.file_name);
-        let unchanged = std::fs::read(&path).is_ok_and(|old| old == generation.code.as_bytes());
-        if !unchanged {
-            std::fs::write(&path, &generation.code).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
-        }
+        let path = outpath::join_file_name(&out_dir, &self.file_name).map_err(out_error)?;
+        let changed =
+            outpath::write_if_changed(&out_dir, &self.file_name, generation.code.as_bytes())
+                .map_err(out_error)?;
         generation.written = Some(path);
-        generation.changed = !unchanged;
+        generation.changed = changed;
         Ok(generation)
     }
 
@@ -510,6 +504,8 @@ impl Config {
                 }
             },
         );
+        service::check_names(&files, &mut diags);
+        service::check_collisions(&files, &metas, &mut diags);
         // Lints, on every event file.
         {
             let mut linter = lint::Linter {
@@ -597,6 +593,14 @@ impl Config {
             written: None,
             changed: false,
         })
+    }
+}
+
+/// A refused output path as an [`Error`].
+fn out_error(e: outpath::OutPathError) -> Error {
+    match e {
+        outpath::OutPathError::Io { path, source } => Error::Io { path, source },
+        other => Error::Config(other.to_string()),
     }
 }
 

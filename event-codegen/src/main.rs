@@ -13,6 +13,15 @@ use std::process::ExitCode;
     about = "JSON Schema event catalogs to Rust types"
 )]
 struct Cli {
+    /// When to color the diagnostics; a flag of every subcommand (the
+    /// documentation commands report problems as plain lines, uncolored).
+    #[arg(
+        long,
+        global = true,
+        default_value = "auto",
+        value_parser = ["auto", "always", "never"]
+    )]
+    color: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,9 +91,6 @@ struct Common {
     /// The path of the runtime crate in the generated code.
     #[arg(long, default_value = "::event_runtime")]
     runtime_crate: String,
-    /// When to color the output.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
-    color: String,
 }
 
 fn parse_lint(s: &str) -> Result<Lint, String> {
@@ -109,18 +115,9 @@ fn docs(command: DocCommand) -> Result<String, String> {
         DocCommand::Asyncapi { dir, out } => {
             let files = event_codegen::compat::load_dir(&dir)?;
             let documents = event_codegen::asyncapi::render_asyncapi(&files)?;
-            std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-            for (service, document) in &documents {
-                let path = out.join(format!("{service}.json"));
-                let mut text = serde_json::to_string_pretty(document)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                text.push('\n');
-                if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-                }
-            }
+            let written = event_codegen::asyncapi::write_documents(&out, &documents)?;
             Ok(format!(
-                "{} AsyncAPI document(s) in {}",
+                "{} AsyncAPI document(s) in {}, {written} file(s) written",
                 documents.len(),
                 out.display()
             ))
@@ -169,7 +166,7 @@ fn main() -> ExitCode {
     for lint in &common.allow {
         config.lint(*lint, LintLevel::Allow);
     }
-    let color = match common.color.as_str() {
+    let color = match cli.color.as_str() {
         "always" => ColorChoice::Always,
         "never" => ColorChoice::Never,
         _ if std::io::IsTerminal::is_terminal(&std::io::stderr()) => ColorChoice::Auto,

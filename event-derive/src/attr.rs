@@ -272,6 +272,8 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> ContainerAtt
                     let lit = parse_str(&meta)?;
                     if lit.value().trim().is_empty() {
                         cx.error_spanned_by(&lit, "the producer must name the service that publishes the event, like \"enrollment-service\"");
+                    } else {
+                        check_service(cx, &lit, "producer");
                     }
                     set_once(cx, &mut out.producer, lit, span, PRODUCER);
                 }
@@ -310,6 +312,7 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> ContainerAtt
                         match key.as_str() {
                             "service" => {
                                 let lit = parse_str(&inner)?;
+                                check_service(cx, &lit, "consumer");
                                 set_once(cx, &mut service, lit, span, "service");
                             }
                             "reason" => {
@@ -492,4 +495,18 @@ pub fn variant(cx: &Ctxt, attrs: &[Attribute]) -> VariantAttrs {
         }
     }
     out
+}
+
+/// Checks a producer or consumer service name against the rule `event-codegen`
+/// applies to schemas (`event_rules::service`), with a suggested name.
+fn check_service(cx: &Ctxt, lit: &LitStr, role: &str) {
+    let name = lit.value();
+    if let Err(e) = event_rules::service::check_service_name(&name) {
+        let like = event_rules::service::suggest_service_name(&name)
+            .unwrap_or_else(|| "enrollment-service".to_string());
+        cx.error_spanned_by(
+            lit,
+            format!("invalid {role} service name {name:?}: {e}; write it in lower-case kebab case, like {like:?}"),
+        );
+    }
 }

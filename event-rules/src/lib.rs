@@ -9,5 +9,6 @@
 
 pub mod fields;
 pub mod naming;
+pub mod service;
 pub mod tense;
 pub mod version;
