@@ -2,9 +2,21 @@
 //! `tokio::sync::mpsc` plus a serde decode of the same bytes, for 1, 5 and
 //! 20 consumers; then p50 / p99 publish-to-handle latency of both.
 //!
+//! Two baselines: `baseline_mpsc_envelope` decodes each message into the
+//! same typed envelope the pipeline hands its handler
+//! (`Envelope::<T>::from_json_slice`, every envelope and payload check), the
+//! like-for-like one; `baseline_mpsc_serde` decodes into a plain
+//! `#[derive(Deserialize)]` struct and checks nothing, for scale.
+//!
 //! ```text
 //! cargo bench -p event-delivery --bench bus
 //! ```
+//!
+//! For an instruction profile, `BUS_PROFILE=<variant>:<consumers>:<batches>`
+//! runs that many batches of one variant without criterion and exits, e.g.
+//! `valgrind --tool=callgrind target/release/deps/bus-* ` with
+//! `BUS_PROFILE=bus_no_store:5:1` against `BUS_PROFILE=bus_no_store:5:0`
+//! (the same process without the batch).
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use event_delivery::{Bus, ConsumerBuilder, HandlerError, NoStore, PublishAsync};
@@ -100,8 +112,20 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Raw mpsc: the producer encodes, each consumer decodes with serde.
-async fn baseline(events: &[Envelope<EnrollmentCompleted>], consumers: usize) {
+/// The like-for-like decode: the typed envelope, every check.
+fn decode_envelope(bytes: &[u8]) {
+    let env = Envelope::<EnrollmentCompleted>::from_json_slice(bytes).unwrap();
+    std::hint::black_box(&env);
+}
+
+/// Plain serde into a struct, no checks.
+fn decode_raw(bytes: &[u8]) {
+    let env: RawEnvelope = serde_json::from_slice(bytes).unwrap();
+    std::hint::black_box(&env);
+}
+
+/// Raw mpsc: the producer encodes, each consumer decodes with `decode`.
+async fn baseline(events: &[Envelope<EnrollmentCompleted>], consumers: usize, decode: fn(&[u8])) {
     let mut senders = Vec::new();
     let mut tasks = Vec::new();
     for _ in 0..consumers {
@@ -110,8 +134,7 @@ async fn baseline(events: &[Envelope<EnrollmentCompleted>], consumers: usize) {
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
             while let Some(bytes) = rx.recv().await {
-                let env: RawEnvelope = serde_json::from_slice(&bytes).unwrap();
-                std::hint::black_box(&env);
+                decode(&bytes);
                 n += 1;
             }
             n
@@ -158,6 +181,46 @@ async fn bus(events: &[Envelope<EnrollmentCompleted>], consumers: usize, idempot
     }
 }
 
+const VARIANTS: [&str; 4] = [
+    "baseline_mpsc_envelope",
+    "baseline_mpsc_serde",
+    "bus_no_store",
+    "bus_in_memory_store",
+];
+
+async fn run_variant(variant: &str, events: &[Envelope<EnrollmentCompleted>], consumers: usize) {
+    match variant {
+        "baseline_mpsc_envelope" => baseline(events, consumers, decode_envelope).await,
+        "baseline_mpsc_serde" => baseline(events, consumers, decode_raw).await,
+        "bus_no_store" => bus(events, consumers, false).await,
+        "bus_in_memory_store" => bus(events, consumers, true).await,
+        other => panic!("unknown variant `{other}`; expected one of {VARIANTS:?}"),
+    }
+}
+
+/// `BUS_PROFILE=<variant>:<consumers>:<batches>`: runs the batches and
+/// returns true, for a profiler; the events are built before, in both the
+/// run with batches and the one without.
+fn profile() -> bool {
+    let Ok(spec) = std::env::var("BUS_PROFILE") else {
+        return false;
+    };
+    let parts: Vec<&str> = spec.split(':').collect();
+    let [variant, consumers, batches] = parts[..] else {
+        panic!("BUS_PROFILE=`{spec}`: expected <variant>:<consumers>:<batches>");
+    };
+    let consumers: usize = consumers.parse().expect("BUS_PROFILE consumers: a number");
+    let batches: usize = batches.parse().expect("BUS_PROFILE batches: a number");
+    let rt = runtime();
+    let events: Vec<_> = (0..BATCH).map(event).collect();
+    // One untimed batch of a baseline, so both runs start warm.
+    rt.block_on(run_variant("baseline_mpsc_serde", &events, consumers));
+    for _ in 0..batches {
+        rt.block_on(run_variant(variant, &events, consumers));
+    }
+    true
+}
+
 fn throughput(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("publish_to_handle");
@@ -165,20 +228,14 @@ fn throughput(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(6));
     for consumers in [1usize, 5, 20] {
         group.throughput(Throughput::Elements(BATCH * consumers as u64));
-        for variant in ["baseline_mpsc_serde", "bus_no_store", "bus_in_memory_store"] {
+        for variant in VARIANTS {
             group.bench_function(BenchmarkId::new(variant, consumers), |b| {
                 b.iter_custom(|iters| {
                     let mut total = Duration::ZERO;
                     for _ in 0..iters {
                         let events: Vec<_> = (0..BATCH).map(event).collect();
                         let start = Instant::now();
-                        rt.block_on(async {
-                            match variant {
-                                "baseline_mpsc_serde" => baseline(&events, consumers).await,
-                                "bus_no_store" => bus(&events, consumers, false).await,
-                                _ => bus(&events, consumers, true).await,
-                            }
-                        });
+                        rt.block_on(run_variant(variant, &events, consumers));
                         total += start.elapsed();
                     }
                     total
@@ -230,7 +287,7 @@ fn latency() {
             }
             bus.shutdown().await;
 
-            // Baseline.
+            // Baseline: the typed envelope decode.
             let done = Arc::new((AtomicU64::new(0), Notify::new()));
             let mut senders = Vec::new();
             for _ in 0..consumers {
@@ -239,8 +296,7 @@ fn latency() {
                 let done = done.clone();
                 tokio::spawn(async move {
                     while let Some(bytes) = rx.recv().await {
-                        let env: RawEnvelope = serde_json::from_slice(&bytes).unwrap();
-                        std::hint::black_box(&env);
+                        decode_envelope(&bytes);
                         done.0.fetch_add(1, Ordering::SeqCst);
                         done.1.notify_one();
                     }
@@ -274,6 +330,9 @@ fn latency() {
 }
 
 fn main() {
+    if profile() {
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     throughput(&mut c);
     latency();

@@ -34,8 +34,8 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -215,7 +215,19 @@ pub(crate) struct Inner<C, H, St, D> {
     pub(crate) ordering: OrderingMode,
     lease: Duration,
     pub(crate) counters: Counters,
+    /// The hot path's metric handles, per event type; registered at the
+    /// first delivery, with the recorder installed then.
+    metrics: OnceLock<Box<[TypeMetrics]>>,
     catalog: PhantomData<fn() -> C>,
+}
+
+/// The metrics every delivery of one event type records, as handles: the
+/// key (name and labels) is built once instead of per delivery.
+struct TypeMetrics {
+    event_type: &'static str,
+    processed: metrics::Counter,
+    duplicate: metrics::Counter,
+    handle_seconds: metrics::Histogram,
 }
 
 /// One consumer: its contract `C`, handler, processed-events store, dead
@@ -383,6 +395,7 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
                 ordering: self.ordering,
                 lease: self.lease,
                 counters: Counters::default(),
+                metrics: OnceLock::new(),
                 catalog: PhantomData,
             }),
         }
@@ -459,6 +472,26 @@ where
     fn consumed(&self, event_type: &'static str, outcome: &'static str) {
         metrics::counter!(m::CONSUMED, "consumer" => self.inner.name, "type" => event_type, "outcome" => outcome)
             .increment(1);
+    }
+
+    /// The handles of `event_type`, one of the consumer's contracts.
+    fn type_metrics(&self, event_type: &'static str) -> Option<&TypeMetrics> {
+        let name = self.inner.name;
+        self.inner
+            .metrics
+            .get_or_init(|| {
+                self.event_types()
+                    .into_iter()
+                    .map(|t| TypeMetrics {
+                        event_type: t,
+                        processed: metrics::counter!(m::CONSUMED, "consumer" => name, "type" => t, "outcome" => "processed"),
+                        duplicate: metrics::counter!(m::CONSUMED, "consumer" => name, "type" => t, "outcome" => "duplicate"),
+                        handle_seconds: metrics::histogram!(m::HANDLE_SECONDS, "consumer" => name, "type" => t),
+                    })
+                    .collect()
+            })
+            .iter()
+            .find(|h| h.event_type == event_type)
     }
 
     fn breaker_gauge(&self) {
@@ -550,7 +583,10 @@ where
                     .counters
                     .duplicates
                     .fetch_add(1, AtomicOrdering::Relaxed);
-                self.consumed(event_type, "duplicate");
+                match self.type_metrics(event_type) {
+                    Some(h) => h.duplicate.increment(1),
+                    None => self.consumed(event_type, "duplicate"),
+                }
                 return Verdict::Ack(Acked::Duplicate);
             }
             Ok(Claim::InFlight { .. }) => return Verdict::Defer(Duration::from_secs(1)),
@@ -597,8 +633,12 @@ where
             }
         };
         let outcome = catch_unwind(inner.handler.handle(event, &mut tx)).await;
-        metrics::histogram!(m::HANDLE_SECONDS, "consumer" => inner.name, "type" => event_type)
-            .record(started.elapsed().as_secs_f64());
+        let elapsed = started.elapsed().as_secs_f64();
+        match self.type_metrics(event_type) {
+            Some(h) => h.handle_seconds.record(elapsed),
+            None => metrics::histogram!(m::HANDLE_SECONDS, "consumer" => inner.name, "type" => event_type)
+                .record(elapsed),
+        }
         let error = match outcome {
             Err(panic) => {
                 let _ = inner.store.rollback(tx).await;
@@ -633,7 +673,10 @@ where
                             .counters
                             .processed
                             .fetch_add(1, AtomicOrdering::Relaxed);
-                        self.consumed(event_type, "processed");
+                        match self.type_metrics(event_type) {
+                            Some(h) => h.processed.increment(1),
+                            None => self.consumed(event_type, "processed"),
+                        }
                         return Verdict::Ack(Acked::Processed);
                     }
                     Err(error) => {

@@ -85,17 +85,20 @@ where
                         open = false;
                         continue;
                     };
-                    let key: Option<Arc<str>> = match self.inner.ordering {
-                        OrderingMode::Global => Some(global.clone()),
-                        OrderingMode::PerKey(_) => incoming.partition_key().map(Arc::from),
+                    // Looked up by `&str`: the key is copied only when it
+                    // opens a lane.
+                    let key: Option<&str> = match self.inner.ordering {
+                        OrderingMode::Global => Some(""),
+                        OrderingMode::PerKey(_) => incoming.partition_key(),
                     };
                     match key {
-                        Some(key) => match lanes.get(&key) {
+                        Some(key) => match lanes.get(key) {
                             Some(lane) => {
                                 waiting.fetch_add(1, AtomicOrdering::AcqRel);
                                 lock(lane).push_back(incoming);
                             }
                             None => {
+                                let key: Arc<str> = if key.is_empty() { global.clone() } else { Arc::from(key) };
                                 let lane: Lane<S::Incoming> = Arc::default();
                                 lanes.insert(key.clone(), lane.clone());
                                 tasks.spawn(self.clone().lane(Some((key, lane, waiting.clone())), incoming));
@@ -128,7 +131,11 @@ where
     ) -> Option<Arc<str>> {
         let mut next = first;
         loop {
-            self.settle(next).await;
+            // The pipeline's future is several kilobytes; a lane task is
+            // spawned for most deliveries, and tokio moves a task's future
+            // a few times on the way (spawn, poll, output). Boxed, only
+            // the pointer moves.
+            Box::pin(self.settle(next)).await;
             let Some((key, queue, waiting)) = &lane else {
                 return None;
             };
