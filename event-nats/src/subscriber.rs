@@ -97,9 +97,9 @@ impl Incoming for NatsIncoming {
 /// Instances of the service each open one on the same durable consumer and
 /// compete for its messages.
 pub struct NatsSubscriber {
-    consumer: PullConsumer,
+    events: Feed,
+    retries: Feed,
     stream: jetstream::stream::Stream,
-    messages: Option<pull::Stream>,
     name: String,
     ack_wait: Duration,
     max_deliver: u32,
@@ -125,19 +125,40 @@ impl NatsSubscriber {
             .get_stream(&stream_name)
             .await
             .map_err(|e| NatsError::new(format!("reading stream {stream_name}"), e))?;
-        let consumer: PullConsumer = stream.get_consumer(service).await.map_err(|e| {
-            NatsError::new(
-                format!("binding to consumer {stream_name}/{service} (run Topology::ensure first)"),
-                e,
-            )
-        })?;
+        let bind = |durable: String| {
+            let stream = &stream;
+            let stream_name = &stream_name;
+            async move {
+                stream
+                    .get_consumer::<pull::Config>(&durable)
+                    .await
+                    .map_err(|e| {
+                        NatsError::new(
+                            format!(
+                                "binding to consumer {stream_name}/{durable} (run Topology::ensure first)"
+                            ),
+                            e,
+                        )
+                    })
+            }
+        };
+        let consumer: PullConsumer = bind(service.to_owned()).await?;
+        let retries: PullConsumer = bind(Topology::retry_durable(service)).await?;
         let config = &consumer.cached_info().config;
         let ack_wait = config.ack_wait;
         let max_deliver = u32::try_from(config.max_deliver).unwrap_or(u32::MAX);
         Ok(NatsSubscriber {
-            consumer,
+            events: Feed {
+                consumer,
+                messages: None,
+                batch: 16,
+            },
+            retries: Feed {
+                consumer: retries,
+                messages: None,
+                batch: 16,
+            },
             stream,
-            messages: None,
             name: service.to_owned(),
             ack_wait,
             max_deliver,
@@ -148,6 +169,8 @@ impl NatsSubscriber {
     /// How many deliveries [`run`](Self::run) handles at once (default 16).
     pub fn concurrency(mut self, limit: usize) -> Self {
         self.concurrency = limit.max(1);
+        self.events.batch = self.concurrency;
+        self.retries.batch = self.concurrency;
         self
     }
 
@@ -156,35 +179,13 @@ impl NatsSubscriber {
         &self.name
     }
 
-    /// The next delivery; reconnects the pull after an error. `None` only
-    /// if the durable consumer was deleted.
+    /// The next delivery, of an event or of a retried dead letter;
+    /// reconnects the pull after an error. `None` only once a durable
+    /// consumer was deleted.
     pub async fn next_message(&mut self) -> Option<NatsIncoming> {
-        let mut backoff = Duration::from_millis(50);
-        loop {
-            if self.messages.is_none() {
-                match self.consumer.messages().await {
-                    Ok(m) => self.messages = Some(m),
-                    Err(_) => {
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(2));
-                        continue;
-                    }
-                }
-            }
-            let messages = self.messages.as_mut()?;
-            match messages.next().await {
-                Some(Ok(message)) => return Some(NatsIncoming::new(message)),
-                Some(Err(e)) => {
-                    let deleted = matches!(e.kind(), pull::MessagesErrorKind::ConsumerDeleted);
-                    if deleted {
-                        return None;
-                    }
-                    self.messages = None;
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                }
-                None => self.messages = None,
-            }
+        tokio::select! {
+            m = self.events.next() => m,
+            m = self.retries.next() => m,
         }
     }
 
@@ -192,6 +193,7 @@ impl NatsSubscriber {
     /// and [`LAG_SECONDS`] gauges, and returns them.
     pub async fn record_lag(&mut self) -> Result<(u64, Duration), NatsError> {
         let info = self
+            .events
             .consumer
             .info()
             .await
@@ -200,7 +202,11 @@ impl NatsSubscriber {
         let mut oldest: Option<OffsetDateTime> = None;
         if info.num_pending + info.num_ack_pending as u64 > 0 {
             let from = info.ack_floor.stream_sequence + 1;
-            for subject in &info.config.filter_subjects {
+            let mut filters = info.config.filter_subjects.clone();
+            if !info.config.filter_subject.is_empty() {
+                filters.push(info.config.filter_subject.clone());
+            }
+            for subject in &filters {
                 if let Ok(m) = self
                     .stream
                     .raw_message_builder()
@@ -366,5 +372,57 @@ impl Subscriber for NatsSubscriber {
 
     async fn next(&mut self) -> Option<NatsIncoming> {
         self.next_message().await
+    }
+}
+
+/// One durable pull consumer and its open pull.
+struct Feed {
+    consumer: PullConsumer,
+    messages: Option<pull::Stream>,
+    batch: usize,
+}
+
+impl Feed {
+    /// Cancel-safe: a message taken from the pull is returned, never
+    /// dropped by a losing `select!` branch, since the pull stream keeps it
+    /// until polled again.
+    async fn next(&mut self) -> Option<NatsIncoming> {
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            if self.messages.is_none() {
+                // The batch is what one instance holds unacknowledged beyond
+                // its handlers: on a stop, JetStream delivers those again
+                // after the ack wait, so it stays small.
+                match self
+                    .consumer
+                    .stream()
+                    .max_messages_per_batch(self.batch)
+                    .messages()
+                    .await
+                {
+                    Ok(m) => self.messages = Some(m),
+                    Err(_) => {
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(2));
+                        continue;
+                    }
+                }
+            }
+            let messages = self.messages.as_mut()?;
+            match messages.next().await {
+                Some(Ok(message)) => return Some(NatsIncoming::new(message)),
+                Some(Err(e)) => {
+                    if matches!(e.kind(), pull::MessagesErrorKind::ConsumerDeleted) {
+                        return None;
+                    }
+                    // Missed heartbeats (a server restart, a lost
+                    // connection): open a new pull once the client is back.
+                    self.messages = None;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+                None => self.messages = None,
+            }
+        }
     }
 }

@@ -23,7 +23,12 @@ struct ServiceSpec {
 /// The streams and consumers of a catalog: one event stream holding every
 /// event subject, one durable pull consumer per consumer service filtering
 /// on the subjects of the events it consumes (instances of the service
-/// share it: competing consumers), and one DLQ stream per consumer service.
+/// share it: competing consumers), one more (`<service>_retry`) for the
+/// dead letters retried to it, and one DLQ stream per consumer service.
+///
+/// A service consuming one event type filters with `filter_subject`, which
+/// every JetStream server reads; a service consuming several needs
+/// `filter_subjects`, nats-server 2.10 or later.
 ///
 /// ```
 /// use event_nats::Topology;
@@ -34,8 +39,10 @@ struct ServiceSpec {
 /// assert_eq!(plan.consumers[0].durable, "analytics-service");
 /// assert_eq!(
 ///     plan.consumers[0].filter_subjects,
-///     ["events._retry.analytics-service", "events.course.published.v1", "events.enrollment.completed.v1"]
+///     ["events.course.published.v1", "events.enrollment.completed.v1"]
 /// );
+/// assert_eq!(plan.consumers[1].durable, "analytics-service_retry");
+/// assert_eq!(plan.consumers[1].filter_subjects, ["events._retry.analytics-service"]);
 /// println!("{plan}");
 /// ```
 #[derive(Debug, Clone)]
@@ -189,6 +196,7 @@ impl Topology {
         stream::Config {
             name: self.subjects.dlq_stream(service),
             subjects: vec![self.subjects.dlq(service)],
+            duplicate_window: self.duplicate_window,
             num_replicas: self.replicas,
             storage: self.storage,
             ..Default::default()
@@ -196,21 +204,29 @@ impl Topology {
     }
 
     fn filters(&self, spec: &ServiceSpec) -> Vec<String> {
-        let mut filters: Vec<String> = spec
-            .events
+        spec.events
             .iter()
             .map(|(t, m)| self.subjects.event(t, *m))
-            .collect();
-        filters.push(self.subjects.retry(&spec.name));
-        filters.sort();
-        filters
+            .collect()
     }
 
-    pub(crate) fn consumer_config(&self, spec_name: &str) -> Option<pull::Config> {
-        let spec = self.services.iter().find(|s| s.name == spec_name)?;
-        Some(pull::Config {
-            durable_name: Some(spec.name.clone()),
-            filter_subjects: self.filters(spec),
+    /// The durable consumer of `service`'s retried dead letters.
+    pub(crate) fn retry_durable(service: &str) -> String {
+        format!("{service}_retry")
+    }
+
+    fn pull_config(&self, durable: String, mut filters: Vec<String>) -> pull::Config {
+        // One subject goes in `filter_subject`, which every JetStream server
+        // reads; several need `filter_subjects` (nats-server 2.10 or later).
+        let (filter_subject, filter_subjects) = if filters.len() == 1 {
+            (filters.remove(0), Vec::new())
+        } else {
+            (String::new(), filters)
+        };
+        pull::Config {
+            durable_name: Some(durable),
+            filter_subject,
+            filter_subjects,
             ack_policy: AckPolicy::Explicit,
             deliver_policy: DeliverPolicy::All,
             ack_wait: self.ack_wait,
@@ -218,7 +234,19 @@ impl Topology {
             max_ack_pending: self.max_ack_pending,
             num_replicas: self.replicas,
             ..Default::default()
-        })
+        }
+    }
+
+    /// The consumers of one service: its events, and its retried dead
+    /// letters.
+    fn consumer_configs(&self, spec: &ServiceSpec) -> [pull::Config; 2] {
+        [
+            self.pull_config(spec.name.clone(), self.filters(spec)),
+            self.pull_config(
+                Self::retry_durable(&spec.name),
+                vec![self.subjects.retry(&spec.name)],
+            ),
+        ]
     }
 
     /// What [`ensure`](Self::ensure) creates.
@@ -237,13 +265,18 @@ impl Topology {
             consumers: self
                 .services
                 .iter()
-                .map(|s| ConsumerPlan {
+                .flat_map(|s| self.consumer_configs(s))
+                .map(|c| ConsumerPlan {
                     stream: self.subjects.stream(),
-                    durable: s.name.clone(),
-                    filter_subjects: self.filters(s),
-                    ack_wait: self.ack_wait,
-                    max_deliver: self.max_deliver,
-                    max_ack_pending: self.max_ack_pending,
+                    durable: c.durable_name.unwrap_or_default(),
+                    filter_subjects: if c.filter_subject.is_empty() {
+                        c.filter_subjects
+                    } else {
+                        vec![c.filter_subject]
+                    },
+                    ack_wait: c.ack_wait,
+                    max_deliver: c.max_deliver,
+                    max_ack_pending: c.max_ack_pending,
                 })
                 .collect(),
         }
@@ -264,12 +297,15 @@ impl Topology {
             .get_stream(self.subjects.stream())
             .await
             .map_err(|e| NatsError::new(format!("reading stream {}", self.subjects.stream()), e))?;
-        for spec in &self.services {
-            let Some(want) = self.consumer_config(&spec.name) else {
-                continue;
-            };
-            let what = format!("consumer {}/{}", self.subjects.stream(), spec.name);
-            match stream.consumer_info(&spec.name).await {
+        for want in self.services.iter().flat_map(|s| self.consumer_configs(s)) {
+            let durable = want.durable_name.clone().unwrap_or_default();
+            let what = format!("consumer {}/{durable}", self.subjects.stream());
+            let mut want_filters = want.filter_subjects.clone();
+            if !want.filter_subject.is_empty() {
+                want_filters.push(want.filter_subject.clone());
+            }
+            want_filters.sort();
+            match stream.consumer_info(&durable).await {
                 Ok(info) => {
                     let have = &info.config;
                     let mut have_filters = have.filter_subjects.clone();
@@ -289,7 +325,7 @@ impl Topology {
                     };
                     differs(
                         "filter_subjects",
-                        format!("{:?}", want.filter_subjects),
+                        format!("{want_filters:?}"),
                         format!("{have_filters:?}"),
                     );
                     differs(
