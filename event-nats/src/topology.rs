@@ -18,6 +18,7 @@ use std::time::Duration;
 struct ServiceSpec {
     name: String,
     events: BTreeSet<(String, u32)>,
+    ordered: bool,
 }
 
 /// The streams and consumers of a catalog: one event stream holding every
@@ -109,6 +110,7 @@ impl Topology {
             None => self.services.push(ServiceSpec {
                 name: name.to_owned(),
                 events: events.collect(),
+                ordered: false,
             }),
         }
         self.services.sort_by(|a, b| a.name.cmp(&b.name));
@@ -123,6 +125,20 @@ impl Topology {
             .map(|(t, v)| (*t, v.major()))
             .collect();
         self.service(name, events)
+    }
+
+    /// Orders the deliveries of `service` (added before) per entity across
+    /// all its instances: its durable consumer gets `max_ack_pending` 1,
+    /// so JetStream hands out the next message only once the one before is
+    /// acked or termed, whichever instance holds it. Events of one key are
+    /// then handled in stream order (and so are all others: this is the
+    /// correct, narrow choice; see the README for partitioned subjects as
+    /// the wider one).
+    pub fn ordered(mut self, service: &str) -> Self {
+        if let Some(spec) = self.services.iter_mut().find(|s| s.name == service) {
+            spec.ordered = true;
+        }
+        self
     }
 
     /// Other subjects (a prefix per environment, or per test).
@@ -215,7 +231,12 @@ impl Topology {
         format!("{service}_retry")
     }
 
-    fn pull_config(&self, durable: String, mut filters: Vec<String>) -> pull::Config {
+    fn pull_config(
+        &self,
+        durable: String,
+        mut filters: Vec<String>,
+        ordered: bool,
+    ) -> pull::Config {
         // One subject goes in `filter_subject`, which every JetStream server
         // reads; several need `filter_subjects` (nats-server 2.10 or later).
         let (filter_subject, filter_subjects) = if filters.len() == 1 {
@@ -231,7 +252,7 @@ impl Topology {
             deliver_policy: DeliverPolicy::All,
             ack_wait: self.ack_wait,
             max_deliver: self.max_deliver,
-            max_ack_pending: self.max_ack_pending,
+            max_ack_pending: if ordered { 1 } else { self.max_ack_pending },
             num_replicas: self.replicas,
             ..Default::default()
         }
@@ -241,10 +262,11 @@ impl Topology {
     /// letters.
     fn consumer_configs(&self, spec: &ServiceSpec) -> [pull::Config; 2] {
         [
-            self.pull_config(spec.name.clone(), self.filters(spec)),
+            self.pull_config(spec.name.clone(), self.filters(spec), spec.ordered),
             self.pull_config(
                 Self::retry_durable(&spec.name),
                 vec![self.subjects.retry(&spec.name)],
+                false,
             ),
         ]
     }

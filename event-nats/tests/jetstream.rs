@@ -526,3 +526,86 @@ async fn retries_are_bounded_by_max_deliver_then_the_dlq() {
     assert_eq!(entry.class, ErrorClass::Transient);
     cleanup(&js, &topology).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_key_order_holds_while_two_instances_compete() {
+    const KEYS: u32 = 3;
+    const PER_KEY: u32 = 12;
+    let (js, topology) = setup(
+        "order",
+        Topology::new()
+            .consumer::<CertificateInbound>("certificate-service")
+            .ordered("certificate-service"),
+    )
+    .await;
+    let publisher = Publisher::<EnrollmentService, _>::new(transport(&js, &topology));
+    for seq in 0..PER_KEY {
+        for k in 0..KEYS {
+            publisher
+                .publish(&completed(&format!("enr_{k}"), seq))
+                .await
+                .unwrap();
+        }
+    }
+    // (instance, key, seq) in the order handlers ran.
+    let log: Arc<Mutex<Vec<(u32, String, u32)>>> = Arc::default();
+    let store = InMemoryStore::new();
+    let mut runs = Vec::new();
+    for instance in 0..2u32 {
+        let log = log.clone();
+        let consumer = ConsumerBuilder::named("certificate-service")
+            .store(store.clone())
+            .handle(move |e: CertificateInbound| {
+                let log = log.clone();
+                async move {
+                    let (key, seq) = seq_of(&e);
+                    // Uneven handler times, so a free-for-all would reorder
+                    // (it does: without `ordered` this test fails).
+                    tokio::time::sleep(Duration::from_millis(u64::from(
+                        (seq * 7 + instance * 3) % 5,
+                    )))
+                    .await;
+                    log.lock().unwrap().push((instance, key, seq));
+                    Ok::<(), HandlerError>(())
+                }
+            });
+        let sub = NatsSubscriber::new(&js, &topology, "certificate-service")
+            .await
+            .unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        runs.push((
+            stop,
+            tokio::spawn(sub.run(consumer, async {
+                let _ = stopped.await;
+            })),
+        ));
+    }
+    let total = (KEYS * PER_KEY) as usize;
+    assert!(until(WAIT, || log.lock().unwrap().len() >= total).await);
+    for (stop, run) in runs {
+        stop.send(()).unwrap();
+        run.await.unwrap();
+    }
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), total);
+    let by_instance: Vec<usize> = (0..2)
+        .map(|i| log.iter().filter(|(n, _, _)| *n == i).count())
+        .collect();
+    for k in 0..KEYS {
+        let key = format!("enr_{k}");
+        let seqs: Vec<u32> = log
+            .iter()
+            .filter(|(_, kk, _)| *kk == key)
+            .map(|(_, _, s)| *s)
+            .collect();
+        assert_eq!(seqs, (0..PER_KEY).collect::<Vec<_>>(), "order of {key}");
+    }
+    println!(
+        "order: {KEYS} keys x {PER_KEY} events in order per key; handled per instance {by_instance:?}"
+    );
+    assert!(
+        by_instance.iter().all(|n| *n > 0),
+        "both instances competed: {by_instance:?}"
+    );
+    cleanup(&js, &topology).await;
+}
