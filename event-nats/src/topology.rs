@@ -1,0 +1,550 @@
+//! The broker topology, derived from who consumes what.
+
+use crate::error::NatsError;
+use crate::subject::Subjects;
+use async_nats::jetstream::Context;
+use async_nats::jetstream::ErrorCode;
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+use async_nats::jetstream::context::ConsumerInfoErrorKind;
+use async_nats::jetstream::context::GetStreamErrorKind;
+use async_nats::jetstream::stream::{self, StorageType};
+use event_runtime::{Catalog, Contract};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::Duration;
+
+/// One consumer service: its name and the subjects it consumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ServiceSpec {
+    name: String,
+    events: BTreeSet<(String, u32)>,
+    ordered: bool,
+}
+
+/// The streams and consumers of a catalog: one event stream holding every
+/// event subject, one durable pull consumer per consumer service filtering
+/// on the subjects of the events it consumes (instances of the service
+/// share it: competing consumers), one more (`<service>_retry`) for the
+/// dead letters retried to it, and one DLQ stream per consumer service.
+///
+/// A service consuming one event type filters with `filter_subject`, which
+/// every JetStream server reads; a service consuming several needs
+/// `filter_subjects`, nats-server 2.10 or later.
+///
+/// ```
+/// use event_nats::Topology;
+/// let topology = Topology::new()
+///     .service("certificate-service", [("enrollment.completed", 1)])
+///     .service("analytics-service", [("enrollment.completed", 1), ("course.published", 1)]);
+/// let plan = topology.plan();
+/// assert_eq!(plan.consumers[0].durable, "analytics-service");
+/// assert_eq!(
+///     plan.consumers[0].filter_subjects,
+///     ["events.course.published.v1", "events.enrollment.completed.v1"]
+/// );
+/// assert_eq!(plan.consumers[1].durable, "analytics-service_retry");
+/// assert_eq!(plan.consumers[1].filter_subjects, ["events._retry.analytics-service"]);
+/// println!("{plan}");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Topology {
+    subjects: Subjects,
+    services: Vec<ServiceSpec>,
+    duplicate_window: Duration,
+    replicas: usize,
+    ack_wait: Duration,
+    max_deliver: i64,
+    max_ack_pending: i64,
+    storage: StorageType,
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Topology::new()
+    }
+}
+
+impl Topology {
+    /// An empty topology under the default subjects (`events.…`): a 2 min
+    /// duplicate window, 1 replica, file storage, a 30 s ack wait,
+    /// `max_deliver` 10 and 1000 unacknowledged messages per consumer.
+    pub fn new() -> Self {
+        Topology {
+            subjects: Subjects::default(),
+            services: Vec::new(),
+            duplicate_window: Duration::from_secs(120),
+            replicas: 1,
+            ack_wait: Duration::from_secs(30),
+            max_deliver: 10,
+            max_ack_pending: 1000,
+            storage: StorageType::File,
+        }
+    }
+
+    /// The topology of consumer services read from event contracts: every
+    /// `(type, major, contract)` adds its event to the consumers the
+    /// contract's `consumers` names. `Event::contract()` of each event of
+    /// the catalog gives them.
+    pub fn from_contracts<'a>(
+        contracts: impl IntoIterator<Item = (&'a str, u32, &'a Contract)>,
+    ) -> Self {
+        let mut topology = Topology::new();
+        for (event_type, major, contract) in contracts {
+            for consumer in contract.consumers {
+                topology = topology.service(consumer.service, [(event_type, major)]);
+            }
+        }
+        topology
+    }
+
+    /// Adds a consumer service consuming these `(type, major)` events
+    /// (merged with what it had).
+    pub fn service<'a>(
+        mut self,
+        name: &str,
+        events: impl IntoIterator<Item = (&'a str, u32)>,
+    ) -> Self {
+        let events = events.into_iter().map(|(t, m)| (t.to_owned(), m));
+        match self.services.iter_mut().find(|s| s.name == name) {
+            Some(spec) => spec.events.extend(events),
+            None => self.services.push(ServiceSpec {
+                name: name.to_owned(),
+                events: events.collect(),
+                ordered: false,
+            }),
+        }
+        self.services.sort_by(|a, b| a.name.cmp(&b.name));
+        self
+    }
+
+    /// Adds a consumer service consuming the contracts of its inbound
+    /// catalog `C` (the generated `…Inbound` enum).
+    pub fn consumer<C: Catalog>(self, name: &str) -> Self {
+        let events: Vec<_> = C::contracts()
+            .iter()
+            .map(|(t, v)| (*t, v.major()))
+            .collect();
+        self.service(name, events)
+    }
+
+    /// Orders the deliveries of `service` (added before) per entity across
+    /// all its instances: its durable consumer gets `max_ack_pending` 1,
+    /// so JetStream hands out the next message only once the one before is
+    /// acked or termed, whichever instance holds it. Events of one key are
+    /// then handled in stream order (and so are all others: this is the
+    /// correct, narrow choice; see the README for partitioned subjects as
+    /// the wider one).
+    pub fn ordered(mut self, service: &str) -> Self {
+        if let Some(spec) = self.services.iter_mut().find(|s| s.name == service) {
+            spec.ordered = true;
+        }
+        self
+    }
+
+    /// Other subjects (a prefix per environment, or per test).
+    pub fn subjects(mut self, subjects: Subjects) -> Self {
+        self.subjects = subjects;
+        self
+    }
+
+    /// The naming scheme.
+    pub fn subject_scheme(&self) -> &Subjects {
+        &self.subjects
+    }
+
+    /// The window in which a repeated `Nats-Msg-Id` is stored once.
+    pub fn duplicate_window(mut self, window: Duration) -> Self {
+        self.duplicate_window = window;
+        self
+    }
+
+    /// Stream and consumer replicas: 3 on a 3-node cluster. The only
+    /// change scaling out needs.
+    pub fn replicas(mut self, replicas: usize) -> Self {
+        self.replicas = replicas.max(1);
+        self
+    }
+
+    /// Memory storage instead of file storage.
+    pub fn memory_storage(mut self) -> Self {
+        self.storage = StorageType::Memory;
+        self
+    }
+
+    /// How long a delivery may go unacknowledged (in-progress acks extend
+    /// it) before JetStream delivers it again.
+    pub fn ack_wait(mut self, wait: Duration) -> Self {
+        self.ack_wait = wait;
+        self
+    }
+
+    /// The most deliveries of one message: keep it above the retry
+    /// policy's largest attempt count, so the pipeline dead-letters a
+    /// message before JetStream stops delivering it.
+    pub fn max_deliver(mut self, max: u32) -> Self {
+        self.max_deliver = i64::from(max.max(1));
+        self
+    }
+
+    /// The most unacknowledged messages per consumer, over all instances.
+    pub fn max_ack_pending(mut self, max: u32) -> Self {
+        self.max_ack_pending = i64::from(max.max(1));
+        self
+    }
+
+    /// The configured ack wait.
+    pub fn configured_ack_wait(&self) -> Duration {
+        self.ack_wait
+    }
+
+    fn stream_config(&self) -> stream::Config {
+        stream::Config {
+            name: self.subjects.stream(),
+            subjects: vec![self.subjects.stream_subjects()],
+            duplicate_window: self.duplicate_window,
+            num_replicas: self.replicas,
+            storage: self.storage,
+            ..Default::default()
+        }
+    }
+
+    fn dlq_config(&self, service: &str) -> stream::Config {
+        stream::Config {
+            name: self.subjects.dlq_stream(service),
+            subjects: vec![self.subjects.dlq(service)],
+            duplicate_window: self.duplicate_window,
+            num_replicas: self.replicas,
+            storage: self.storage,
+            ..Default::default()
+        }
+    }
+
+    fn filters(&self, spec: &ServiceSpec) -> Vec<String> {
+        spec.events
+            .iter()
+            .map(|(t, m)| self.subjects.event(t, *m))
+            .collect()
+    }
+
+    /// The durable consumer of `service`'s retried dead letters.
+    pub(crate) fn retry_durable(service: &str) -> String {
+        format!("{service}_retry")
+    }
+
+    fn pull_config(
+        &self,
+        durable: String,
+        mut filters: Vec<String>,
+        ordered: bool,
+    ) -> pull::Config {
+        // One subject goes in `filter_subject`, which every JetStream server
+        // reads; several need `filter_subjects` (nats-server 2.10 or later).
+        let (filter_subject, filter_subjects) = if filters.len() == 1 {
+            (filters.remove(0), Vec::new())
+        } else {
+            (String::new(), filters)
+        };
+        pull::Config {
+            durable_name: Some(durable),
+            filter_subject,
+            filter_subjects,
+            ack_policy: AckPolicy::Explicit,
+            deliver_policy: DeliverPolicy::All,
+            ack_wait: self.ack_wait,
+            max_deliver: self.max_deliver,
+            max_ack_pending: if ordered { 1 } else { self.max_ack_pending },
+            num_replicas: self.replicas,
+            ..Default::default()
+        }
+    }
+
+    /// The consumers of one service: its events, and its retried dead
+    /// letters.
+    fn consumer_configs(&self, spec: &ServiceSpec) -> [pull::Config; 2] {
+        [
+            self.pull_config(spec.name.clone(), self.filters(spec), spec.ordered),
+            self.pull_config(
+                Self::retry_durable(&spec.name),
+                vec![self.subjects.retry(&spec.name)],
+                false,
+            ),
+        ]
+    }
+
+    /// What [`ensure`](Self::ensure) creates.
+    pub fn plan(&self) -> Plan {
+        let stream = |c: stream::Config| StreamPlan {
+            name: c.name,
+            subjects: c.subjects,
+            duplicate_window: c.duplicate_window,
+            replicas: c.num_replicas,
+        };
+        Plan {
+            streams: std::iter::once(self.stream_config())
+                .chain(self.services.iter().map(|s| self.dlq_config(&s.name)))
+                .map(stream)
+                .collect(),
+            consumers: self
+                .services
+                .iter()
+                .flat_map(|s| self.consumer_configs(s))
+                .map(|c| ConsumerPlan {
+                    stream: self.subjects.stream(),
+                    durable: c.durable_name.unwrap_or_default(),
+                    filter_subjects: if c.filter_subject.is_empty() {
+                        c.filter_subjects
+                    } else {
+                        vec![c.filter_subject]
+                    },
+                    ack_wait: c.ack_wait,
+                    max_deliver: c.max_deliver,
+                    max_ack_pending: c.max_ack_pending,
+                })
+                .collect(),
+        }
+    }
+
+    /// Creates what is missing; leaves what is deployed as planned alone;
+    /// reports what is deployed differently in [`EnsureReport::drift`],
+    /// never overwriting it. Running it twice creates nothing the second
+    /// time.
+    pub async fn ensure(&self, js: &Context) -> Result<EnsureReport, NatsError> {
+        let mut report = EnsureReport::default();
+        let mut configs = vec![self.stream_config()];
+        configs.extend(self.services.iter().map(|s| self.dlq_config(&s.name)));
+        for config in configs {
+            self.ensure_stream(js, config, &mut report).await?;
+        }
+        let stream = js
+            .get_stream(self.subjects.stream())
+            .await
+            .map_err(|e| NatsError::new(format!("reading stream {}", self.subjects.stream()), e))?;
+        for want in self.services.iter().flat_map(|s| self.consumer_configs(s)) {
+            let durable = want.durable_name.clone().unwrap_or_default();
+            let what = format!("consumer {}/{durable}", self.subjects.stream());
+            let mut want_filters = want.filter_subjects.clone();
+            if !want.filter_subject.is_empty() {
+                want_filters.push(want.filter_subject.clone());
+            }
+            want_filters.sort();
+            match stream.consumer_info(&durable).await {
+                Ok(info) => {
+                    let have = &info.config;
+                    let mut have_filters = have.filter_subjects.clone();
+                    if !have.filter_subject.is_empty() {
+                        have_filters.push(have.filter_subject.clone());
+                    }
+                    have_filters.sort();
+                    let mut differs = |field: &'static str, want: String, have: String| {
+                        if want != have {
+                            report.drift.push(Drift {
+                                what: what.clone(),
+                                field,
+                                planned: want,
+                                deployed: have,
+                            });
+                        }
+                    };
+                    differs(
+                        "filter_subjects",
+                        format!("{want_filters:?}"),
+                        format!("{have_filters:?}"),
+                    );
+                    differs(
+                        "ack_wait",
+                        format!("{:?}", want.ack_wait),
+                        format!("{:?}", have.ack_wait),
+                    );
+                    differs(
+                        "max_deliver",
+                        want.max_deliver.to_string(),
+                        have.max_deliver.to_string(),
+                    );
+                    differs(
+                        "max_ack_pending",
+                        want.max_ack_pending.to_string(),
+                        have.max_ack_pending.to_string(),
+                    );
+                    differs(
+                        "ack_policy",
+                        format!("{:?}", want.ack_policy),
+                        format!("{:?}", have.ack_policy),
+                    );
+                    report.unchanged.push(what);
+                }
+                Err(e)
+                    if matches!(e.kind(), ConsumerInfoErrorKind::NotFound)
+                        || matches!(e.kind(), ConsumerInfoErrorKind::JetStream(ref j) if j.error_code() == ErrorCode::CONSUMER_NOT_FOUND) =>
+                {
+                    stream
+                        .create_consumer(want)
+                        .await
+                        .map_err(|e| NatsError::new(format!("creating {what}"), e))?;
+                    report.created.push(what);
+                }
+                Err(e) => return Err(NatsError::new(format!("reading {what}"), e)),
+            }
+        }
+        report
+            .unchanged
+            .retain(|u| !report.drift.iter().any(|d| &d.what == u));
+        Ok(report)
+    }
+
+    async fn ensure_stream(
+        &self,
+        js: &Context,
+        want: stream::Config,
+        report: &mut EnsureReport,
+    ) -> Result<(), NatsError> {
+        let what = format!("stream {}", want.name);
+        match js.get_stream(&want.name).await {
+            Ok(mut stream) => {
+                let have = &stream
+                    .info()
+                    .await
+                    .map_err(|e| NatsError::new(format!("reading {what}"), e))?
+                    .config;
+                let mut differs = |field: &'static str, want: String, have: String| {
+                    if want != have {
+                        report.drift.push(Drift {
+                            what: what.clone(),
+                            field,
+                            planned: want,
+                            deployed: have,
+                        });
+                    }
+                };
+                differs(
+                    "subjects",
+                    format!("{:?}", want.subjects),
+                    format!("{:?}", have.subjects),
+                );
+                differs(
+                    "duplicate_window",
+                    format!("{:?}", want.duplicate_window),
+                    format!("{:?}", have.duplicate_window),
+                );
+                differs(
+                    "num_replicas",
+                    want.num_replicas.to_string(),
+                    have.num_replicas.to_string(),
+                );
+                differs(
+                    "storage",
+                    format!("{:?}", want.storage),
+                    format!("{:?}", have.storage),
+                );
+                if !report.drift.iter().any(|d| d.what == what) {
+                    report.unchanged.push(what);
+                }
+                Ok(())
+            }
+            Err(e) if matches!(e.kind(), GetStreamErrorKind::JetStream(ref j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND) =>
+            {
+                js.create_stream(want)
+                    .await
+                    .map_err(|e| NatsError::new(format!("creating {what}"), e))?;
+                report.created.push(what);
+                Ok(())
+            }
+            Err(e) => Err(NatsError::new(format!("reading {what}"), e)),
+        }
+    }
+}
+
+/// What [`Topology::ensure`] found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnsureReport {
+    /// Created now: `stream EVENTS`, `consumer EVENTS/certificate-service`.
+    pub created: Vec<String>,
+    /// Deployed as planned.
+    pub unchanged: Vec<String>,
+    /// Deployed differently from the plan; left as deployed.
+    pub drift: Vec<Drift>,
+}
+
+/// A deployed setting that differs from the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    /// The stream or consumer.
+    pub what: String,
+    /// The setting.
+    pub field: &'static str,
+    /// What the topology plans.
+    pub planned: String,
+    /// What the server has.
+    pub deployed: String,
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} is deployed as {} but planned as {}; left as deployed (change it on the server, or delete it and ensure again)",
+            self.what, self.field, self.deployed, self.planned
+        )
+    }
+}
+
+/// A stream of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamPlan {
+    /// The stream's name.
+    pub name: String,
+    /// Its subjects.
+    pub subjects: Vec<String>,
+    /// Its duplicate window (zero: the server's default).
+    pub duplicate_window: Duration,
+    /// Its replicas.
+    pub replicas: usize,
+}
+
+/// A durable pull consumer of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerPlan {
+    /// The stream it reads.
+    pub stream: String,
+    /// Its durable name: the consumer service.
+    pub durable: String,
+    /// The subjects it filters on.
+    pub filter_subjects: Vec<String>,
+    /// Its ack wait.
+    pub ack_wait: Duration,
+    /// Its `max_deliver`.
+    pub max_deliver: i64,
+    /// Its `max_ack_pending`.
+    pub max_ack_pending: i64,
+}
+
+/// What [`Topology::ensure`] would create; `Display` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The event stream, then one DLQ stream per consumer service.
+    pub streams: Vec<StreamPlan>,
+    /// One durable consumer per consumer service, by name.
+    pub consumers: Vec<ConsumerPlan>,
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for s in &self.streams {
+            write!(f, "stream {} subjects {}", s.name, s.subjects.join(","))?;
+            if !s.duplicate_window.is_zero() {
+                write!(f, " duplicate_window {:?}", s.duplicate_window)?;
+            }
+            writeln!(f, " replicas {}", s.replicas)?;
+        }
+        for c in &self.consumers {
+            writeln!(
+                f,
+                "consumer {}/{} (durable, pull) ack_wait {:?} max_deliver {} max_ack_pending {}",
+                c.stream, c.durable, c.ack_wait, c.max_deliver, c.max_ack_pending
+            )?;
+            for s in &c.filter_subjects {
+                writeln!(f, "  filter {s}")?;
+            }
+        }
+        Ok(())
+    }
+}
