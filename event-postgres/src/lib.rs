@@ -7,16 +7,35 @@
 //!   [`Transport`](event_delivery::Transport).
 //! - [`PgProcessedStore`] is the consumer's idempotency store: the handler's
 //!   writes and the processed record commit in one transaction.
+//! - [`PgQueue`] is the durable queue (a [`Transport`](event_delivery::Transport)
+//!   and a [`Subscriber`](event_delivery::Subscriber)); [`PgDeadLetters`]
+//!   is the `dead_letters` table as the pipeline's
+//!   [`DeadLetters`](event_delivery::DeadLetters).
 
+mod dead_letters;
 mod inbox;
 mod outbox;
+mod queue;
 mod schema;
 
+pub use dead_letters::{PgDeadLetters, class_name};
 pub use inbox::PgProcessedStore;
 pub use outbox::{Outbox, OutboxRelay, OutboxStats, RelayMode, RelayReport};
+pub use queue::{PgIncoming, PgQueue, PgSubscriber, QueueTransport};
 pub use schema::{MAX_IDENTIFIER_LEN, Tables, migrate, quote_ident};
 
+use event_runtime::Delivery;
 use std::fmt;
+
+/// A delivery guarantee from its name (`at-least-once`).
+pub fn delivery_from_str(name: &str) -> Option<Delivery> {
+    match name {
+        "at-most-once" => Some(Delivery::AtMostOnce),
+        "at-least-once" => Some(Delivery::AtLeastOnce),
+        "exactly-once-effect" => Some(Delivery::ExactlyOnceEffect),
+        _ => None,
+    }
+}
 
 /// A failure of this crate.
 #[derive(Debug)]

@@ -35,7 +35,7 @@
 
 use crate::{Error, Tables};
 use event_delivery::{Message, Transport};
-use event_runtime::{Delivery, Envelope, Event};
+use event_runtime::{Envelope, Event};
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool, Row};
 use std::collections::HashSet;
@@ -401,16 +401,11 @@ fn message_of(row: &sqlx::postgres::PgRow) -> Result<Message, RelayError> {
     let delivery: String = row.try_get(4)?;
     let partition_key: Option<String> = row.try_get(5)?;
     let payload: String = row.try_get(6)?;
-    let delivery = match delivery.as_str() {
-        "at-most-once" => Delivery::AtMostOnce,
-        "at-least-once" => Delivery::AtLeastOnce,
-        "exactly-once-effect" => Delivery::ExactlyOnceEffect,
-        other => {
-            return Err(RelayError::Row(format!(
-                "event `{id}` has the unknown delivery `{other}`"
-            )));
-        }
-    };
+    let delivery = crate::delivery_from_str(&delivery).ok_or_else(|| {
+        RelayError::Row(format!(
+            "event `{id}` has the unknown delivery `{delivery}`"
+        ))
+    })?;
     let major = u32::try_from(major)
         .map_err(|_| RelayError::Row(format!("event `{id}` has the negative major {major}")))?;
     Ok(Message {

@@ -227,12 +227,11 @@ impl Tables {
                 "CREATE TABLE IF NOT EXISTS {queue} (
                     seq BIGSERIAL PRIMARY KEY,
                     consumer TEXT NOT NULL,
-                    event_id TEXT NOT NULL,
-                    type TEXT NOT NULL,
-                    major INTEGER NOT NULL,
+                    event_id TEXT,
+                    type TEXT,
                     delivery TEXT NOT NULL,
                     partition_key TEXT,
-                    payload TEXT NOT NULL,
+                    payload BYTEA NOT NULL,
                     attempts INTEGER NOT NULL DEFAULT 0,
                     run_at TIMESTAMPTZ NOT NULL DEFAULT now(),
                     enqueued_at TIMESTAMPTZ NOT NULL DEFAULT now()
