@@ -542,8 +542,16 @@ async fn the_relay_reconnects_with_backoff_after_losing_its_connections_and_lose
             .collect();
         stage_all(&db, &events).await;
         staged += 100;
-        tokio::time::sleep(Duration::from_millis(30)).await;
-        killed += kill(&db.pool, &relay_app, false).await;
+        // Kill once the relay has reconnected (a connection to kill).
+        let mut round = 0;
+        for _ in 0..400 {
+            round = kill(&db.pool, &relay_app, false).await;
+            if round > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        killed += round;
     }
     wait_until_empty(&db, Duration::from_secs(120)).await;
     stop.send(()).unwrap();
@@ -551,6 +559,7 @@ async fn the_relay_reconnects_with_backoff_after_losing_its_connections_and_lose
     let sent = transport.messages();
     let distinct: HashSet<&str> = sent.iter().map(|m| m.id.as_str()).collect();
     assert!(killed >= 5, "connections were killed: {killed}");
+    assert!(report.failures >= 1, "the relay saw the loss: {report:?}");
     assert_eq!(distinct.len(), staged as usize, "nothing lost");
     let store = PgProcessedStore::with_tables(db.pool.clone(), &db.tables);
     for m in &sent {
