@@ -17,11 +17,16 @@
 //!   commit or roll back, and within a key `seq` order is commit order. A
 //!   relay can never see a key's later row while an earlier one is still
 //!   uncommitted.
-//! - **Claiming** takes the key's *relay* lock (`pg_try_advisory_xact_lock`)
-//!   while scanning in `seq` order, with `FOR UPDATE SKIP LOCKED` on the
-//!   rows. A relay that cannot take a key's lock skips all of that key's
-//!   rows, so one key is published by one relay at a time, in `seq` order,
-//!   and several relays share the other keys.
+//! - **Claiming** first takes the *relay* lock (`pg_try_advisory_xact_lock`)
+//!   of each key at the head of the backlog that it can, then, in a second
+//!   statement (a fresh snapshot, taken after the locks), reads the rows of
+//!   those keys in `seq` order with `FOR UPDATE SKIP LOCKED`. A relay that
+//!   cannot take a key's lock takes none of that key's rows, so one key is
+//!   published by one relay at a time, in `seq` order, and several relays
+//!   share the other keys. (Taking the lock row by row inside one scan is
+//!   not enough: the lock can come free in the middle of the scan, and the
+//!   scan would then claim a later row of the key while an earlier one it
+//!   already passed is still unpublished.)
 //!
 //! Events without a partition key (unordered) take neither lock.
 //!
@@ -276,11 +281,21 @@ impl<X: Transport> OutboxRelay<X> {
     /// Returns how many rows it published.
     pub async fn run_once(&self) -> Result<usize, RelayError> {
         let table = self.tables.qualified_outbox();
+        // Step 1: the keys at the head of the backlog whose relay lock this
+        // transaction can take. Step 2, a new statement and so a new
+        // snapshot taken after the locks: the rows of those keys (and
+        // unkeyed rows). Every row another relay published under a key's
+        // lock is visible as gone by then, so each key's rows here are the
+        // oldest it has left, in order.
+        let keys = format!(
+            "SELECT k FROM (SELECT DISTINCT partition_key AS k FROM
+                 (SELECT partition_key FROM {table} WHERE published_at IS NULL
+                  ORDER BY seq LIMIT $2) head WHERE partition_key IS NOT NULL) c
+             WHERE pg_try_advisory_xact_lock(hashtext($1 || ':relay'), hashtext(k))"
+        );
         let claim = format!(
             "SELECT seq, id, type, major, delivery, partition_key, payload FROM {table}
-             WHERE published_at IS NULL
-               AND (partition_key IS NULL
-                    OR pg_try_advisory_xact_lock(hashtext($1 || ':relay'), hashtext(partition_key)))
+             WHERE published_at IS NULL AND (partition_key IS NULL OR partition_key = ANY($1))
              ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED"
         );
         let mark = match self.mode {
@@ -290,8 +305,13 @@ impl<X: Transport> OutboxRelay<X> {
             }
         };
         let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(&claim)
+        let locked: Vec<String> = sqlx::query_scalar(&keys)
             .bind(&table)
+            .bind(self.batch_size.saturating_mul(4))
+            .fetch_all(&mut *tx)
+            .await?;
+        let rows = sqlx::query(&claim)
+            .bind(&locked)
             .bind(self.batch_size)
             .fetch_all(&mut *tx)
             .await?;
