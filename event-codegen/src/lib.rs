@@ -38,6 +38,7 @@ mod lint;
 mod lower;
 mod model;
 mod naming;
+mod resolve;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Lint, LintLevel, Severity};
 pub use lower::EventSummary;
@@ -312,14 +313,14 @@ impl Config {
     /// it.
     pub fn check(&self) -> Result<Generation, Error> {
         let root = self.root()?;
-        let sources = read_dir(root)?;
+        let (sources, symlinks) = read_dir(root)?;
         if self.cargo {
             println!("cargo:rerun-if-changed={}", root.display());
             for (path, _) in &sources {
                 println!("cargo:rerun-if-changed={}", root.join(path).display());
             }
         }
-        self.generate_sources(sources)
+        self.generate_read(sources, &symlinks)
     }
 
     /// Reads the catalog, generates the code and writes it to
@@ -395,9 +396,16 @@ impl Config {
     /// assert!(out.code.contains("pub struct Money"));
     /// assert!(out.code.contains("pub amount_minor: u64"));
     /// ```
-    pub fn generate_sources(
+    pub fn generate_sources(&self, sources: Vec<(PathBuf, Vec<u8>)>) -> Result<Generation, Error> {
+        self.generate_read(sources, &std::collections::HashSet::new())
+    }
+
+    /// [`Config::generate_sources`], knowing which files under the root
+    /// are symbolic links (not read), to say so when a `$ref` names one.
+    fn generate_read(
         &self,
         mut sources: Vec<(PathBuf, Vec<u8>)>,
+        symlinks: &std::collections::HashSet<PathBuf>,
     ) -> Result<Generation, Error> {
         sources.sort_by(|a, b| a.0.cmp(&b.0));
         let rt: syn::Path = syn::parse_str(&self.runtime_crate).map_err(|e| {
@@ -521,7 +529,7 @@ impl Config {
             }
         }
         let (items, events, shared) = {
-            let mut lower = lower::Lower::new(&files, &mut diags);
+            let mut lower = lower::Lower::new(&files, symlinks, &mut diags);
             lower.run(&metas);
             let shared = lower.shared_names();
             (
@@ -543,7 +551,7 @@ impl Config {
             best.values().map(|m| m.file).collect()
         };
         for m in metas.iter().filter(|m| !newest.contains(&m.file)) {
-            let mut lower = lower::Lower::new(&files, &mut diags);
+            let mut lower = lower::Lower::new(&files, symlinks, &mut diags);
             lower.run(std::slice::from_ref(m));
         }
         // Contract evolution: each minor readable both ways by the one
@@ -647,8 +655,12 @@ fn report_finding(
 
 /// Every `*.json` file under `root`, by path relative to it, sorted.
 /// Symbolic links are not followed: a link could lead out of the root.
-fn read_dir(root: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
+/// They are listed, so a `$ref` to one is reported as such.
+type Read = (Vec<(PathBuf, Vec<u8>)>, std::collections::HashSet<PathBuf>);
+
+fn read_dir(root: &Path) -> Result<Read, Error> {
     let mut out = Vec::new();
+    let mut symlinks = std::collections::HashSet::new();
     let mut dirs = vec![PathBuf::new()];
     while let Some(rel) = dirs.pop() {
         let dir = root.join(&rel);
@@ -667,7 +679,9 @@ fn read_dir(root: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
                 source,
             })?;
             let rel = rel.join(&name);
-            if kind.is_dir() {
+            if kind.is_symlink() {
+                symlinks.insert(rel);
+            } else if kind.is_dir() {
                 dirs.push(rel);
             } else if kind.is_file() && rel.extension().is_some_and(|e| e == "json") {
                 let path = root.join(&rel);
@@ -686,5 +700,5 @@ fn read_dir(root: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    Ok((out, symlinks))
 }

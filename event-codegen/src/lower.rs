@@ -8,8 +8,9 @@ use crate::diagnostic::{Diagnostics, FileId, Severity};
 use crate::json::{Kind, Node, Span, escape_token};
 use crate::model::{Constraint, EventAttrs, Field, Item, Num, OpenEnum, Struct, Ty, Union};
 use crate::naming;
+use crate::resolve::{self as uri, Registry};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// One parsed schema file.
 #[derive(Debug)]
@@ -99,6 +100,7 @@ const SUPPORTED: &[&str] = &[
 const ANNOTATIONS: &[&str] = &[
     "$schema",
     "$id",
+    "$anchor",
     "$comment",
     "examples",
     "readOnly",
@@ -164,7 +166,10 @@ struct Shape<'a> {
 
 pub(crate) struct Lower<'a> {
     files: &'a [SchemaFile],
-    by_path: HashMap<&'a Path, usize>,
+    /// Where each `$id` and each `$anchor` points.
+    registry: Registry,
+    /// Files under the root that are symbolic links, which are not read.
+    symlinks: &'a HashSet<PathBuf>,
     pub diags: &'a mut Diagnostics,
     /// Names given to schema locations (file, pointer).
     names: HashMap<(usize, String), String>,
@@ -179,15 +184,16 @@ pub(crate) struct Lower<'a> {
 }
 
 impl<'a> Lower<'a> {
-    pub fn new(files: &'a [SchemaFile], diags: &'a mut Diagnostics) -> Lower<'a> {
-        let by_path = files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.path.as_path(), i))
-            .collect();
+    pub fn new(
+        files: &'a [SchemaFile],
+        symlinks: &'a HashSet<PathBuf>,
+        diags: &'a mut Diagnostics,
+    ) -> Lower<'a> {
+        let registry = Registry::build(files, diags);
         Lower {
             files,
-            by_path,
+            registry,
+            symlinks,
             diags,
             names: HashMap::new(),
             used: HashSet::new(),
@@ -672,7 +678,16 @@ impl<'a> Lower<'a> {
         (f, p, n)
     }
 
-    /// Resolves the `$ref` value `r` found in `file` at `pointer`.
+    /// Resolves the `$ref` value `r` found in `file` at `pointer`, by the
+    /// rules of `docs/schema-format.md` ("How `$ref` is resolved"):
+    ///
+    /// 1. against the base URI in force (the nearest `$id`, else where
+    ///    the file lies under the root), looked up among the `$id`s and
+    ///    the files of the catalog;
+    /// 2. failing that, the reference as written, from the schema root,
+    ///    looked up among the `$id`s as written (how ajv-style catalogs
+    ///    refer to each other);
+    /// 3. failing that, an error naming each target tried.
     fn resolve(
         &mut self,
         file: usize,
@@ -693,21 +708,11 @@ impl<'a> Lower<'a> {
             return None;
         };
         let (path_part, fragment) = text.split_once('#').unwrap_or((text, ""));
-        if path_part.contains(':') || path_part.starts_with("//") {
-            self.report(Severity::Error, "remote-ref",
-                file,
-                &at,
-                r.span.clone(),
-                format!("`$ref` to `{text}` is not a file under the schema root; remote references are not fetched"),
-                Some("copy the schema into the catalog and refer to it by a relative path"),
-            );
-            return None;
-        }
-        let target = if path_part.is_empty() {
-            file
+        let base = self.registry.base_at(file, pointer).to_string();
+        let resource = if path_part.is_empty() {
+            self.registry.resources.get(&base).cloned()
         } else {
-            let base = self.files[file].path.parent().unwrap_or(Path::new(""));
-            let Some(joined) = normalize(&base.join(path_part)) else {
+            let Some(by_spec) = uri::join(&base, path_part) else {
                 self.report(
                     Severity::Error,
                     "ref-outside-root",
@@ -719,8 +724,80 @@ impl<'a> Lower<'a> {
                 );
                 return None;
             };
-            match self.by_path.get(joined.as_path()) {
-                Some(&i) => i,
+            let by_id = uri::join(uri::ROOT, path_part);
+            let found = self.registry.resources.get(&by_spec).cloned().or_else(|| {
+                by_id
+                    .as_ref()
+                    .and_then(|u| self.registry.as_written.get(u).cloned())
+            });
+            match found {
+                Some(t) => Some(t),
+                None if !by_spec.starts_with(uri::ROOT) => {
+                    self.report(Severity::Error, "remote-ref",
+                        file,
+                        &at,
+                        r.span.clone(),
+                        format!("`$ref` to `{text}` is not a file under the schema root nor an `$id` of the catalog; remote references are not fetched"),
+                        Some("copy the schema into the catalog and refer to it by a relative path"),
+                    );
+                    return None;
+                }
+                None => {
+                    let local = &by_spec[uri::ROOT.len()..];
+                    if self.symlinks.contains(Path::new(local)) {
+                        self.report(
+                            Severity::Error,
+                            "ref-not-found",
+                            file,
+                            &at,
+                            r.span.clone(),
+                            format!("`$ref` to `{text}`: `{local}` is a symbolic link, and symbolic links are not followed"),
+                            Some("copy the file into the schema root, or point the `$ref` at the file itself"),
+                        );
+                        return None;
+                    }
+                    let mut tried = format!(
+                        "`$ref` to `{text}`: no such schema file or `$id`; tried `{}` (from the base `{}`)",
+                        uri::show(&by_spec),
+                        uri::show(&base)
+                    );
+                    if let Some(u) = by_id.filter(|u| *u != by_spec) {
+                        tried.push_str(&format!(
+                            " and `{}` (an `$id` as written, from the schema root)",
+                            uri::show(&u)
+                        ));
+                    }
+                    self.report(
+                        Severity::Error,
+                        "ref-not-found",
+                        file,
+                        &at,
+                        r.span.clone(),
+                        tried,
+                        None,
+                    );
+                    return None;
+                }
+            }
+        };
+        let Some((target, res_ptr)) = resource else {
+            self.report(
+                Severity::Error,
+                "ref-not-found",
+                file,
+                &at,
+                r.span.clone(),
+                format!("`$ref` to `{text}` points at nothing"),
+                None,
+            );
+            return None;
+        };
+        let full = if fragment.is_empty() || fragment.starts_with('/') {
+            format!("{res_ptr}{}", percent_decode(fragment))
+        } else {
+            let name = percent_decode(fragment);
+            match self.registry.anchors.get(&(target, res_ptr.clone(), name)) {
+                Some(p) => p.clone(),
                 None => {
                     self.report(
                         Severity::Error,
@@ -728,29 +805,19 @@ impl<'a> Lower<'a> {
                         file,
                         &at,
                         r.span.clone(),
-                        format!("`$ref` to `{text}`: no such schema file under the root"),
-                        None,
+                        format!(
+                            "`$ref` to `{text}`: no `$anchor` named `{fragment}` in `{}`",
+                            self.files[target].path.display()
+                        ),
+                        Some("declare it with `\"$anchor\"`, or use a JSON pointer such as `#/$defs/Name`"),
                     );
                     return None;
                 }
             }
         };
-        if !fragment.is_empty() && !fragment.starts_with('/') {
-            self.report(
-                Severity::Error,
-                "unsupported-keyword",
-                file,
-                &at,
-                r.span.clone(),
-                format!("`$ref` to the anchor `#{fragment}`: anchors are not supported"),
-                Some("use a JSON pointer such as `#/$defs/Name`"),
-            );
-            return None;
-        }
-        let fragment = percent_decode(fragment);
-        match self.files[target].root.pointer(&fragment) {
+        match self.files[target].root.pointer(&full) {
             Some(node) => {
-                if fragment.is_empty() && target != file && self.owner.contains_key(&target) {
+                if full.is_empty() && target != file && self.owner.contains_key(&target) {
                     self.report(
                         Severity::Error,
                         "bad-ref",
@@ -762,7 +829,7 @@ impl<'a> Lower<'a> {
                     );
                     return None;
                 }
-                Some((target, fragment, node))
+                Some((target, full, node))
             }
             None => {
                 self.report(
@@ -1458,7 +1525,7 @@ impl<'a> Lower<'a> {
         shape: &mut Shape<'a>,
         seen: &mut Vec<(usize, String)>,
     ) {
-        if seen.contains(&(file, pointer.to_string())) || seen.len() > 64 {
+        if seen.len() > 64 {
             return;
         }
         seen.push((file, pointer.to_string()));
@@ -1502,20 +1569,35 @@ impl<'a> Lower<'a> {
         if let Some(parts) = node.get("allOf").and_then(Node::as_array) {
             for (i, part) in parts.iter().enumerate() {
                 let ptr = format!("{pointer}/allOf/{i}");
-                let (f, p, n) = if part.get("$ref").is_some() {
-                    match part.get("$ref").and_then(|r| {
-                        let r: &'a Node = r;
-                        self.resolve(file, &ptr, r)
-                    }) {
+                let (f, p, n) = if let Some(r) = part.get("$ref") {
+                    match self.resolve(file, &ptr, r) {
                         Some(t) => t,
                         None => continue,
                     }
                 } else {
-                    (file, ptr, part)
+                    (file, ptr.clone(), part)
                 };
+                // `seen` is the path from the object being shaped: meeting
+                // a schema on it again is an `allOf` that contains itself.
+                if seen.contains(&(f, p.clone())) {
+                    let span = part
+                        .get("$ref")
+                        .map_or(part.span.clone(), |r| r.span.clone());
+                    self.report(
+                        Severity::Error,
+                        "ref-cycle",
+                        file,
+                        &format!("{ptr}/$ref"),
+                        span,
+                        "this `allOf` refers back to a schema that contains it, so it never reaches a type",
+                        Some("an `allOf` part must be another schema; remove the part that refers back"),
+                    );
+                    continue;
+                }
                 self.collect_into(f, &p, n, shape, seen);
             }
         }
+        seen.pop();
     }
 
     /// The fields of an object schema; `skip` leaves out a tagged union's
@@ -1625,6 +1707,18 @@ impl<'a> Lower<'a> {
         let mut fields: Vec<Field> = Vec::new();
         for prop in shape.props {
             if skip.contains(&prop.wire) {
+                continue;
+            }
+            if prop.wire.is_empty() {
+                self.report(
+                    Severity::Error,
+                    "bad-property-name",
+                    prop.file,
+                    &prop.pointer,
+                    prop.key_span.clone(),
+                    "the property name `\"\"` is empty, so no field can carry it",
+                    Some("give the property a name"),
+                );
                 continue;
             }
             let hint = format!("{owner}{}", naming::type_ident(&prop.wire));
@@ -1846,25 +1940,6 @@ fn is_type_default(ty: &Ty, d: &Node) -> bool {
         (Ty::Map(_) | Ty::Object, Kind::Object(m)) => m.is_empty(),
         _ => false,
     }
-}
-
-/// Joins `..` and `.` lexically; `None` when the path climbs above its
-/// start or is absolute.
-fn normalize(path: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::Normal(p) => out.push(p),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(out)
 }
 
 /// Decodes `%XX` escapes of a URI fragment.
