@@ -68,6 +68,7 @@ pub struct Config {
     cargo: bool,
     against: Option<PathBuf>,
     routing: bool,
+    vocabulary: lower::Vocabulary,
 }
 
 impl Default for Config {
@@ -181,6 +182,7 @@ impl Config {
             cargo: true,
             against: None,
             routing: true,
+            vocabulary: lower::Vocabulary::default(),
         }
     }
 
@@ -249,6 +251,39 @@ impl Config {
     /// ```
     pub fn lint(&mut self, lint: Lint, level: LintLevel) -> &mut Self {
         self.lints.insert(lint, level);
+        self
+    }
+
+    /// Allows a vendor keyword (one not prefixed `x-`, such as
+    /// `tsAdditionalProperties`) in shared definitions. An unknown keyword
+    /// there is otherwise a warning (`unknown-keyword`); in event schemas it
+    /// stays an error. The keyword changes nothing in the generated code.
+    ///
+    /// ```no_run
+    /// event_codegen::Config::new()
+    ///     .schema_root("schemas")
+    ///     .allow_keyword("tsAdditionalProperties")
+    ///     .generate()
+    ///     .unwrap();
+    /// ```
+    pub fn allow_keyword(&mut self, name: impl Into<String>) -> &mut Self {
+        self.vocabulary.keywords.insert(name.into());
+        self
+    }
+
+    /// Silences the warning for an unknown `format` in shared definitions
+    /// (`unknown-format`). An unknown format is an annotation, as JSON
+    /// Schema 2020-12 says: the value is a plain `String`.
+    ///
+    /// ```no_run
+    /// event_codegen::Config::new()
+    ///     .schema_root("schemas")
+    ///     .allow_format("hostname")
+    ///     .generate()
+    ///     .unwrap();
+    /// ```
+    pub fn allow_format(&mut self, name: impl Into<String>) -> &mut Self {
+        self.vocabulary.formats.insert(name.into());
         self
     }
 
@@ -529,7 +564,7 @@ impl Config {
             }
         }
         let (items, events, shared) = {
-            let mut lower = lower::Lower::new(&files, symlinks, &mut diags);
+            let mut lower = lower::Lower::new(&files, symlinks, &self.vocabulary, &mut diags);
             lower.run(&metas);
             let shared = lower.shared_names();
             (
@@ -551,7 +586,7 @@ impl Config {
             best.values().map(|m| m.file).collect()
         };
         for m in metas.iter().filter(|m| !newest.contains(&m.file)) {
-            let mut lower = lower::Lower::new(&files, symlinks, &mut diags);
+            let mut lower = lower::Lower::new(&files, symlinks, &self.vocabulary, &mut diags);
             lower.run(std::slice::from_ref(m));
         }
         // Contract evolution: each minor readable both ways by the one

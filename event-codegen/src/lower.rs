@@ -35,6 +35,16 @@ pub(crate) struct EventMeta {
     pub idempotency_key: Vec<(String, Span)>,
 }
 
+/// What the user allows beyond the keywords and formats the generator
+/// knows, in shared definitions.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Vocabulary {
+    /// Vendor keywords allowed by name.
+    pub keywords: HashSet<String>,
+    /// Unknown formats whose warning is silenced.
+    pub formats: HashSet<String>,
+}
+
 /// An event type at one major version, as generated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventSummary {
@@ -170,6 +180,7 @@ pub(crate) struct Lower<'a> {
     registry: Registry,
     /// Files under the root that are symbolic links, which are not read.
     symlinks: &'a HashSet<PathBuf>,
+    vocabulary: &'a Vocabulary,
     pub diags: &'a mut Diagnostics,
     /// Names given to schema locations (file, pointer).
     names: HashMap<(usize, String), String>,
@@ -187,6 +198,7 @@ impl<'a> Lower<'a> {
     pub fn new(
         files: &'a [SchemaFile],
         symlinks: &'a HashSet<PathBuf>,
+        vocabulary: &'a Vocabulary,
         diags: &'a mut Diagnostics,
     ) -> Lower<'a> {
         let registry = Registry::build(files, diags);
@@ -194,6 +206,7 @@ impl<'a> Lower<'a> {
             files,
             registry,
             symlinks,
+            vocabulary,
             diags,
             names: HashMap::new(),
             used: HashSet::new(),
@@ -919,6 +932,22 @@ impl<'a> Lower<'a> {
                     "unsupported-keyword",
                     "the generated types cannot express it; remove it or state the rule in `description`",
                 ),
+                _ if !self.owner.contains_key(&file) => {
+                    // A shared definition, maybe written for another tool:
+                    // its vendor keywords are reported, not fatal.
+                    if !self.vocabulary.keywords.contains(k) {
+                        self.report(
+                            Severity::Warning,
+                            "unknown-keyword",
+                            file,
+                            &at,
+                            m.key_span.clone(),
+                            format!("unknown keyword `{k}` is ignored"),
+                            Some(&format!("if it is a vendor keyword, allow it with `--allow-keyword {k}` (`Config::allow_keyword`)")),
+                        );
+                    }
+                    continue;
+                }
                 _ => (
                     "unknown-keyword",
                     "not a JSON Schema keyword; extension keywords start with `x-`",
@@ -1169,6 +1198,21 @@ impl<'a> Lower<'a> {
                 Some("date-time") => ty = Ty::DateTime,
                 Some("date") => ty = Ty::Date,
                 Some(f @ ("uri" | "email")) => constraints.push(Constraint::Format(f.to_string())),
+                Some(other) if !self.owner.contains_key(&file) => {
+                    // 2020-12: an unknown format is an annotation.
+                    if !self.vocabulary.formats.contains(other) {
+                        let other = other.to_string();
+                        self.report(
+                            Severity::Warning,
+                            "unknown-format",
+                            file,
+                            &at,
+                            fmt.span.clone(),
+                            format!("format `{other}` is not checked: it is an annotation, and the value a plain `String`"),
+                            Some(&format!("silence this with `--allow-format {other}` (`Config::allow_format`); checked formats: {}", FORMATS.join(", "))),
+                        );
+                    }
+                }
                 Some(other) => {
                     let other = other.to_string();
                     self.report(

@@ -35,6 +35,8 @@ pub struct User {
     pub node_id: Option<String>,
     #[event(rename = "avatar_url", format = "uri")]
     pub avatar_url: Option<String>,
+    #[event(rename = "followers_url")]
+    pub followers_url: Option<String>,
     #[event(rename = "type")]
     pub type_: UserType,
     #[event(rename = "site_admin")]
