@@ -644,8 +644,8 @@ impl<'a> Lower<'a> {
                             file,
                             &alt_ptr,
                             alt.span.clone(),
-                            "constraints on a `oneOf` alternative that is not an object are not checked",
-                            Some("move the alternative into `$defs` as an object"),
+                            format!("constraints on an alternative of `{key}` that is not an object are not checked"),
+                            Some("a variant holds the bare value: state the rule in `description`, or wrap the value in an object property that carries the constraint"),
                         );
                     }
                     (base, None, lowered.ty)
@@ -1328,7 +1328,15 @@ impl<'a> Lower<'a> {
     }
 
     fn count(&mut self, file: usize, pointer: &str, key: &str, v: &'a Node) -> Option<u64> {
-        match v.as_number().and_then(serde_json::Number::as_u64) {
+        // JSON Schema counts `2.0` as an integer: only the value matters.
+        let whole = |n: &serde_json::Number| {
+            n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+                    .map(|f| f as u64)
+            })
+        };
+        match v.as_number().and_then(whole) {
             Some(n) => Some(n),
             None => {
                 self.report(
