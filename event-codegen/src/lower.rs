@@ -121,6 +121,9 @@ const ANNOTATIONS: &[&str] = &[
 /// the type.
 const REF_SIBLINGS: &[&str] = &[
     "$ref",
+    // Containers of definitions, not constraints on this schema.
+    "$defs",
+    "definitions",
     "description",
     "title",
     "deprecated",
@@ -266,10 +269,47 @@ impl<'a> Lower<'a> {
             planned.push((name, group));
         }
         // Shared definitions: every file without `x-event`.
-        for (i, _) in self.files.iter().enumerate() {
-            if !event_files.contains(&i) {
-                self.named(i, "");
+        for (i, f) in self.files.iter().enumerate() {
+            if event_files.contains(&i) {
+                continue;
             }
+            if let Some(r) = f.root.get("$ref") {
+                // A root `$ref` (usually beside the `$defs` it names): the
+                // file's type is the referenced one, under its own name.
+                self.check_keywords(i, "", &f.root);
+                let before = self.diags.counts().0;
+                let (t, p, n) = self.deref(i, "", &f.root);
+                if n.get("$ref").is_some() {
+                    // Unresolved (reported), or a cycle of `$ref`s alone.
+                    if self.diags.counts().0 == before {
+                        self.report(
+                            Severity::Error,
+                            "ref-cycle",
+                            i,
+                            "/$ref",
+                            r.span.clone(),
+                            "this `$ref` cycle never reaches a type",
+                            Some("a cycle must pass through an object (`properties`) to become a type"),
+                        );
+                    }
+                    continue;
+                }
+                if Self::is_item(n) {
+                    self.named(t, &p);
+                } else {
+                    self.report(
+                        Severity::Error,
+                        "unsupported-root",
+                        i,
+                        "/$ref",
+                        r.span.clone(),
+                        "the root `$ref` names a schema that is not an object, an enum or a union, which is not generated as a type of its own",
+                        Some("refer to the definition from the properties that use it"),
+                    );
+                }
+                continue;
+            }
+            self.named(i, "");
         }
         for (name, group) in planned {
             self.event(name, &group);

@@ -46,3 +46,34 @@ fn the_ignored_constraint_warning_names_any_of() {
             .starts_with("a variant holds the bare value")
     );
 }
+
+/// `$defs` beside a root `$ref` holds the definitions the `$ref` names; it
+/// constrains nothing, so it is not a `ref-sibling`.
+#[test]
+fn defs_beside_a_root_ref_are_allowed() {
+    let g = run(r##"{"$ref": "#/$defs/Order",
+        "$defs": {"Order": {"type": "object", "required": ["id"],
+            "properties": {"id": {"type": "string"}}}}}"##);
+    assert!(g.code.contains("pub struct Order"), "{}", g.code);
+    assert!(g.diagnostics.iter().all(|d| d.code != "ref-sibling"));
+}
+
+/// A root that refers only to itself is a cycle, not an empty struct.
+#[test]
+fn a_root_ref_to_itself_is_a_cycle() {
+    let r = Config::new()
+        .cargo_directives(false)
+        .generate_sources(vec![(
+            PathBuf::from("t.json"),
+            br##"{"$ref": "#"}"##.to_vec(),
+        )]);
+    let Err(event_codegen::Error::Schema(d)) = r else {
+        panic!("accepted: {r:?}");
+    };
+    assert!(
+        d.render()
+            .starts_with("error[ref-cycle]: this `$ref` cycle never reaches a type"),
+        "{}",
+        d.render()
+    );
+}
