@@ -309,6 +309,24 @@ impl<'a> Lower<'a> {
                 }
                 continue;
             }
+            if let Some(what) = Self::not_an_object(&f.root) {
+                // Not yet generated as a newtype: refused, never an empty
+                // struct that accepts anything.
+                let (at, span) = match f.root.get("type") {
+                    Some(t) => ("/type", t.span.clone()),
+                    None => ("", f.root.span.clone()),
+                };
+                self.report(
+                    Severity::Error,
+                    "unsupported-root",
+                    i,
+                    at,
+                    span,
+                    format!("a shared definition whose root is {what} is not generated as a type of its own"),
+                    Some("put it in the `$defs` of the schemas that use it, or make the root an object with `properties`"),
+                );
+                continue;
+            }
             self.named(i, "");
         }
         for (name, group) in planned {
@@ -897,6 +915,27 @@ impl<'a> Lower<'a> {
                 None
             }
         }
+    }
+
+    /// What a root schema is when it is neither an object nor an item
+    /// (`a string`, `an enum of non-string values`); `None` otherwise.
+    fn not_an_object(node: &Node) -> Option<String> {
+        if Self::is_item(node) || !matches!(node.kind, Kind::Object(_)) {
+            return None;
+        }
+        let types = type_names(node);
+        if !types.is_empty() && !types.contains(&"object") {
+            return Some(format!("of type `{}`", types.join("`, `")));
+        }
+        if types.is_empty() {
+            if node.get("enum").is_some() {
+                return Some("an `enum` of non-string values".to_string());
+            }
+            if node.get("const").is_some() {
+                return Some("a `const`".to_string());
+            }
+        }
+        None
     }
 
     /// Whether the schema becomes an item of its own.
