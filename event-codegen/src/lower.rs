@@ -1860,6 +1860,21 @@ impl<'a> Lower<'a> {
             let mut default_value = None;
             let mut ty = lowered.ty;
             if let Some(d) = default_node {
+                if let Some(broken) = default_breaks(&lowered.constraints, d) {
+                    let span = d.span.clone();
+                    self.report(
+                        Severity::Error,
+                        "bad-default",
+                        prop.file,
+                        &format!("{}/default", prop.pointer),
+                        span,
+                        format!(
+                            "`default` {} breaks this property's own `{broken}`",
+                            d.to_value()
+                        ),
+                        Some("a default must satisfy the schema it belongs to"),
+                    );
+                }
                 if lowered.nullable {
                     let span = d.span.clone();
                     self.report(Severity::Warning, "default-not-applied",
@@ -2071,6 +2086,48 @@ fn is_type_default(ty: &Ty, d: &Node) -> bool {
         (Ty::Map(_) | Ty::Object, Kind::Object(m)) => m.is_empty(),
         _ => false,
     }
+}
+
+/// The keyword of `constraints` that the default `d` breaks, if any.
+fn default_breaks(constraints: &[Constraint], d: &Node) -> Option<&'static str> {
+    let num = |n: &Num| match *n {
+        Num::Int(i) => i as f64,
+        Num::Float(f) => f,
+    };
+    let value = d.to_value();
+    let (text, number) = (value.as_str(), value.as_f64());
+    let chars = text.map(|t| t.chars().count() as u64);
+    for c in constraints {
+        let broken = match c {
+            Constraint::Minimum(n) => number.is_some_and(|v| v < num(n)),
+            Constraint::Maximum(n) => number.is_some_and(|v| v > num(n)),
+            Constraint::ExclusiveMinimum(n) => number.is_some_and(|v| v <= num(n)),
+            Constraint::ExclusiveMaximum(n) => number.is_some_and(|v| v >= num(n)),
+            Constraint::MinLength(n) => chars.is_some_and(|l| l < *n),
+            Constraint::MaxLength(n) => chars.is_some_and(|l| l > *n),
+            Constraint::Pattern(p) => {
+                text.is_some_and(|t| regex::Regex::new(p).is_ok_and(|re| !re.is_match(t)))
+            }
+            Constraint::MinItems(n) => value.as_array().is_some_and(|a| (a.len() as u64) < *n),
+            Constraint::MaxItems(n) => value.as_array().is_some_and(|a| (a.len() as u64) > *n),
+            Constraint::Constant(_) | Constraint::Format(_) => false,
+        };
+        if broken {
+            return Some(match c {
+                Constraint::Minimum(_) => "minimum",
+                Constraint::Maximum(_) => "maximum",
+                Constraint::ExclusiveMinimum(_) => "exclusiveMinimum",
+                Constraint::ExclusiveMaximum(_) => "exclusiveMaximum",
+                Constraint::MinLength(_) => "minLength",
+                Constraint::MaxLength(_) => "maxLength",
+                Constraint::Pattern(_) => "pattern",
+                Constraint::MinItems(_) => "minItems",
+                Constraint::MaxItems(_) => "maxItems",
+                Constraint::Constant(_) | Constraint::Format(_) => "const",
+            });
+        }
+    }
+    None
 }
 
 /// Decodes `%XX` escapes of a URI fragment.
