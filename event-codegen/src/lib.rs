@@ -39,6 +39,7 @@ mod lower;
 mod model;
 mod naming;
 pub mod outpath;
+mod resolve;
 mod service;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Lint, LintLevel, Severity};
@@ -69,6 +70,7 @@ pub struct Config {
     cargo: bool,
     against: Option<PathBuf>,
     routing: bool,
+    vocabulary: lower::Vocabulary,
 }
 
 impl Default for Config {
@@ -182,6 +184,7 @@ impl Config {
             cargo: true,
             against: None,
             routing: true,
+            vocabulary: lower::Vocabulary::default(),
         }
     }
 
@@ -253,6 +256,39 @@ impl Config {
         self
     }
 
+    /// Allows a vendor keyword (one not prefixed `x-`, such as
+    /// `tsAdditionalProperties`) in shared definitions. An unknown keyword
+    /// there is otherwise a warning (`unknown-keyword`); in event schemas it
+    /// stays an error. The keyword changes nothing in the generated code.
+    ///
+    /// ```no_run
+    /// event_codegen::Config::new()
+    ///     .schema_root("schemas")
+    ///     .allow_keyword("tsAdditionalProperties")
+    ///     .generate()
+    ///     .unwrap();
+    /// ```
+    pub fn allow_keyword(&mut self, name: impl Into<String>) -> &mut Self {
+        self.vocabulary.keywords.insert(name.into());
+        self
+    }
+
+    /// Silences the warning for an unknown `format` in shared definitions
+    /// (`unknown-format`). An unknown format is an annotation, as JSON
+    /// Schema 2020-12 says: the value is a plain `String`.
+    ///
+    /// ```no_run
+    /// event_codegen::Config::new()
+    ///     .schema_root("schemas")
+    ///     .allow_format("hostname")
+    ///     .generate()
+    ///     .unwrap();
+    /// ```
+    pub fn allow_format(&mut self, name: impl Into<String>) -> &mut Self {
+        self.vocabulary.formats.insert(name.into());
+        self
+    }
+
     /// Whether to generate the typed routing of the catalog (on by
     /// default): `CatalogEvent`, one variant per event type and major with
     /// one decode entry point, and in `services`, per service, a marker type
@@ -314,14 +350,14 @@ impl Config {
     /// it.
     pub fn check(&self) -> Result<Generation, Error> {
         let root = self.root()?;
-        let sources = read_dir(root)?;
+        let (sources, symlinks) = read_dir(root)?;
         if self.cargo {
             println!("cargo:rerun-if-changed={}", root.display());
             for (path, _) in &sources {
                 println!("cargo:rerun-if-changed={}", root.join(path).display());
             }
         }
-        self.generate_sources(sources)
+        self.generate_read(sources, &symlinks)
     }
 
     /// Reads the catalog, generates the code and writes it to
@@ -389,9 +425,16 @@ impl Config {
     /// assert!(out.code.contains("pub struct Money"));
     /// assert!(out.code.contains("pub amount_minor: u64"));
     /// ```
-    pub fn generate_sources(
+    pub fn generate_sources(&self, sources: Vec<(PathBuf, Vec<u8>)>) -> Result<Generation, Error> {
+        self.generate_read(sources, &std::collections::HashSet::new())
+    }
+
+    /// [`Config::generate_sources`], knowing which files under the root
+    /// are symbolic links (not read), to say so when a `$ref` names one.
+    fn generate_read(
         &self,
         mut sources: Vec<(PathBuf, Vec<u8>)>,
+        symlinks: &std::collections::HashSet<PathBuf>,
     ) -> Result<Generation, Error> {
         sources.sort_by(|a, b| a.0.cmp(&b.0));
         let rt: syn::Path = syn::parse_str(&self.runtime_crate).map_err(|e| {
@@ -517,7 +560,7 @@ impl Config {
             }
         }
         let (items, events, shared) = {
-            let mut lower = lower::Lower::new(&files, &mut diags);
+            let mut lower = lower::Lower::new(&files, symlinks, &self.vocabulary, &mut diags);
             lower.run(&metas);
             let shared = lower.shared_names();
             (
@@ -539,7 +582,7 @@ impl Config {
             best.values().map(|m| m.file).collect()
         };
         for m in metas.iter().filter(|m| !newest.contains(&m.file)) {
-            let mut lower = lower::Lower::new(&files, &mut diags);
+            let mut lower = lower::Lower::new(&files, symlinks, &self.vocabulary, &mut diags);
             lower.run(std::slice::from_ref(m));
         }
         // Contract evolution: each minor readable both ways by the one
@@ -651,8 +694,12 @@ fn report_finding(
 
 /// Every `*.json` file under `root`, by path relative to it, sorted.
 /// Symbolic links are not followed: a link could lead out of the root.
-fn read_dir(root: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
+/// They are listed, so a `$ref` to one is reported as such.
+type Read = (Vec<(PathBuf, Vec<u8>)>, std::collections::HashSet<PathBuf>);
+
+fn read_dir(root: &Path) -> Result<Read, Error> {
     let mut out = Vec::new();
+    let mut symlinks = std::collections::HashSet::new();
     let mut dirs = vec![PathBuf::new()];
     while let Some(rel) = dirs.pop() {
         let dir = root.join(&rel);
@@ -671,7 +718,9 @@ fn read_dir(root: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
                 source,
             })?;
             let rel = rel.join(&name);
-            if kind.is_dir() {
+            if kind.is_symlink() {
+                symlinks.insert(rel);
+            } else if kind.is_dir() {
                 dirs.push(rel);
             } else if kind.is_file() && rel.extension().is_some_and(|e| e == "json") {
                 let path = root.join(&rel);
@@ -690,5 +739,5 @@ fn read_dir(root: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    Ok((out, symlinks))
 }

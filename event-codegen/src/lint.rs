@@ -143,7 +143,7 @@ impl Linter<'_> {
                     &at,
                     m.key_span.clone(),
                     format!("property `{name}` is not camelCase"),
-                    Some(format!("rename it `{}`", name.to_lower_camel_case())),
+                    Some(camel_case_hint(name)),
                 );
             }
             if let Some(s) = event_rules::fields::sensitive_field(name) {
@@ -191,6 +191,20 @@ impl Linter<'_> {
                 self.properties(file, &format!("{at}/items"), items, depth + 1);
             }
         }
+    }
+}
+
+/// What to rename a property to: its camelCase when that is a name, or how
+/// to choose one when the name has no ASCII word to keep (`""`, `"名前"`).
+fn camel_case_hint(name: &str) -> String {
+    let camel = name.to_lower_camel_case();
+    if is_camel_case(&camel) {
+        format!("rename it `{camel}`")
+    } else if name.is_empty() {
+        "an empty name is not a field name; give the property a camelCase name such as `value`"
+            .to_string()
+    } else {
+        "choose a camelCase name of ASCII letters and digits that starts with a lower-case letter, such as `displayName`".to_string()
     }
 }
 

@@ -8,8 +8,9 @@ use crate::diagnostic::{Diagnostics, FileId, Severity};
 use crate::json::{Kind, Node, Span, escape_token};
 use crate::model::{Constraint, EventAttrs, Field, Item, Num, OpenEnum, Struct, Ty, Union};
 use crate::naming;
+use crate::resolve::{self as uri, Registry};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// One parsed schema file.
 #[derive(Debug)]
@@ -32,6 +33,16 @@ pub(crate) struct EventMeta {
     pub ordering: Option<String>,
     pub partition_key: Option<(String, Span)>,
     pub idempotency_key: Vec<(String, Span)>,
+}
+
+/// What the user allows beyond the keywords and formats the generator
+/// knows, in shared definitions.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Vocabulary {
+    /// Vendor keywords allowed by name.
+    pub keywords: HashSet<String>,
+    /// Unknown formats whose warning is silenced.
+    pub formats: HashSet<String>,
 }
 
 /// An event type at one major version, as generated.
@@ -99,6 +110,7 @@ const SUPPORTED: &[&str] = &[
 const ANNOTATIONS: &[&str] = &[
     "$schema",
     "$id",
+    "$anchor",
     "$comment",
     "examples",
     "readOnly",
@@ -109,6 +121,9 @@ const ANNOTATIONS: &[&str] = &[
 /// the type.
 const REF_SIBLINGS: &[&str] = &[
     "$ref",
+    // Containers of definitions, not constraints on this schema.
+    "$defs",
+    "definitions",
     "description",
     "title",
     "deprecated",
@@ -164,7 +179,11 @@ struct Shape<'a> {
 
 pub(crate) struct Lower<'a> {
     files: &'a [SchemaFile],
-    by_path: HashMap<&'a Path, usize>,
+    /// Where each `$id` and each `$anchor` points.
+    registry: Registry,
+    /// Files under the root that are symbolic links, which are not read.
+    symlinks: &'a HashSet<PathBuf>,
+    vocabulary: &'a Vocabulary,
     pub diags: &'a mut Diagnostics,
     /// Names given to schema locations (file, pointer).
     names: HashMap<(usize, String), String>,
@@ -179,15 +198,18 @@ pub(crate) struct Lower<'a> {
 }
 
 impl<'a> Lower<'a> {
-    pub fn new(files: &'a [SchemaFile], diags: &'a mut Diagnostics) -> Lower<'a> {
-        let by_path = files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.path.as_path(), i))
-            .collect();
+    pub fn new(
+        files: &'a [SchemaFile],
+        symlinks: &'a HashSet<PathBuf>,
+        vocabulary: &'a Vocabulary,
+        diags: &'a mut Diagnostics,
+    ) -> Lower<'a> {
+        let registry = Registry::build(files, diags);
         Lower {
             files,
-            by_path,
+            registry,
+            symlinks,
+            vocabulary,
             diags,
             names: HashMap::new(),
             used: HashSet::new(),
@@ -247,10 +269,65 @@ impl<'a> Lower<'a> {
             planned.push((name, group));
         }
         // Shared definitions: every file without `x-event`.
-        for (i, _) in self.files.iter().enumerate() {
-            if !event_files.contains(&i) {
-                self.named(i, "");
+        for (i, f) in self.files.iter().enumerate() {
+            if event_files.contains(&i) {
+                continue;
             }
+            if let Some(r) = f.root.get("$ref") {
+                // A root `$ref` (usually beside the `$defs` it names): the
+                // file's type is the referenced one, under its own name.
+                self.check_keywords(i, "", &f.root);
+                let before = self.diags.counts().0;
+                let (t, p, n) = self.deref(i, "", &f.root);
+                if n.get("$ref").is_some() {
+                    // Unresolved (reported), or a cycle of `$ref`s alone.
+                    if self.diags.counts().0 == before {
+                        self.report(
+                            Severity::Error,
+                            "ref-cycle",
+                            i,
+                            "/$ref",
+                            r.span.clone(),
+                            "this `$ref` cycle never reaches a type",
+                            Some("a cycle must pass through an object (`properties`) to become a type"),
+                        );
+                    }
+                    continue;
+                }
+                if Self::is_item(n) {
+                    self.named(t, &p);
+                } else {
+                    self.report(
+                        Severity::Error,
+                        "unsupported-root",
+                        i,
+                        "/$ref",
+                        r.span.clone(),
+                        "the root `$ref` names a schema that is not an object, an enum or a union, which is not generated as a type of its own",
+                        Some("refer to the definition from the properties that use it"),
+                    );
+                }
+                continue;
+            }
+            if let Some(what) = Self::not_an_object(&f.root) {
+                // Not yet generated as a newtype: refused, never an empty
+                // struct that accepts anything.
+                let (at, span) = match f.root.get("type") {
+                    Some(t) => ("/type", t.span.clone()),
+                    None => ("", f.root.span.clone()),
+                };
+                self.report(
+                    Severity::Error,
+                    "unsupported-root",
+                    i,
+                    at,
+                    span,
+                    format!("a shared definition whose root is {what} is not generated as a type of its own"),
+                    Some("put it in the `$defs` of the schemas that use it, or make the root an object with `properties`"),
+                );
+                continue;
+            }
+            self.named(i, "");
         }
         for (name, group) in planned {
             self.event(name, &group);
@@ -625,8 +702,8 @@ impl<'a> Lower<'a> {
                             file,
                             &alt_ptr,
                             alt.span.clone(),
-                            "constraints on a `oneOf` alternative that is not an object are not checked",
-                            Some("move the alternative into `$defs` as an object"),
+                            format!("constraints on an alternative of `{key}` that is not an object are not checked"),
+                            Some("a variant holds the bare value: state the rule in `description`, or wrap the value in an object property that carries the constraint"),
                         );
                     }
                     (base, None, lowered.ty)
@@ -672,7 +749,16 @@ impl<'a> Lower<'a> {
         (f, p, n)
     }
 
-    /// Resolves the `$ref` value `r` found in `file` at `pointer`.
+    /// Resolves the `$ref` value `r` found in `file` at `pointer`, by the
+    /// rules of `docs/schema-format.md` ("How `$ref` is resolved"):
+    ///
+    /// 1. against the base URI in force (the nearest `$id`, else where
+    ///    the file lies under the root), looked up among the `$id`s and
+    ///    the files of the catalog;
+    /// 2. failing that, the reference as written, from the schema root,
+    ///    looked up among the `$id`s as written (how ajv-style catalogs
+    ///    refer to each other);
+    /// 3. failing that, an error naming each target tried.
     fn resolve(
         &mut self,
         file: usize,
@@ -693,21 +779,11 @@ impl<'a> Lower<'a> {
             return None;
         };
         let (path_part, fragment) = text.split_once('#').unwrap_or((text, ""));
-        if path_part.contains(':') || path_part.starts_with("//") {
-            self.report(Severity::Error, "remote-ref",
-                file,
-                &at,
-                r.span.clone(),
-                format!("`$ref` to `{text}` is not a file under the schema root; remote references are not fetched"),
-                Some("copy the schema into the catalog and refer to it by a relative path"),
-            );
-            return None;
-        }
-        let target = if path_part.is_empty() {
-            file
+        let base = self.registry.base_at(file, pointer).to_string();
+        let resource = if path_part.is_empty() {
+            self.registry.resources.get(&base).cloned()
         } else {
-            let base = self.files[file].path.parent().unwrap_or(Path::new(""));
-            let Some(joined) = normalize(&base.join(path_part)) else {
+            let Some(by_spec) = uri::join(&base, path_part) else {
                 self.report(
                     Severity::Error,
                     "ref-outside-root",
@@ -719,8 +795,80 @@ impl<'a> Lower<'a> {
                 );
                 return None;
             };
-            match self.by_path.get(joined.as_path()) {
-                Some(&i) => i,
+            let by_id = uri::join(uri::ROOT, path_part);
+            let found = self.registry.resources.get(&by_spec).cloned().or_else(|| {
+                by_id
+                    .as_ref()
+                    .and_then(|u| self.registry.as_written.get(u).cloned())
+            });
+            match found {
+                Some(t) => Some(t),
+                None if !by_spec.starts_with(uri::ROOT) => {
+                    self.report(Severity::Error, "remote-ref",
+                        file,
+                        &at,
+                        r.span.clone(),
+                        format!("`$ref` to `{text}` is not a file under the schema root nor an `$id` of the catalog; remote references are not fetched"),
+                        Some("copy the schema into the catalog and refer to it by a relative path"),
+                    );
+                    return None;
+                }
+                None => {
+                    let local = &by_spec[uri::ROOT.len()..];
+                    if self.symlinks.contains(Path::new(local)) {
+                        self.report(
+                            Severity::Error,
+                            "ref-not-found",
+                            file,
+                            &at,
+                            r.span.clone(),
+                            format!("`$ref` to `{text}`: `{local}` is a symbolic link, and symbolic links are not followed"),
+                            Some("copy the file into the schema root, or point the `$ref` at the file itself"),
+                        );
+                        return None;
+                    }
+                    let mut tried = format!(
+                        "`$ref` to `{text}`: no such schema file or `$id`; tried `{}` (from the base `{}`)",
+                        uri::show(&by_spec),
+                        uri::show(&base)
+                    );
+                    if let Some(u) = by_id.filter(|u| *u != by_spec) {
+                        tried.push_str(&format!(
+                            " and `{}` (an `$id` as written, from the schema root)",
+                            uri::show(&u)
+                        ));
+                    }
+                    self.report(
+                        Severity::Error,
+                        "ref-not-found",
+                        file,
+                        &at,
+                        r.span.clone(),
+                        tried,
+                        None,
+                    );
+                    return None;
+                }
+            }
+        };
+        let Some((target, res_ptr)) = resource else {
+            self.report(
+                Severity::Error,
+                "ref-not-found",
+                file,
+                &at,
+                r.span.clone(),
+                format!("`$ref` to `{text}` points at nothing"),
+                None,
+            );
+            return None;
+        };
+        let full = if fragment.is_empty() || fragment.starts_with('/') {
+            format!("{res_ptr}{}", percent_decode(fragment))
+        } else {
+            let name = percent_decode(fragment);
+            match self.registry.anchors.get(&(target, res_ptr.clone(), name)) {
+                Some(p) => p.clone(),
                 None => {
                     self.report(
                         Severity::Error,
@@ -728,29 +876,19 @@ impl<'a> Lower<'a> {
                         file,
                         &at,
                         r.span.clone(),
-                        format!("`$ref` to `{text}`: no such schema file under the root"),
-                        None,
+                        format!(
+                            "`$ref` to `{text}`: no `$anchor` named `{fragment}` in `{}`",
+                            self.files[target].path.display()
+                        ),
+                        Some("declare it with `\"$anchor\"`, or use a JSON pointer such as `#/$defs/Name`"),
                     );
                     return None;
                 }
             }
         };
-        if !fragment.is_empty() && !fragment.starts_with('/') {
-            self.report(
-                Severity::Error,
-                "unsupported-keyword",
-                file,
-                &at,
-                r.span.clone(),
-                format!("`$ref` to the anchor `#{fragment}`: anchors are not supported"),
-                Some("use a JSON pointer such as `#/$defs/Name`"),
-            );
-            return None;
-        }
-        let fragment = percent_decode(fragment);
-        match self.files[target].root.pointer(&fragment) {
+        match self.files[target].root.pointer(&full) {
             Some(node) => {
-                if fragment.is_empty() && target != file && self.owner.contains_key(&target) {
+                if full.is_empty() && target != file && self.owner.contains_key(&target) {
                     self.report(
                         Severity::Error,
                         "bad-ref",
@@ -762,7 +900,7 @@ impl<'a> Lower<'a> {
                     );
                     return None;
                 }
-                Some((target, fragment, node))
+                Some((target, full, node))
             }
             None => {
                 self.report(
@@ -777,6 +915,27 @@ impl<'a> Lower<'a> {
                 None
             }
         }
+    }
+
+    /// What a root schema is when it is neither an object nor an item
+    /// (`a string`, `an enum of non-string values`); `None` otherwise.
+    fn not_an_object(node: &Node) -> Option<String> {
+        if Self::is_item(node) || !matches!(node.kind, Kind::Object(_)) {
+            return None;
+        }
+        let types = type_names(node);
+        if !types.is_empty() && !types.contains(&"object") {
+            return Some(format!("of type `{}`", types.join("`, `")));
+        }
+        if types.is_empty() {
+            if node.get("enum").is_some() {
+                return Some("an `enum` of non-string values".to_string());
+            }
+            if node.get("const").is_some() {
+                return Some("a `const`".to_string());
+            }
+        }
+        None
     }
 
     /// Whether the schema becomes an item of its own.
@@ -852,6 +1011,22 @@ impl<'a> Lower<'a> {
                     "unsupported-keyword",
                     "the generated types cannot express it; remove it or state the rule in `description`",
                 ),
+                _ if !self.owner.contains_key(&file) => {
+                    // A shared definition, maybe written for another tool:
+                    // its vendor keywords are reported, not fatal.
+                    if !self.vocabulary.keywords.contains(k) {
+                        self.report(
+                            Severity::Warning,
+                            "unknown-keyword",
+                            file,
+                            &at,
+                            m.key_span.clone(),
+                            format!("unknown keyword `{k}` is ignored"),
+                            Some(&format!("if it is a vendor keyword, allow it with `--allow-keyword {k}` (`Config::allow_keyword`)")),
+                        );
+                    }
+                    continue;
+                }
                 _ => (
                     "unknown-keyword",
                     "not a JSON Schema keyword; extension keywords start with `x-`",
@@ -1102,6 +1277,21 @@ impl<'a> Lower<'a> {
                 Some("date-time") => ty = Ty::DateTime,
                 Some("date") => ty = Ty::Date,
                 Some(f @ ("uri" | "email")) => constraints.push(Constraint::Format(f.to_string())),
+                Some(other) if !self.owner.contains_key(&file) => {
+                    // 2020-12: an unknown format is an annotation.
+                    if !self.vocabulary.formats.contains(other) {
+                        let other = other.to_string();
+                        self.report(
+                            Severity::Warning,
+                            "unknown-format",
+                            file,
+                            &at,
+                            fmt.span.clone(),
+                            format!("format `{other}` is not checked: it is an annotation, and the value a plain `String`"),
+                            Some(&format!("silence this with `--allow-format {other}` (`Config::allow_format`); checked formats: {}", FORMATS.join(", "))),
+                        );
+                    }
+                }
                 Some(other) => {
                     let other = other.to_string();
                     self.report(
@@ -1217,7 +1407,15 @@ impl<'a> Lower<'a> {
     }
 
     fn count(&mut self, file: usize, pointer: &str, key: &str, v: &'a Node) -> Option<u64> {
-        match v.as_number().and_then(serde_json::Number::as_u64) {
+        // JSON Schema counts `2.0` as an integer: only the value matters.
+        let whole = |n: &serde_json::Number| {
+            n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+                    .map(|f| f as u64)
+            })
+        };
+        match v.as_number().and_then(whole) {
             Some(n) => Some(n),
             None => {
                 self.report(
@@ -1458,7 +1656,7 @@ impl<'a> Lower<'a> {
         shape: &mut Shape<'a>,
         seen: &mut Vec<(usize, String)>,
     ) {
-        if seen.contains(&(file, pointer.to_string())) || seen.len() > 64 {
+        if seen.len() > 64 {
             return;
         }
         seen.push((file, pointer.to_string()));
@@ -1502,20 +1700,35 @@ impl<'a> Lower<'a> {
         if let Some(parts) = node.get("allOf").and_then(Node::as_array) {
             for (i, part) in parts.iter().enumerate() {
                 let ptr = format!("{pointer}/allOf/{i}");
-                let (f, p, n) = if part.get("$ref").is_some() {
-                    match part.get("$ref").and_then(|r| {
-                        let r: &'a Node = r;
-                        self.resolve(file, &ptr, r)
-                    }) {
+                let (f, p, n) = if let Some(r) = part.get("$ref") {
+                    match self.resolve(file, &ptr, r) {
                         Some(t) => t,
                         None => continue,
                     }
                 } else {
-                    (file, ptr, part)
+                    (file, ptr.clone(), part)
                 };
+                // `seen` is the path from the object being shaped: meeting
+                // a schema on it again is an `allOf` that contains itself.
+                if seen.contains(&(f, p.clone())) {
+                    let span = part
+                        .get("$ref")
+                        .map_or(part.span.clone(), |r| r.span.clone());
+                    self.report(
+                        Severity::Error,
+                        "ref-cycle",
+                        file,
+                        &format!("{ptr}/$ref"),
+                        span,
+                        "this `allOf` refers back to a schema that contains it, so it never reaches a type",
+                        Some("an `allOf` part must be another schema; remove the part that refers back"),
+                    );
+                    continue;
+                }
                 self.collect_into(f, &p, n, shape, seen);
             }
         }
+        seen.pop();
     }
 
     /// The fields of an object schema; `skip` leaves out a tagged union's
@@ -1627,6 +1840,18 @@ impl<'a> Lower<'a> {
             if skip.contains(&prop.wire) {
                 continue;
             }
+            if prop.wire.is_empty() {
+                self.report(
+                    Severity::Error,
+                    "bad-property-name",
+                    prop.file,
+                    &prop.pointer,
+                    prop.key_span.clone(),
+                    "the property name `\"\"` is empty, so no field can carry it",
+                    Some("give the property a name"),
+                );
+                continue;
+            }
             let hint = format!("{owner}{}", naming::type_ident(&prop.wire));
             let lowered = self.ty_of(prop.file, &prop.pointer, prop.node, &hint);
             let required = shape.required.contains(&prop.wire);
@@ -1635,6 +1860,21 @@ impl<'a> Lower<'a> {
             let mut default_value = None;
             let mut ty = lowered.ty;
             if let Some(d) = default_node {
+                if let Some(broken) = default_breaks(&lowered.constraints, d) {
+                    let span = d.span.clone();
+                    self.report(
+                        Severity::Error,
+                        "bad-default",
+                        prop.file,
+                        &format!("{}/default", prop.pointer),
+                        span,
+                        format!(
+                            "`default` {} breaks this property's own `{broken}`",
+                            d.to_value()
+                        ),
+                        Some("a default must satisfy the schema it belongs to"),
+                    );
+                }
                 if lowered.nullable {
                     let span = d.span.clone();
                     self.report(Severity::Warning, "default-not-applied",
@@ -1848,23 +2088,46 @@ fn is_type_default(ty: &Ty, d: &Node) -> bool {
     }
 }
 
-/// Joins `..` and `.` lexically; `None` when the path climbs above its
-/// start or is absolute.
-fn normalize(path: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::Normal(p) => out.push(p),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
+/// The keyword of `constraints` that the default `d` breaks, if any.
+fn default_breaks(constraints: &[Constraint], d: &Node) -> Option<&'static str> {
+    let num = |n: &Num| match *n {
+        Num::Int(i) => i as f64,
+        Num::Float(f) => f,
+    };
+    let value = d.to_value();
+    let (text, number) = (value.as_str(), value.as_f64());
+    let chars = text.map(|t| t.chars().count() as u64);
+    for c in constraints {
+        let broken = match c {
+            Constraint::Minimum(n) => number.is_some_and(|v| v < num(n)),
+            Constraint::Maximum(n) => number.is_some_and(|v| v > num(n)),
+            Constraint::ExclusiveMinimum(n) => number.is_some_and(|v| v <= num(n)),
+            Constraint::ExclusiveMaximum(n) => number.is_some_and(|v| v >= num(n)),
+            Constraint::MinLength(n) => chars.is_some_and(|l| l < *n),
+            Constraint::MaxLength(n) => chars.is_some_and(|l| l > *n),
+            Constraint::Pattern(p) => {
+                text.is_some_and(|t| regex::Regex::new(p).is_ok_and(|re| !re.is_match(t)))
             }
-            Component::RootDir | Component::Prefix(_) => return None,
+            Constraint::MinItems(n) => value.as_array().is_some_and(|a| (a.len() as u64) < *n),
+            Constraint::MaxItems(n) => value.as_array().is_some_and(|a| (a.len() as u64) > *n),
+            Constraint::Constant(_) | Constraint::Format(_) => false,
+        };
+        if broken {
+            return Some(match c {
+                Constraint::Minimum(_) => "minimum",
+                Constraint::Maximum(_) => "maximum",
+                Constraint::ExclusiveMinimum(_) => "exclusiveMinimum",
+                Constraint::ExclusiveMaximum(_) => "exclusiveMaximum",
+                Constraint::MinLength(_) => "minLength",
+                Constraint::MaxLength(_) => "maxLength",
+                Constraint::Pattern(_) => "pattern",
+                Constraint::MinItems(_) => "minItems",
+                Constraint::MaxItems(_) => "maxItems",
+                Constraint::Constant(_) | Constraint::Format(_) => "const",
+            });
         }
     }
-    Some(out)
+    None
 }
 
 /// Decodes `%XX` escapes of a URI fragment.

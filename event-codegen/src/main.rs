@@ -88,6 +88,13 @@ struct Common {
     /// Do not check LINT (repeatable).
     #[arg(long = "allow", value_name = "LINT", value_parser = parse_lint)]
     allow: Vec<Lint>,
+    /// Allow the vendor keyword NAME in shared definitions, without a
+    /// warning (repeatable).
+    #[arg(long = "allow-keyword", value_name = "NAME")]
+    allow_keyword: Vec<String>,
+    /// Do not warn that the `format` NAME is unknown (repeatable).
+    #[arg(long = "allow-format", value_name = "NAME")]
+    allow_format: Vec<String>,
     /// The path of the runtime crate in the generated code.
     #[arg(long, default_value = "::event_runtime")]
     runtime_crate: String,
@@ -165,6 +172,12 @@ fn main() -> ExitCode {
     }
     for lint in &common.allow {
         config.lint(*lint, LintLevel::Allow);
+    }
+    for keyword in &common.allow_keyword {
+        config.allow_keyword(keyword);
+    }
+    for format in &common.allow_format {
+        config.allow_format(format);
     }
     let color = match cli.color.as_str() {
         "always" => ColorChoice::Always,

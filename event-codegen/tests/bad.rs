@@ -136,7 +136,7 @@ fn all_problems_of_a_run_come_together() {
                 "/properties/b/format".to_string(),
                 2,
                 36,
-                "unsupported-format"
+                "unknown-format"
             ),
             (
                 "b.json".to_string(),

@@ -130,3 +130,46 @@ fn catalog_and_asyncapi_write_their_documents() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
 }
+
+/// A published catalog's vendor keywords and unknown formats are warnings,
+/// each silenced by name on the command line.
+#[test]
+fn vendor_keywords_and_formats_are_allowed_by_name() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/webhooks");
+    let out = cli()
+        .args(["check", "--color", "never"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "warning[unknown-keyword]: unknown keyword `tsAdditionalProperties` is ignored"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning[unknown-format]: format `uri-template` is not checked"),
+        "{stderr}"
+    );
+    let out = cli()
+        .args([
+            "check",
+            "--color",
+            "never",
+            "--allow-keyword",
+            "tsAdditionalProperties",
+        ])
+        .args(["--allow-format", "uri-template"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("0 warning(s)")
+    );
+}

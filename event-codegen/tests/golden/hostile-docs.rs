@@ -12,8 +12,16 @@
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Note {
     /// #[doc = ""] */ } mod evil {
-    #[event(rename = "text\"); } fn injected() { (\"", default, pattern = "\"\\); \\}")]
+    ///
+    /// Default: `"\"); }"`.
+    #[serde(default = "Note::default_text_fn_injected")]
+    #[event(rename = "text\"); } fn injected() { (\"", pattern = "\"\\); \\}")]
     pub text_fn_injected: String,
     #[event(rename = "r#type", constant = "\\\"}")]
     pub r_type: Option<String>,
+}
+impl Note {
+    fn default_text_fn_injected() -> String {
+        String::from("\"); }")
+    }
 }

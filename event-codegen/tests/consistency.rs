@@ -1,0 +1,79 @@
+//! Small consistency rules of lowering, each as a user would see it.
+
+use event_codegen::{Config, Generation};
+use std::path::PathBuf;
+
+fn run(text: &str) -> Generation {
+    Config::new()
+        .cargo_directives(false)
+        .generate_sources(vec![(PathBuf::from("t.json"), text.as_bytes().to_vec())])
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// JSON Schema counts `2.0` as the integer 2.
+#[test]
+fn a_count_written_as_a_whole_float_is_an_integer() {
+    let g = run(r#"{"type": "object", "required": ["a"],
+        "properties": {"a": {"type": "string", "minLength": 2.0, "maxLength": 4e0}}}"#);
+    assert!(
+        g.code.contains("min_length = 2, max_length = 4"),
+        "{}",
+        g.code
+    );
+}
+
+/// The warning names the keyword the schema uses, and its hint fits a
+/// scalar alternative.
+#[test]
+fn the_ignored_constraint_warning_names_any_of() {
+    let g = run(r#"{"type": "object", "properties": {"v": {"anyOf": [
+        {"type": "string", "minLength": 2}, {"type": "integer"}]}}}"#);
+    let d: Vec<_> = g
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "ignored-constraint")
+        .collect();
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        d[0].message,
+        "constraints on an alternative of `anyOf` that is not an object are not checked"
+    );
+    assert_eq!(d[0].pointer, "/properties/v/anyOf/0");
+    assert!(
+        d[0].hint
+            .as_deref()
+            .unwrap()
+            .starts_with("a variant holds the bare value")
+    );
+}
+
+/// `$defs` beside a root `$ref` holds the definitions the `$ref` names; it
+/// constrains nothing, so it is not a `ref-sibling`.
+#[test]
+fn defs_beside_a_root_ref_are_allowed() {
+    let g = run(r##"{"$ref": "#/$defs/Order",
+        "$defs": {"Order": {"type": "object", "required": ["id"],
+            "properties": {"id": {"type": "string"}}}}}"##);
+    assert!(g.code.contains("pub struct Order"), "{}", g.code);
+    assert!(g.diagnostics.iter().all(|d| d.code != "ref-sibling"));
+}
+
+/// A root that refers only to itself is a cycle, not an empty struct.
+#[test]
+fn a_root_ref_to_itself_is_a_cycle() {
+    let r = Config::new()
+        .cargo_directives(false)
+        .generate_sources(vec![(
+            PathBuf::from("t.json"),
+            br##"{"$ref": "#"}"##.to_vec(),
+        )]);
+    let Err(event_codegen::Error::Schema(d)) = r else {
+        panic!("accepted: {r:?}");
+    };
+    assert!(
+        d.render()
+            .starts_with("error[ref-cycle]: this `$ref` cycle never reaches a type"),
+        "{}",
+        d.render()
+    );
+}
