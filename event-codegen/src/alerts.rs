@@ -898,3 +898,50 @@ pub fn run(args: &AlertArgs) -> Result<String, String> {
         args.out.display()
     ))
 }
+
+/// The "Metrics and alerts" section of an event type's catalog page: the
+/// series that concern it and the alerts generated with the default
+/// thresholds.
+pub fn catalog_section(event_type: &str, alerts: &BTreeMap<String, Vec<AlertSummary>>) -> String {
+    let mut md = String::from("## Metrics and alerts\n\n");
+    let _ = writeln!(
+        md,
+        "The series of this event type (see [the metric table](../../observability.md#metrics)):\n"
+    );
+    md.push_str("| Metric | Series of this event |\n|---|---|\n");
+    for (name, labels) in [
+        (metric::PUBLISHED, "`version`"),
+        (metric::CONSUMED, "`consumer`, `outcome`"),
+        (metric::HANDLE_SECONDS, "`consumer`"),
+        (metric::LAG_SECONDS, "`consumer`"),
+        (metric::DLQ_DEPTH, "`consumer`"),
+        (metric::RETRIES, "`consumer`, `class`"),
+    ] {
+        let _ = writeln!(md, "| `{name}` | `type=\"{event_type}\"`, by {labels} |");
+    }
+    let list = alerts
+        .get(event_type)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let _ = writeln!(
+        md,
+        "\nThe alerts `event-codegen alerts` generates for it, with the default thresholds:\n"
+    );
+    if list.is_empty() {
+        md.push_str("None: the event type has no consumer.\n\n");
+        return md;
+    }
+    md.push_str("| Alert | Severity | Consumer | Fires when |\n|---|---|---|---|\n");
+    for a in list {
+        let who = a
+            .consumer
+            .as_deref()
+            .map_or_else(|| "(producer)".to_string(), |c| format!("`{c}`"));
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {who} | {} |",
+            a.name, a.severity, a.condition
+        );
+    }
+    md
+}

@@ -500,3 +500,30 @@ fn the_metric_reader_of_these_tests_finds_names() {
         ])
     );
 }
+
+#[test]
+fn each_catalog_page_lists_its_metrics_and_alerts() {
+    let pages = event_codegen::docs::render_catalog(&bundled()).unwrap();
+    let page = &pages[Path::new("user/user.created.md")];
+    let section = &page[page
+        .find("## Metrics and alerts")
+        .expect("a metrics section")..];
+    let section = &section[..section
+        .find("## Version history")
+        .expect("history after it")];
+    for row in [
+        "| `events_published_total` | `type=\"user.created\"`, by `version` |",
+        "| `event_handler_duration_seconds` | `type=\"user.created\"`, by `consumer` |",
+        "| `EventPublishingSilent` | warning | (producer) | no event published for 1h |",
+        "| `EventConsumerLag` | critical | `analytics-service` | lag over 1800 s for 5m |",
+        "| `EventDeadLetters` | warning | `search-service` | more than 0 dead letter(s) for 5m |",
+    ] {
+        assert!(section.contains(row), "{row} missing from\n{section}");
+    }
+    let alerts = alerts_of(&bundled(), &AlertConfig::default()).unwrap();
+    let rows = section
+        .lines()
+        .filter(|l| l.starts_with("| `Event"))
+        .count();
+    assert_eq!(rows, alerts["user.created"].len());
+}
