@@ -56,11 +56,9 @@ struct BusInner {
 /// ```
 /// use event_delivery::{consumer, Bus, HandlerError, PublishAsync};
 /// use event_runtime::{catalog, Envelope, Event, ProducedBy, Publisher, Service};
-/// use serde::{Deserialize, Serialize};
 ///
-/// #[derive(Debug, Clone, Serialize, Deserialize, Event)]
+/// #[derive(Debug, Clone, Event)]
 /// #[event(type = "course.published", version = "1.0", producer = "course-service")]
-/// #[serde(rename_all = "camelCase")]
 /// struct CoursePublished { course_id: String }
 ///
 /// catalog! { enum SearchInbound { CoursePublished(CoursePublished) } }

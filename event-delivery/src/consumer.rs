@@ -252,11 +252,9 @@ pub struct ConsumerBuilder<St, D> {
 /// ```
 /// use event_delivery::{consumer, CircuitBreaker, HandlerError, RetryPolicy};
 /// use event_runtime::{catalog, Event, Service};
-/// use serde::{Deserialize, Serialize};
 ///
-/// #[derive(Debug, Clone, Serialize, Deserialize, Event)]
+/// #[derive(Debug, Clone, Event)]
 /// #[event(type = "course.published", version = "1.0", producer = "course-service")]
-/// #[serde(rename_all = "camelCase")]
 /// struct CoursePublished { course_id: String }
 ///
 /// catalog! { enum SearchInbound { CoursePublished(CoursePublished) } }

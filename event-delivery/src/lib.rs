@@ -46,3 +46,8 @@ pub use publish::PublishAsync;
 pub use retry::RetryPolicy;
 pub use store::{InMemoryStore, NoStore, PendingRecords, ProcessedStore, SyncStore};
 pub use transport::{Incoming, Message, Subscriber, Transport};
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

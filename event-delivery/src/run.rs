@@ -22,8 +22,17 @@ use crate::store::ProcessedStore;
 use crate::transport::{Incoming, Subscriber};
 use event_runtime::Catalog;
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::task::JoinSet;
+
+/// The deliveries waiting behind the one in the pipeline, for one key.
+type Lane<I> = Arc<Mutex<VecDeque<I>>>;
+
+fn lock<I>(lane: &Mutex<VecDeque<I>>) -> MutexGuard<'_, VecDeque<I>> {
+    // Pushing and popping cannot leave the queue inconsistent.
+    lane.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 impl<C, H, St, D> Consumer<C, H, St, D>
 where
@@ -43,23 +52,28 @@ where
         // Deliveries waiting behind their lane; bounded so a hot key cannot
         // pull the whole queue into memory.
         let max_waiting = limit.saturating_mul(4).max(16);
-        let mut lanes: HashMap<Arc<str>, VecDeque<S::Incoming>> = HashMap::new();
-        let mut waiting = 0usize;
+        let mut lanes: HashMap<Arc<str>, Lane<S::Incoming>> = HashMap::new();
+        let waiting = Arc::new(AtomicUsize::new(0));
         let mut tasks: JoinSet<Option<Arc<str>>> = JoinSet::new();
         let mut open = true;
         let global: Arc<str> = Arc::from("");
         loop {
-            let can_pull = open && tasks.len() < limit && waiting < max_waiting;
+            let can_pull =
+                open && tasks.len() < limit && waiting.load(AtomicOrdering::Acquire) < max_waiting;
             tokio::select! {
                 biased;
                 done = tasks.join_next(), if !tasks.is_empty() => {
                     // Lane tasks catch their panics; a join error is a
                     // cancelled runtime, and the lane ends with it.
                     let Some(Ok(Some(key))) = done else { continue };
-                    match lanes.get_mut(&key).and_then(VecDeque::pop_front) {
+                    // The lane task found its queue empty; a delivery may
+                    // have joined it since.
+                    let next = lanes.get(&key).and_then(|lane| lock(lane).pop_front());
+                    match next {
                         Some(next) => {
-                            waiting -= 1;
-                            tasks.spawn(self.clone().lane(Some(key), next));
+                            waiting.fetch_sub(1, AtomicOrdering::AcqRel);
+                            let lane = lanes[&key].clone();
+                            tasks.spawn(self.clone().lane(Some((key, lane, waiting.clone())), next));
                         }
                         None => {
                             lanes.remove(&key);
@@ -76,14 +90,15 @@ where
                         OrderingMode::PerKey(_) => incoming.partition_key().map(Arc::from),
                     };
                     match key {
-                        Some(key) => match lanes.get_mut(&key) {
-                            Some(queue) => {
-                                queue.push_back(incoming);
-                                waiting += 1;
+                        Some(key) => match lanes.get(&key) {
+                            Some(lane) => {
+                                waiting.fetch_add(1, AtomicOrdering::AcqRel);
+                                lock(lane).push_back(incoming);
                             }
                             None => {
-                                lanes.insert(key.clone(), VecDeque::new());
-                                tasks.spawn(self.clone().lane(Some(key), incoming));
+                                let lane: Lane<S::Incoming> = Arc::default();
+                                lanes.insert(key.clone(), lane.clone());
+                                tasks.spawn(self.clone().lane(Some((key, lane, waiting.clone())), incoming));
                             }
                         },
                         None => {
@@ -104,9 +119,32 @@ where
         subscriber.next().await
     }
 
+    /// Settles `first`, then the deliveries queued behind it in its lane,
+    /// one after another, until the lane is empty; returns the lane's key.
+    async fn lane<I: Incoming>(
+        self,
+        lane: Option<(Arc<str>, Lane<I>, Arc<AtomicUsize>)>,
+        first: I,
+    ) -> Option<Arc<str>> {
+        let mut next = first;
+        loop {
+            self.settle(next).await;
+            let Some((key, queue, waiting)) = &lane else {
+                return None;
+            };
+            match lock(queue).pop_front() {
+                Some(queued) => {
+                    waiting.fetch_sub(1, AtomicOrdering::AcqRel);
+                    next = queued;
+                }
+                None => return Some(key.clone()),
+            }
+        }
+    }
+
     /// Settles one delivery: runs the pipeline until it acks, gives up or
     /// hands the delivery back, sleeping out retries and deferrals.
-    async fn lane<I: Incoming>(self, key: Option<Arc<str>>, incoming: I) -> Option<Arc<str>> {
+    async fn settle<I: Incoming>(&self, incoming: I) {
         let mut attempt = Attempt {
             number: incoming.attempt(),
             first_failure: None,
@@ -128,18 +166,9 @@ where
                     }
                 };
             match verdict {
-                Verdict::Ack(_) => {
-                    incoming.ack().await;
-                    return key;
-                }
-                Verdict::Term(_) => {
-                    incoming.term().await;
-                    return key;
-                }
-                Verdict::Nak(delay) => {
-                    incoming.nak(delay).await;
-                    return key;
-                }
+                Verdict::Ack(_) => return incoming.ack().await,
+                Verdict::Term(_) => return incoming.term().await,
+                Verdict::Nak(delay) => return incoming.nak(delay).await,
                 Verdict::Retry {
                     after, failed_at, ..
                 } => {

@@ -255,3 +255,52 @@ async fn the_handler_writes_and_the_record_commit_together_or_not_at_all() {
             .is_some()
     );
 }
+
+/// Keyed by the enrollment: the same fact published twice under two ids.
+#[derive(Debug, Clone, PartialEq, event_runtime::Event)]
+#[event(
+    type = "enrollment.expired",
+    version = "1.0",
+    producer = "enrollment-service"
+)]
+pub struct EnrollmentExpired {
+    #[event(key)]
+    pub enrollment_id: String,
+}
+impl event_runtime::ProducedBy<EnrollmentService> for EnrollmentExpired {}
+
+event_runtime::catalog! {
+    pub enum ExpiryInbound { EnrollmentExpired(EnrollmentExpired) }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_same_fact_under_two_ids_is_a_duplicate_by_its_natural_key() {
+    let bus = Bus::new();
+    let runs = Arc::new(AtomicU32::new(0));
+    let counted = runs.clone();
+    bus.subscribe(
+        consumer::<CertificateService>().handle(move |_e: ExpiryInbound| {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Ok::<(), HandlerError>(())
+            }
+        }),
+    );
+    let publisher = Publisher::<EnrollmentService, _>::new(bus.clone());
+    let expired = || {
+        event_runtime::Envelope::new(EnrollmentExpired {
+            enrollment_id: "enr_1".into(),
+        })
+        .tenant("tenant_7f3c")
+        .correlation("req_1")
+        .build()
+    };
+    let (a, b) = (expired(), expired());
+    assert_ne!(a.id(), b.id());
+    publisher.publish(&a).await.unwrap();
+    publisher.publish(&b).await.unwrap();
+    let stats = bus.shutdown().await.consumers[0].1;
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!((stats.processed, stats.duplicates), (1, 1));
+}

@@ -461,19 +461,20 @@ macro_rules! catalog {
                 }
 
                 fn idempotency_key(&self) -> $crate::idempotency::IdempotencyKey {
-                    match self {
-                        $( $name::$variant(__e) => $crate::idempotency::IdempotencyKey::of(__e), )*
+                    // `*self`, so a catalog without variants matches too.
+                    match *self {
+                        $( $name::$variant(ref __e) => $crate::idempotency::IdempotencyKey::of(__e), )*
                     }
                 }
 
                 fn event_id(&self) -> &$crate::EventId {
-                    match self {
-                        $( $name::$variant(__e) => __e.id(), )*
+                    match *self {
+                        $( $name::$variant(ref __e) => __e.id(), )*
                     }
                 }
 
                 fn event_type(&self) -> &'static str {
-                    match self {
+                    match *self {
                         $( $name::$variant(_) => <$ty as $crate::Event>::TYPE, )*
                     }
                 }
