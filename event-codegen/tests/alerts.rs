@@ -527,3 +527,51 @@ fn each_catalog_page_lists_its_metrics_and_alerts() {
         .count();
     assert_eq!(rows, alerts["user.created"].len());
 }
+
+#[test]
+fn the_cli_writes_rules_tests_and_the_dashboard_with_flag_thresholds() {
+    let dir = out_dir("alerts-cli");
+    let out = Command::new(env!("CARGO_BIN_EXE_event-codegen"))
+        .args([
+            "alerts",
+            "../schemas",
+            "--dashboard",
+            "--lag-warning",
+            "120",
+            "--out",
+        ])
+        .arg(&dir)
+        .current_dir(crate_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("19 file(s) in {}, 19 written\n", dir.display())
+    );
+    let rules = std::fs::read_to_string(dir.join("search-service.rules.yml")).unwrap();
+    assert!(
+        rules.contains(r#"type=\"course.published\"}) > 120""#),
+        "{rules}"
+    );
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("events-dashboard.json")).unwrap())
+            .unwrap();
+    assert_eq!(dashboard["uid"], "event-catalog");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_event-codegen"))
+        .args(["alerts", "../schemas", "--lag-warning", "4000", "--out"])
+        .arg(&dir)
+        .current_dir(crate_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "the lag warning threshold must be below the critical one\n"
+    );
+}
