@@ -13,6 +13,7 @@ const KEYS: &[&str] = &[
     "ordering",
     "partitionKey",
     "idempotencyKey",
+    "expectedEvery",
 ];
 /// Reports a problem: pointer, span, message, hint.
 type Report<'e> = dyn FnMut(&str, crate::json::Span, String, Option<&str>) + 'e;
@@ -148,6 +149,24 @@ pub(crate) fn read(
                     Some(&format!("one of {}", allowed.join(", "))),
                 );
             }
+        }
+    }
+    // The cadence the silence alert watches; the generated code does not
+    // depend on it, so a bad one is reported and the contract still read.
+    if let Some(every) = string("expectedEvery", &mut err) {
+        if let Err(e) = crate::alerts::parse_duration(&every) {
+            let span = v
+                .get("expectedEvery")
+                .map(|n| n.span.clone())
+                .unwrap_or(block.key_span.clone());
+            err(
+                "/x-event/expectedEvery",
+                span,
+                format!("invalid `expectedEvery`: {e}"),
+                Some(
+                    "e.g. `\"expectedEvery\": \"30m\"`: how often at least one event is published",
+                ),
+            );
         }
     }
     let mut consumers = Vec::new();

@@ -64,10 +64,15 @@ pub fn render_catalog(
     for c in &contracts {
         by_type.entry(c.event_type.as_str()).or_default().push(c);
     }
+    let alerts = crate::alerts::alerts_of(files, &crate::alerts::AlertConfig::default())?;
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for (ty, versions) in &by_type {
-        match event_page(files, versions) {
+        match event_page(
+            files,
+            versions,
+            &crate::alerts::catalog_section(ty, &alerts),
+        ) {
             Ok(page) => {
                 out.insert(page_path(ty), page);
             }
@@ -459,6 +464,7 @@ enum Node<'a> {
 fn event_page(
     files: &BTreeMap<PathBuf, Value>,
     versions: &[&Contract<'_>],
+    observability: &str,
 ) -> Result<String, String> {
     let Some(latest) = versions.last() else {
         return Ok(String::new());
@@ -516,6 +522,7 @@ fn event_page(
         md.push_str(&envelope(newest, data).to_json());
         md.push_str("\n```\n\n");
     }
+    md.push_str(observability);
     md.push_str("## Version history\n\n");
     md.push_str(&history(files, versions));
     Ok(md)

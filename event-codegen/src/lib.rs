@@ -27,9 +27,11 @@
 //! with the file, the JSON pointer, the line and the column; a run reports
 //! them all at once, rendered as rustc renders errors.
 
+pub mod alerts;
 pub mod asyncapi;
 pub mod compat;
 mod contract;
+pub mod dashboard;
 mod diagnostic;
 pub mod docs;
 mod emit;

@@ -78,6 +78,10 @@ enum DocCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write Prometheus alerting rules, OUT/<service>.rules.yml, with their
+    /// promtool tests beside them, and with `--dashboard` the Grafana
+    /// dashboard OUT/events-dashboard.json.
+    Alerts(event_codegen::alerts::AlertArgs),
 }
 
 #[derive(Args)]
@@ -119,6 +123,7 @@ fn docs(command: DocCommand) -> Result<String, String> {
                 out.display()
             ))
         }
+        DocCommand::Alerts(args) => event_codegen::alerts::run(&args),
         DocCommand::Asyncapi { dir, out } => {
             let files = event_codegen::compat::load_dir(&dir)?;
             let documents = event_codegen::asyncapi::render_asyncapi(&files)?;

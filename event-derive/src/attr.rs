@@ -13,6 +13,7 @@ const VERSION: &str = "version";
 const PRODUCER: &str = "producer";
 const DELIVERY: &str = "delivery";
 const ORDERING: &str = "ordering";
+const EXPECTED_EVERY: &str = "expected_every";
 const CONSUMER: &str = "consumer";
 const CRATE: &str = "crate";
 // Field keys.
@@ -78,6 +79,9 @@ pub struct ContainerAttrs {
     pub ordering: Option<Spanned<Ordering>>,
     pub consumers: Vec<Consumer>,
     pub krate: Option<syn::Path>,
+    /// How often at least one event is published (`"30m"`), for the
+    /// silence alert; checked to be a duration.
+    pub expected_every: Option<LitStr>,
 }
 
 /// A numeric bound as written: an integer or float literal, maybe negative.
@@ -235,7 +239,7 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> ContainerAtt
         let result = attr.parse_nested_meta(|meta| {
             let key = key_name(&meta);
             let span = meta.path.span();
-            let event_only = [TYPE, VERSION, PRODUCER, DELIVERY, ORDERING, CONSUMER];
+            let event_only = [TYPE, VERSION, PRODUCER, DELIVERY, ORDERING, CONSUMER, EXPECTED_EVERY];
             if derive != Derive::Event && event_only.contains(&key.as_str()) {
                 // Consume the value so that parsing goes on.
                 if meta.input.peek(Token![=]) {
@@ -333,6 +337,13 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> ContainerAtt
                         (_, None) => cx.error_at(span, "a consumer needs `reason = \"...\"`: say why the service consumes the event"),
                     }
                 }
+                EXPECTED_EVERY => {
+                    let lit = parse_str(&meta)?;
+                    if !is_duration(&lit.value()) {
+                        cx.error_spanned_by(&lit, format!("`expected_every` must be a duration, a whole number above zero and one unit, s, m, h or d, like \"30m\" or \"6h\"; found {:?}", lit.value()));
+                    }
+                    set_once(cx, &mut out.expected_every, lit, span, EXPECTED_EVERY);
+                }
                 CRATE => {
                     let lit = parse_str(&meta)?;
                     match lit.parse::<syn::Path>() {
@@ -342,7 +353,7 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> ContainerAtt
                 }
                 _ => {
                     let expected = match derive {
-                        Derive::Event => "expected one of `type`, `version`, `producer`, `delivery`, `ordering`, `consumer`, `crate`",
+                        Derive::Event => "expected one of `type`, `version`, `producer`, `delivery`, `ordering`, `consumer`, `expected_every`, `crate`",
                         _ => "expected `crate`",
                     };
                     return unknown_key(cx, &meta, format!("unknown event attribute `{key}`: {expected}"));
@@ -509,4 +520,15 @@ fn check_service(cx: &Ctxt, lit: &LitStr, role: &str) {
             format!("invalid {role} service name {name:?}: {e}; write it in lower-case kebab case, like {like:?}"),
         );
     }
+}
+
+/// Whether `s` is a duration as `x-event.expectedEvery` writes it: a whole
+/// number above zero and one unit, `s`, `m`, `h` or `d`.
+fn is_duration(s: &str) -> bool {
+    let Some(digits) = s.strip_suffix(['s', 'm', 'h', 'd']) else {
+        return false;
+    };
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.parse::<u64>().is_ok_and(|n| n > 0)
 }

@@ -603,6 +603,10 @@ fn expand_event_impl(
         }
         None => quote!(#p::core::option::Option::None),
     };
+    let expected_every = match &attrs.expected_every {
+        Some(lit) => quote!(#p::core::option::Option::Some(#lit)),
+        None => quote!(#p::core::option::Option::None),
+    };
     // A key part as text: date-times as RFC 3339 in UTC, so one instant is
     // one key; everything else by `Display`.
     let key_part = |f: &Field, span: Span| {
@@ -660,6 +664,7 @@ fn expand_event_impl(
                     consumers: &[#(#consumers),*],
                     key_fields: &[#(#key_names),*],
                     partition_field: #partition_name,
+                    expected_every: #expected_every,
                 };
                 &__CONTRACT
             }

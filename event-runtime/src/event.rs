@@ -147,6 +147,9 @@ pub struct Contract {
     pub key_fields: &'static [&'static str],
     /// Wire name of the partition key field, if any.
     pub partition_field: Option<&'static str>,
+    /// How often at least one event is published, as written (`"30m"`):
+    /// `x-event.expectedEvery`, which the silence alert watches.
+    pub expected_every: Option<&'static str>,
 }
 
 impl Contract {
@@ -157,6 +160,7 @@ impl Contract {
         consumers: &[],
         key_fields: &[],
         partition_field: None,
+        expected_every: None,
     };
 }
 
