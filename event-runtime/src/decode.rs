@@ -756,6 +756,32 @@ fn required<'a>(slot: &'a Option<Str<'_>>, name: &'static str) -> Result<&'a str
     }
 }
 
+/// An id (`id`, `tenantId`, `correlationId`, `causationId`) is a token that
+/// is compared, logged and stored as a key: any text without whitespace or
+/// control characters. `"  "`, `"tenant a"` or a `"\u0000"` inside would
+/// compare unequal to what an operator types, or break a log line.
+fn identifier(value: &str, name: &'static str) -> Result<(), DecodeError> {
+    match value
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace() || c.is_control())
+    {
+        None => Ok(()),
+        Some((at, c)) => Err(DecodeError::new(
+            Kind::InvalidId,
+            name,
+            format!(
+                "envelope field `{name}` holds {} at byte {at} ({:?}): an id is text without whitespace or control characters",
+                if c.is_control() {
+                    "a control character"
+                } else {
+                    "whitespace"
+                },
+                truncate(value),
+            ),
+        )),
+    }
+}
+
 /// Validates the fields a header decode reads; `expected` is the type and
 /// version of a typed reader. Errors carry the event id and type when they
 /// could be read; nothing is copied on success.
@@ -801,11 +827,17 @@ fn validate_header<D>(
             format!("envelope field `{name}` appears more than once"),
         ));
     }
-    required(&parts.id, "id")?;
+    identifier(required(&parts.id, "id")?, "id")?;
     let ty = required(&parts.ty, "type")?;
     let version = required(&parts.version, "version")?;
-    required(&parts.tenant_id, "tenantId")?;
-    required(&parts.correlation_id, "correlationId")?;
+    identifier(required(&parts.tenant_id, "tenantId")?, "tenantId")?;
+    identifier(
+        required(&parts.correlation_id, "correlationId")?,
+        "correlationId",
+    )?;
+    if let Some(causation_id) = parts.causation_id.as_deref() {
+        identifier(causation_id, "causationId")?;
+    }
     if let Err(e) = event_rules::naming::check_syntax(ty) {
         return Err(DecodeError::new(
             Kind::InvalidEventType,
@@ -871,6 +903,16 @@ pub(crate) fn check_body<'de, D>(
 }
 
 pub(crate) fn parse_timestamp(s: &str) -> Result<OffsetDateTime, DecodeError> {
+    if crate::wire::is_leap_second(s) {
+        return Err(DecodeError::new(
+            Kind::InvalidTimestamp,
+            "timestamp",
+            format!(
+                "invalid timestamp {:?}: a leap second (`:60`) has no exact representation and is refused rather than moved; write the instant as `23:59:59.999Z` or the next second",
+                truncate(s)
+            ),
+        ));
+    }
     OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
         DecodeError::new(
             Kind::InvalidTimestamp,

@@ -5,7 +5,62 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::{Date, OffsetDateTime};
 
-pub use time::serde::rfc3339;
+/// `OffsetDateTime` as RFC 3339; `rfc3339::option` for
+/// `Option<OffsetDateTime>`. A leap second (`23:59:60`) is refused: `time`
+/// would read it as `23:59:59.999999999`, a different instant written back.
+pub mod rfc3339 {
+    use super::*;
+
+    /// Writes RFC 3339.
+    pub fn serialize<S: Serializer>(value: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        time::serde::rfc3339::serialize(value, s)
+    }
+
+    /// Reads RFC 3339 with an offset; refuses a leap second.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let text = crate::decode::Str::deserialize(d)?;
+        parse(&text).map_err(serde::de::Error::custom)
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<OffsetDateTime, String> {
+        if is_leap_second(text) {
+            return Err(format!(
+                "a leap second ({text:?}) has no exact representation and is refused rather than moved"
+            ));
+        }
+        OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| e.to_string())
+    }
+
+    /// `Option<OffsetDateTime>` as RFC 3339 or `null`.
+    pub mod option {
+        use super::*;
+
+        /// Writes RFC 3339 or `null`.
+        pub fn serialize<S: Serializer>(
+            value: &Option<OffsetDateTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            time::serde::rfc3339::option::serialize(value, s)
+        }
+
+        /// Reads RFC 3339 or `null`; refuses a leap second.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<OffsetDateTime>, D::Error> {
+            match Option::<crate::decode::Str<'de>>::deserialize(d)? {
+                None => Ok(None),
+                Some(text) => parse(&text).map(Some).map_err(serde::de::Error::custom),
+            }
+        }
+    }
+}
+
+/// Whether an RFC 3339 date-time names a leap second: `60` in the seconds
+/// place (`2016-12-31T23:59:60Z`).
+pub fn is_leap_second(text: &str) -> bool {
+    text.as_bytes().get(16) == Some(&b':') && text.get(17..19) == Some("60")
+}
 
 time::serde::format_description!(iso_date_format, Date, "[year]-[month]-[day]");
 

@@ -875,3 +875,58 @@ fn a_repeated_key_inside_a_kept_unknown_field_is_refused_with_its_path() {
         "DuplicateField at \"extension.k\": duplicate key `k`"
     );
 }
+
+#[test]
+fn a_leap_second_is_refused_not_moved() {
+    let e = refusal(&edited(|m| {
+        m.insert("timestamp".into(), json!("2016-12-31T23:59:60Z"));
+    }));
+    assert_eq!(e.kind(), &DecodeErrorKind::InvalidTimestamp);
+    assert_eq!(e.path(), "timestamp");
+    assert!(e.message().contains("a leap second (`:60`)"), "{e}");
+    // The second before and the one after still read.
+    for ok in ["2016-12-31T23:59:59.999Z", "2017-01-01T00:00:00Z"] {
+        assert!(
+            decode(&edited(|m| {
+                m.insert("timestamp".into(), json!(ok));
+            }))
+            .is_ok()
+        );
+    }
+}
+
+#[test]
+fn ids_with_whitespace_or_control_characters_are_refused() {
+    let cases = [
+        ("tenantId", "  ", "whitespace at byte 0"),
+        ("tenantId", "tenant a", "whitespace at byte 6"),
+        ("tenantId", "tenant\u{0}", "a control character at byte 6"),
+        ("id", "evt_1\n", "a control character at byte 5"),
+        (
+            "correlationId",
+            "req\u{7f}",
+            "a control character at byte 3",
+        ),
+        ("causationId", "\u{a0}evt", "whitespace at byte 0"),
+    ];
+    for (field, value, what) in cases {
+        let e = refusal(&edited(|m| {
+            m.insert(field.into(), json!(value));
+        }));
+        assert_eq!(e.kind(), &DecodeErrorKind::InvalidId, "{field} {value:?}");
+        assert_eq!(e.path(), field);
+        assert!(
+            e.message()
+                .starts_with(&format!("envelope field `{field}` holds {what}")),
+            "{e}"
+        );
+        // The header decode applies the same rule.
+        let bytes = edited(|m| {
+            m.insert(field.into(), json!(value));
+        });
+        assert_eq!(
+            Header::from_json_slice(&bytes).unwrap_err().kind(),
+            &DecodeErrorKind::InvalidId
+        );
+    }
+}

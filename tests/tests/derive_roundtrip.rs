@@ -708,3 +708,16 @@ fn a_format_is_checked_on_decode_and_before_publishing() {
     assert_eq!(info.constraints[0].keyword, "format");
     assert_eq!(info.constraints[0].value, "email");
 }
+
+#[test]
+fn a_leap_second_in_a_payload_is_refused_not_moved() {
+    let e = serde_json::from_value::<CourseDeleted>(
+        json!({ "courseId": COURSE, "deletedAt": "2016-12-31T23:59:60Z" }),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("a leap second (\"2016-12-31T23:59:60Z\")"),
+        "{e}"
+    );
+}
