@@ -154,6 +154,20 @@ fn newer_minor_decodes_into_older_struct() {
     let env: Envelope<v1_0::EnrollmentCompleted> = Envelope::from_json_slice(&bytes).unwrap();
     assert_eq!(env.version(), Version::new(1, 1));
     assert_eq!(env.data().course_title, "Rust for Event Designers");
+
+    // Re-encoded, it is the 1.0 event the reader understood, not a 1.1
+    // event missing its 1.1 field.
+    for out in [
+        env.to_json_vec().unwrap(),
+        Envelope::<v1_0::EnrollmentCompleted>::from_json_slice_preserving(&bytes)
+            .unwrap()
+            .to_json_vec()
+            .unwrap(),
+    ] {
+        let out: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(out["version"], "1.0");
+        assert!(out["data"].get("totalDuration").is_none());
+    }
 }
 
 #[test]
