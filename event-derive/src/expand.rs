@@ -24,8 +24,10 @@ pub fn derive(node: &DeriveInput, derive: Derive) -> TokenStream {
             valid_enum(&cx, &e);
             expand_enum(&e)
         }),
-        Derive::Event | Derive::EventData => Input::from_syn(&cx, node, derive).map(|input| {
+        Derive::Event | Derive::EventData => Input::from_syn(&cx, node, derive).map(|mut input| {
             valid::check(&cx, &input, derive);
+            // Reported above; expanded, they would only add type errors.
+            valid::drop_mistyped(&mut input);
             expand_struct(&input, derive)
         }),
     };
