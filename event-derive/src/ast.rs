@@ -38,6 +38,10 @@ pub enum Scalar {
     DateTime,
     Date,
     Float,
+    /// `serde_json::Value` (by its name), read refusing repeated keys.
+    Json,
+    /// `serde_json::Map<String, Value>` (by its name), likewise.
+    JsonMap,
     Other,
 }
 
@@ -98,6 +102,8 @@ impl<'a> Shape<'a> {
             Some("OffsetDateTime") => Scalar::DateTime,
             Some("Date") => Scalar::Date,
             Some("f32" | "f64") => Scalar::Float,
+            Some("Value") => Scalar::Json,
+            Some("Map") => Scalar::JsonMap,
             _ => Scalar::Other,
         };
         Shape {

@@ -24,8 +24,10 @@ pub fn derive(node: &DeriveInput, derive: Derive) -> TokenStream {
             valid_enum(&cx, &e);
             expand_enum(&e)
         }),
-        Derive::Event | Derive::EventData => Input::from_syn(&cx, node, derive).map(|input| {
+        Derive::Event | Derive::EventData => Input::from_syn(&cx, node, derive).map(|mut input| {
             valid::check(&cx, &input, derive);
+            // Reported above; expanded, they would only add type errors.
+            valid::drop_mistyped(&mut input);
             expand_struct(&input, derive)
         }),
     };
@@ -400,9 +402,20 @@ fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
             (Scalar::Date, false, true) => Some("wire::date_vec"),
             _ => None,
         };
+        // serde_json keeps the last of a repeated key in a `Value`; the
+        // payload refuses it, as it does a repeated field.
+        let strict = match (field.shape.scalar, field.shape.option, field.shape.vec) {
+            (Scalar::Json, false, false) => Some("wire::strict_value"),
+            (Scalar::Json, true, false) => Some("wire::strict_option_value"),
+            (Scalar::JsonMap, false, false) => Some("wire::strict_map"),
+            _ => None,
+        };
         if let Some(with) = with {
             let path = format!("{p}::{with}");
             attrs.push(quote!(#[serde(with = #path)]));
+        } else if let Some(strict) = strict.filter(|_| field.attrs.constraints.is_empty()) {
+            let path = format!("{p}::{strict}");
+            attrs.push(quote!(#[serde(deserialize_with = #path)]));
         } else if !field.attrs.constraints.is_empty() {
             let name = format!("__deserialize_{index}");
             attrs.push(quote!(#[serde(deserialize_with = #name)]));
@@ -508,7 +521,7 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         #[automatically_derived]
         impl<'de> #p::serde::Deserialize<'de> for #ident {
             fn deserialize<__D: #p::serde::Deserializer<'de>>(__deserializer: __D) -> #p::core::result::Result<Self, __D::Error> {
-                #mirror::deserialize(__deserializer)
+                #mirror::deserialize(#p::wire::ObjectOnly(__deserializer))
             }
         }
     };
@@ -631,10 +644,9 @@ fn expand_event_impl(
             let parts = many
                 .iter()
                 .map(|f| key_part(f, f.attrs.key.unwrap_or_else(Span::call_site)));
-            let pattern = vec!["{}"; many.len()].join(":");
             quote! {
                 fn natural_key(&self) -> #p::core::option::Option<#p::std::string::String> {
-                    #p::core::option::Option::Some(#p::std::format!(#pattern, #(#parts),*))
+                    #p::core::option::Option::Some(#p::wire::composite_key(&[#(#parts),*]))
                 }
             }
         }

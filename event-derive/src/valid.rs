@@ -2,7 +2,7 @@
 //! names, versions, `since`, sensitive and envelope names, partitioning.
 
 use crate::ast::{Field, Input, Scalar};
-use crate::attr::{Derive, Ordering};
+use crate::attr::{Constraint, ConstraintKind, Derive, Ordering};
 use crate::ctxt::Ctxt;
 use std::collections::BTreeMap;
 
@@ -185,6 +185,8 @@ fn check_fields(cx: &Ctxt, input: &Input, derive: Derive) {
                 );
             }
         }
+        check_constraint_types(cx, field, &name);
+        check_bounds(cx, field, &name);
         if matches!(field.shape.scalar, Scalar::DateTime | Scalar::Date) {
             if let Some(c) = attrs.constraints.iter().find(|c| !c.on_array()) {
                 cx.error_at(
@@ -230,4 +232,145 @@ fn nested_date(ty: &syn::Type) -> Option<&'static str> {
         })
     }
     find(ty.to_token_stream())
+}
+
+const NUMBERS: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
+    "f64",
+];
+
+/// The type of the values a constraint reaches (inside `Option` / `Vec`),
+/// by its last path segment.
+fn inner_name(field: &Field) -> Option<String> {
+    match field.shape.inner {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            path.path.segments.last().map(|s| s.ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Removes the constraints [`check_constraint_types`] refused, so that the
+/// expansion does not repeat the error as a type mismatch.
+pub fn drop_mistyped(input: &mut Input) {
+    for field in &mut input.fields {
+        let Some(inner) = inner_name(field) else {
+            continue;
+        };
+        field
+            .attrs
+            .constraints
+            .retain(|c| mistyped(&inner, c).is_none());
+    }
+}
+
+/// Whether constraint `c` cannot apply to values of type `inner`: the hint
+/// to give, if so.
+fn mistyped(inner: &str, c: &Constraint) -> Option<&'static str> {
+    let number = NUMBERS.contains(&inner);
+    let not_text = number || matches!(inner, "bool" | "char" | "Uuid");
+    let text = matches!(inner, "String" | "str");
+    match &c.kind {
+        ConstraintKind::MinLength(_)
+        | ConstraintKind::MaxLength(_)
+        | ConstraintKind::Pattern(_)
+        | ConstraintKind::Constant(_)
+        | ConstraintKind::Format(_)
+            if not_text =>
+        {
+            Some(if number {
+                "; bound a number with `minimum` / `maximum`"
+            } else {
+                ""
+            })
+        }
+        ConstraintKind::Minimum(_)
+        | ConstraintKind::Maximum(_)
+        | ConstraintKind::ExclusiveMinimum(_)
+        | ConstraintKind::ExclusiveMaximum(_)
+            if text =>
+        {
+            Some("; bound a string's length with `min_length` / `max_length`")
+        }
+        _ => None,
+    }
+}
+
+/// A string constraint on a number, bool or id, or a numeric bound on a
+/// string: refused at the attribute, not as a type error inside the
+/// runtime's checks.
+fn check_constraint_types(cx: &Ctxt, field: &Field, name: &str) {
+    let Some(inner) = inner_name(field) else {
+        return;
+    };
+    for c in &field.attrs.constraints {
+        let keyword = c.schema().0;
+        let Some(hint) = mistyped(&inner, c) else {
+            continue;
+        };
+        let what = if c.on_array() {
+            "arrays"
+        } else if hint.contains("minimum") || hint.is_empty() {
+            "strings"
+        } else {
+            "numbers"
+        };
+        cx.error_at(
+            c.span,
+            format!("`{keyword}` applies to {what}, and `{name}` holds `{inner}`{hint}"),
+        );
+    }
+}
+
+/// A lower bound that no value under the upper bound can meet.
+fn check_bounds(cx: &Ctxt, field: &Field, name: &str) {
+    let constraints = &field.attrs.constraints;
+    let numeric = |c: &Constraint| -> Option<(f64, bool, bool)> {
+        // (bound, is_lower, exclusive)
+        let (n, lower, exclusive) = match &c.kind {
+            ConstraintKind::Minimum(n) => (n, true, false),
+            ConstraintKind::ExclusiveMinimum(n) => (n, true, true),
+            ConstraintKind::Maximum(n) => (n, false, false),
+            ConstraintKind::ExclusiveMaximum(n) => (n, false, true),
+            ConstraintKind::MinLength(n) | ConstraintKind::MinItems(n) => {
+                return Some((*n as f64, true, false));
+            }
+            ConstraintKind::MaxLength(n) | ConstraintKind::MaxItems(n) => {
+                return Some((*n as f64, false, false));
+            }
+            _ => return None,
+        };
+        n.text().parse().ok().map(|v| (v, lower, exclusive))
+    };
+    // Pairs of one family: numeric bounds, lengths, item counts.
+    let family = |c: &Constraint| match c.kind {
+        ConstraintKind::MinLength(_) | ConstraintKind::MaxLength(_) => 1,
+        ConstraintKind::MinItems(_) | ConstraintKind::MaxItems(_) => 2,
+        _ => 0,
+    };
+    for (i, upper) in constraints.iter().enumerate() {
+        let Some((high, false, high_exclusive)) = numeric(upper) else {
+            continue;
+        };
+        for lower in constraints.iter().filter(|c| family(c) == family(upper)) {
+            let Some((low, true, low_exclusive)) = numeric(lower) else {
+                continue;
+            };
+            let empty = low > high || (low == high && (low_exclusive || high_exclusive));
+            if empty {
+                let (lk, lv) = lower.schema();
+                let (hk, hv) = upper.schema();
+                // On whichever of the two was written second.
+                let later = constraints
+                    .iter()
+                    .position(|c| std::ptr::eq(c, lower))
+                    .is_some_and(|l| l > i);
+                let span = if later { lower.span } else { upper.span };
+                cx.error_at(
+                    span,
+                    format!("`{lk} = {lv}` and `{hk} = {hv}` leave no value `{name}` can take: correct one of the two bounds"),
+                );
+            }
+        }
+    }
 }

@@ -49,6 +49,147 @@ impl<'de> Deserialize<'de> for Str<'de> {
     }
 }
 
+/// A JSON value read in full and dropped: what the tolerant decoder skips.
+///
+/// serde's `IgnoredAny` skips by structure alone and lets through what is
+/// not JSON: invalid UTF-8 in a string, a lone surrogate (`"\ud800"`), a
+/// number out of range (`1e400`). This reads every string and number as
+/// the preserving decoder does, so both modes refuse the same input; no
+/// string is copied unless it holds an escape.
+pub(crate) struct ValidJson;
+
+impl<'de> Deserialize<'de> for ValidJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValidJson)
+    }
+}
+
+impl<'de> Visitor<'de> for ValidJson {
+    type Value = ValidJson;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self, E> {
+        Ok(ValidJson)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self, E> {
+        Ok(ValidJson)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self, E> {
+        Ok(ValidJson)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self, E> {
+        Ok(ValidJson)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self, E> {
+        Ok(ValidJson)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self, E> {
+        Ok(ValidJson)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self, E> {
+        Ok(ValidJson)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self, D::Error> {
+        ValidJson::deserialize(d)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<ValidJson>()?.is_some() {}
+        Ok(ValidJson)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        while map.next_key::<ValidJson>()?.is_some() {
+            map.next_value::<ValidJson>()?;
+        }
+        Ok(ValidJson)
+    }
+}
+
+/// A JSON value that refuses a key repeated in any object in it
+/// (`duplicate key `k``), where `serde_json::Value` keeps the last one.
+pub(crate) struct StrictValue(pub(crate) Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        // JSON has no NaN or infinity, so `from_f64` holds every number a
+        // parser gives; `Null` is what serde_json does for the others.
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        StrictValue::deserialize(d).map(|v| v.0)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(StrictValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match object.entry(key) {
+                Entry::Occupied(slot) => {
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate key `{}`",
+                        slot.key()
+                    )));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(map.next_value::<StrictValue>()?.0);
+                }
+            }
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// `metadata`: an object with no repeated key at any depth, or `null`.
+struct StrictMetadata(Option<Map<String, Value>>);
+
+impl<'de> Deserialize<'de> for StrictMetadata {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match StrictValue::deserialize(deserializer)?.0 {
+            Value::Null => Ok(StrictMetadata(None)),
+            Value::Object(map) => Ok(StrictMetadata(Some(map))),
+            _ => Err(de::Error::custom("`metadata` must be an object or null")),
+        }
+    }
+}
+
 /// The envelope's keys, matched without allocating.
 enum Key<'de> {
     Id,
@@ -313,13 +454,13 @@ impl<'de, R: DataReader<'de>> Visitor<'de> for PartsVisitor<'_, 'de, R> {
                         if header {
                             map.next_value::<IgnoredAny>()?;
                         } else {
-                            parts.metadata = map.next_value()?;
+                            parts.metadata = map.next_value::<StrictMetadata>()?.0;
                         }
                     }
                 }
                 Key::Other(name) => {
                     if self.mode == Mode::Preserve {
-                        let value: Value = map.next_value()?;
+                        let value = map.next_value::<StrictValue>()?.0;
                         match parts.unknown.entry(name.0) {
                             Entry::Vacant(slot) => {
                                 slot.insert(value);
@@ -328,8 +469,10 @@ impl<'de, R: DataReader<'de>> Visitor<'de> for PartsVisitor<'_, 'de, R> {
                                 dup.get_or_insert(Cow::Owned(slot.key().clone()));
                             }
                         }
-                    } else {
+                    } else if header {
                         map.next_value::<IgnoredAny>()?;
+                    } else {
+                        map.next_value::<ValidJson>()?;
                     }
                 }
             }
@@ -613,6 +756,32 @@ fn required<'a>(slot: &'a Option<Str<'_>>, name: &'static str) -> Result<&'a str
     }
 }
 
+/// An id (`id`, `tenantId`, `correlationId`, `causationId`) is a token that
+/// is compared, logged and stored as a key: any text without whitespace or
+/// control characters. `"  "`, `"tenant a"` or a `"\u0000"` inside would
+/// compare unequal to what an operator types, or break a log line.
+fn identifier(value: &str, name: &'static str) -> Result<(), DecodeError> {
+    match value
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace() || c.is_control())
+    {
+        None => Ok(()),
+        Some((at, c)) => Err(DecodeError::new(
+            Kind::InvalidId,
+            name,
+            format!(
+                "envelope field `{name}` holds {} at byte {at} ({:?}): an id is text without whitespace or control characters",
+                if c.is_control() {
+                    "a control character"
+                } else {
+                    "whitespace"
+                },
+                truncate(value),
+            ),
+        )),
+    }
+}
+
 /// Validates the fields a header decode reads; `expected` is the type and
 /// version of a typed reader. Errors carry the event id and type when they
 /// could be read; nothing is copied on success.
@@ -658,11 +827,17 @@ fn validate_header<D>(
             format!("envelope field `{name}` appears more than once"),
         ));
     }
-    required(&parts.id, "id")?;
+    identifier(required(&parts.id, "id")?, "id")?;
     let ty = required(&parts.ty, "type")?;
     let version = required(&parts.version, "version")?;
-    required(&parts.tenant_id, "tenantId")?;
-    required(&parts.correlation_id, "correlationId")?;
+    identifier(required(&parts.tenant_id, "tenantId")?, "tenantId")?;
+    identifier(
+        required(&parts.correlation_id, "correlationId")?,
+        "correlationId",
+    )?;
+    if let Some(causation_id) = parts.causation_id.as_deref() {
+        identifier(causation_id, "causationId")?;
+    }
     if let Err(e) = event_rules::naming::check_syntax(ty) {
         return Err(DecodeError::new(
             Kind::InvalidEventType,
@@ -728,6 +903,16 @@ pub(crate) fn check_body<'de, D>(
 }
 
 pub(crate) fn parse_timestamp(s: &str) -> Result<OffsetDateTime, DecodeError> {
+    if crate::wire::is_leap_second(s) {
+        return Err(DecodeError::new(
+            Kind::InvalidTimestamp,
+            "timestamp",
+            format!(
+                "invalid timestamp {:?}: a leap second (`:60`) has no exact representation and is refused rather than moved; write the instant as `23:59:59.999Z` or the next second",
+                truncate(s)
+            ),
+        ));
+    }
     OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
         DecodeError::new(
             Kind::InvalidTimestamp,
@@ -837,16 +1022,65 @@ pub fn check_data<T: DeserializeOwned>(data: &str) -> Option<DecodeError> {
     };
     // serde quotes the offending value, which may be megabytes long.
     let message = elide_middle(strip_position(&error.into_inner().to_string()));
-    // serde reports a missing field at the object that lacks it; the path
-    // names the field itself, as for every other payload error.
-    if let Some(field) = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.strip_suffix('`'))
-    {
-        path.push('.');
+    name_member(&mut path, &message);
+    Some(DecodeError::new(Kind::InvalidData, path, message))
+}
+
+/// serde reports a missing or repeated field at the object that holds it;
+/// the path names the field itself (`data.qty`), as for every other error.
+fn name_member(path: &mut String, message: &str) {
+    let field = ["missing field `", "duplicate field `", "duplicate key `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.strip_suffix('`'));
+    if let Some(field) = field {
+        if !path.is_empty() {
+            path.push('.');
+        }
         path.push_str(field);
     }
-    Some(DecodeError::new(Kind::InvalidData, path, message))
+}
+
+/// Reads the raw value of the top-level member `name` as `T` and names the
+/// path of the first problem in it; `None` when it reads.
+fn check_member<T: DeserializeOwned>(name: &str, raw: &RawValue) -> Option<DecodeError> {
+    // The plain read first: it is what fails on too deep a nesting, where
+    // tracking the path would take more stack than the read itself.
+    let plain = serde_json::from_str::<T>(raw.get()).err()?;
+    if plain.to_string().starts_with("recursion limit") {
+        return Some(DecodeError::new(
+            Kind::Malformed,
+            name,
+            format!("cannot be decoded: {}", strip_position(&plain.to_string())),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let error = serde_path_to_error::deserialize::<_, T>(&mut de).err()?;
+    let mut path = match error.path().to_string() {
+        p if p == "." => name.to_owned(),
+        p if p.starts_with('[') => format!("{name}{p}"),
+        p => format!("{name}.{p}"),
+    };
+    let inner = error.into_inner();
+    let message = elide_middle(strip_position(&inner.to_string()));
+    name_member(&mut path, &message);
+    let kind = if message.starts_with("duplicate key `") {
+        Kind::DuplicateField
+    } else if inner.is_data() {
+        Kind::FieldType
+    } else {
+        Kind::Malformed
+    };
+    // The first pass read the whole input as JSON structure, so a syntax
+    // error here is too deep a nesting, not broken JSON.
+    let message = match kind {
+        Kind::Malformed if message.starts_with("recursion limit") => {
+            format!("cannot be decoded: {message}")
+        }
+        Kind::Malformed => format!("malformed JSON: {message}"),
+        _ => message,
+    };
+    Some(DecodeError::new(kind, path, message))
 }
 
 fn diagnose_fields(
@@ -884,9 +1118,9 @@ fn diagnose_fields(
         }
     }
     if let Some(raw) = get("metadata") {
-        if let Err(e) = serde_json::from_str::<Option<Map<String, Value>>>(raw.get()) {
+        if let Some(e) = check_member::<StrictMetadata>("metadata", raw) {
             return Some(if raw.get().starts_with('{') {
-                too_deep("metadata", &e)
+                e
             } else {
                 DecodeError::new(
                     Kind::FieldType,
@@ -899,13 +1133,17 @@ fn diagnose_fields(
             });
         }
     }
-    // Kept unknown fields are built as values, which have a depth limit.
-    if mode == Mode::Preserve {
-        for (key, raw) in fields {
-            if Key::from_str(key).is_none() {
-                if let Err(e) = serde_json::from_str::<Value>(raw.get()) {
-                    return Some(too_deep(key, &e));
-                }
+    // Kept unknown fields are built as values, which have a depth limit and
+    // refuse a repeated key; skipped ones must still be JSON.
+    for (key, raw) in fields {
+        if Key::from_str(key).is_none() {
+            let problem = match mode {
+                Mode::Preserve => check_member::<StrictValue>(key, raw),
+                Mode::Full => check_member::<ValidJson>(key, raw),
+                Mode::Header => None,
+            };
+            if problem.is_some() {
+                return problem;
             }
         }
     }
@@ -940,16 +1178,6 @@ fn diagnose_fields(
         ));
     };
     data_check(data.get())
-}
-
-/// A value that is valid JSON (the first pass read it) but could not be
-/// built: it is nested deeper than the decoder allows.
-fn too_deep(path: &str, e: &serde_json::Error) -> DecodeError {
-    DecodeError::new(
-        Kind::Malformed,
-        path,
-        format!("cannot be decoded: {}", strip_position(&e.to_string())),
-    )
 }
 
 /// serde_json's messages end in " at line L column C" of the `data` slice,

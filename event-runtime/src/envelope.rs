@@ -448,7 +448,15 @@ impl<T: Event> Serialize for Wire<'_, T> {
         let mut map = serializer.serialize_map(Some(len))?;
         map.serialize_entry("id", &e.id)?;
         map.serialize_entry("type", T::TYPE)?;
-        map.serialize_entry("version", &e.version)?;
+        // A reader of 1.0 holding a 1.1 event has only the 1.0 payload:
+        // writing 1.1 would claim the fields it dropped. It writes the
+        // version its payload type is.
+        let version = if e.version > T::VERSION && e.version.major() == T::VERSION.major() {
+            T::VERSION
+        } else {
+            e.version
+        };
+        map.serialize_entry("version", &version)?;
         map.serialize_entry("timestamp", self.timestamp)?;
         map.serialize_entry("source", &e.source)?;
         map.serialize_entry("tenantId", &e.tenant_id)?;

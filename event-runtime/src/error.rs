@@ -45,6 +45,9 @@ pub enum DecodeErrorKind {
         /// The version on the wire.
         found: Version,
     },
+    /// An id (`id`, `tenantId`, `correlationId`, `causationId`) holds
+    /// whitespace or a control character.
+    InvalidId,
     /// `timestamp` is not RFC 3339 with an offset.
     InvalidTimestamp,
     /// `data` does not match the payload type; the path names the field.

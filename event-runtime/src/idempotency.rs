@@ -664,6 +664,31 @@ fn claim_lost(consumer: &str, key: &IdempotencyKey) -> StoreError {
     }
 }
 
+/// Releases a claim when dropped armed: while a handler unwinds from a
+/// panic. [`disarm`](Self::disarm) hands the claim back to the normal path.
+struct ReleaseOnUnwind<'a, S: ProcessedStore> {
+    store: &'a S,
+    consumer: &'a str,
+    key: &'a IdempotencyKey,
+    token: Option<ClaimToken>,
+}
+
+impl<S: ProcessedStore> ReleaseOnUnwind<'_, S> {
+    fn disarm(mut self) {
+        self.token = None;
+    }
+}
+
+impl<S: ProcessedStore> Drop for ReleaseOnUnwind<'_, S> {
+    fn drop(&mut self) {
+        if let Some(token) = self.token.take() {
+            // A failed release leaves the claim to its lease; a second
+            // panic here would abort, so the error is dropped.
+            let _ = self.store.release(self.consumer, self.key, token);
+        }
+    }
+}
+
 /// What [`IdempotentConsumer::handle`] did with a delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Handled<R> {
@@ -787,7 +812,9 @@ impl<S: ProcessedStore> IdempotentConsumer<S> {
     /// A handler that returns `Ok` is recorded with its result as JSON, and
     /// never runs again for this key while the record is kept. A handler
     /// that returns `Err` records nothing: the claim is released and the
-    /// error returned, so a redelivery retries.
+    /// error returned, so a redelivery retries. A handler that panics
+    /// records nothing either: the claim is released while the panic
+    /// unwinds, and the panic continues to the caller.
     pub fn handle<T, R, E>(
         &self,
         envelope: &Envelope<T>,
@@ -814,7 +841,18 @@ impl<S: ProcessedStore> IdempotentConsumer<S> {
             Claim::Processed(record) => return Ok(Handled::Duplicate(record)),
             Claim::InFlight { claimed_at } => return Ok(Handled::InFlight { claimed_at }),
         };
-        match handler(envelope.data()) {
+        // Released if the handler panics: the panic unwinds through the
+        // guard, which drops the claim so a redelivery runs the handler
+        // again instead of waiting out the lease, and the panic goes on.
+        let guard = ReleaseOnUnwind {
+            store: &self.store,
+            consumer: &self.name,
+            key: &key,
+            token: Some(token),
+        };
+        let outcome = handler(envelope.data());
+        guard.disarm();
+        match outcome {
             Ok(output) => {
                 let result = serde_json::to_value(&output).unwrap_or_else(|e| {
                     Value::String(format!("result could not be written as JSON: {e}"))

@@ -479,6 +479,19 @@ macro_rules! catalog {
                     }
                 }
             }
+
+            #[automatically_derived]
+            impl $name {
+                /// Decodes an envelope of any event of the set: the
+                /// catalog's `Catalog::decode`, callable without importing
+                /// the trait.
+                #[allow(dead_code)]
+                $vis fn from_json_slice(
+                    __bytes: &[u8],
+                ) -> ::core::result::Result<$crate::Routed<Self>, $crate::DecodeError> {
+                    <Self as $crate::Catalog>::decode(__bytes)
+                }
+            }
         };
     };
 }

@@ -5,7 +5,62 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::{Date, OffsetDateTime};
 
-pub use time::serde::rfc3339;
+/// `OffsetDateTime` as RFC 3339; `rfc3339::option` for
+/// `Option<OffsetDateTime>`. A leap second (`23:59:60`) is refused: `time`
+/// would read it as `23:59:59.999999999`, a different instant written back.
+pub mod rfc3339 {
+    use super::*;
+
+    /// Writes RFC 3339.
+    pub fn serialize<S: Serializer>(value: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        time::serde::rfc3339::serialize(value, s)
+    }
+
+    /// Reads RFC 3339 with an offset; refuses a leap second.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let text = crate::decode::Str::deserialize(d)?;
+        parse(&text).map_err(serde::de::Error::custom)
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<OffsetDateTime, String> {
+        if is_leap_second(text) {
+            return Err(format!(
+                "a leap second ({text:?}) has no exact representation and is refused rather than moved"
+            ));
+        }
+        OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| e.to_string())
+    }
+
+    /// `Option<OffsetDateTime>` as RFC 3339 or `null`.
+    pub mod option {
+        use super::*;
+
+        /// Writes RFC 3339 or `null`.
+        pub fn serialize<S: Serializer>(
+            value: &Option<OffsetDateTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            time::serde::rfc3339::option::serialize(value, s)
+        }
+
+        /// Reads RFC 3339 or `null`; refuses a leap second.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<OffsetDateTime>, D::Error> {
+            match Option::<crate::decode::Str<'de>>::deserialize(d)? {
+                None => Ok(None),
+                Some(text) => parse(&text).map(Some).map_err(serde::de::Error::custom),
+            }
+        }
+    }
+}
+
+/// Whether an RFC 3339 date-time names a leap second: `60` in the seconds
+/// place (`2016-12-31T23:59:60Z`).
+pub fn is_leap_second(text: &str) -> bool {
+    text.as_bytes().get(16) == Some(&b':') && text.get(17..19) == Some("60")
+}
 
 time::serde::format_description!(iso_date_format, Date, "[year]-[month]-[day]");
 
@@ -141,4 +196,261 @@ pub fn key_datetime(value: &OffsetDateTime) -> String {
     let utc = value.to_offset(time::UtcOffset::UTC);
     utc.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| utc.unix_timestamp_nanos().to_string())
+}
+
+/// The version tag that starts a composite natural key.
+pub const COMPOSITE_KEY_VERSION: &str = "v2";
+
+/// A natural key of several `#[event(key)]` fields, in one string that no
+/// other list of parts gives: `v2` then, per part, `|`, its length in bytes,
+/// `:` and the part (`["a:b", "c"]` is `v2|3:a:b|1:c`, `["a", "b:c"]` is
+/// `v2|1:a|3:b:c`).
+///
+/// Version 1 joined the parts with `:`, so `["a:b", "c"]` and `["a", "b:c"]`
+/// were one key and the second event was dropped as a duplicate. The `v2`
+/// tag keeps a key of the new format from being read as an old one: an old
+/// key starts with the first part's text, never with `v2|` and a length.
+pub fn composite_key(parts: &[String]) -> String {
+    use core::fmt::Write as _;
+    let len = parts.iter().map(|p| p.len() + 8).sum::<usize>() + 2;
+    let mut key = String::with_capacity(len);
+    key.push_str(COMPOSITE_KEY_VERSION);
+    for part in parts {
+        // Writing to a String cannot fail.
+        let _ = write!(key, "|{}:", part.len());
+        key.push_str(part);
+    }
+    key
+}
+
+/// The deserializer a derived struct reads through: a JSON object only.
+///
+/// serde's derived `Deserialize` for a struct also accepts an array, its
+/// fields by position (`["enr_1", "usr_1"]`). An event payload is an object
+/// with named fields; an array is a malformed payload, refused as
+/// `invalid type: sequence, expected struct X`.
+pub struct ObjectOnly<D>(pub D);
+
+/// The visitor of [`ObjectOnly`]: the struct's own, with sequences refused
+/// and the members read through [`CheckedMap`].
+struct NoSeq<V>(V);
+
+impl<'de, V: serde::de::Visitor<'de>> serde::de::Visitor<'de> for NoSeq<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.0.visit_map(CheckedMap(map))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<V::Value, A::Error> {
+        Err(serde::de::Error::invalid_type(
+            serde::de::Unexpected::Seq,
+            &self,
+        ))
+    }
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(NoSeq(v))
+    }
+
+    fn deserialize_map<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(NoSeq(v))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, NoSeq(v))
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct enum identifier ignored_any
+    }
+}
+
+/// The members of a derived struct. serde skips an unknown member with
+/// `IgnoredAny`, which does not check that it is JSON (invalid UTF-8, a
+/// lone surrogate, `1e400` pass); here a skipped value is read in full, as
+/// the preserving decoder reads it, so both decoders refuse the same bytes.
+struct CheckedMap<A>(A);
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for CheckedMap<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.0.next_key_seed(seed)
+    }
+
+    fn next_value_seed<S: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, A::Error> {
+        self.0.next_value_seed(CheckedSeed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+struct CheckedSeed<S>(S);
+
+impl<'de, S: serde::de::DeserializeSeed<'de>> serde::de::DeserializeSeed<'de> for CheckedSeed<S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(CheckedSkip(d))
+    }
+}
+
+/// A member's deserializer: every request goes to the real one, except a
+/// skip, which reads the value in full first.
+struct CheckedSkip<D>(D);
+
+macro_rules! forward {
+    ($($method:ident)*) => {$(
+        fn $method<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+            self.0.$method(v)
+        }
+    )*};
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for CheckedSkip<D> {
+    type Error = D::Error;
+
+    forward! {
+        deserialize_any deserialize_bool deserialize_i8 deserialize_i16
+        deserialize_i32 deserialize_i64 deserialize_i128 deserialize_u8
+        deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64 deserialize_char deserialize_str
+        deserialize_string deserialize_bytes deserialize_byte_buf
+        deserialize_option deserialize_unit deserialize_seq deserialize_map
+        deserialize_identifier
+    }
+
+    fn deserialize_unit_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, v)
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, v)
+    }
+
+    fn deserialize_tuple<V: serde::de::Visitor<'de>>(
+        self,
+        len: usize,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, v)
+    }
+
+    fn deserialize_tuple_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple_struct(name, len, v)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, v)
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, v)
+    }
+
+    fn deserialize_ignored_any<V: serde::de::Visitor<'de>>(
+        self,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        crate::decode::ValidJson::deserialize(self.0)?;
+        v.visit_unit()
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+/// A `serde_json::Value` field of a derived struct: a key repeated in any
+/// object in it is refused (`duplicate key `k``), where `Value` keeps the
+/// last one.
+pub fn strict_value<'de, D: Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
+    crate::decode::StrictValue::deserialize(d).map(|v| v.0)
+}
+
+/// [`strict_value`] for an `Option<Value>`: a missing member or `null` is
+/// `None`.
+pub fn strict_option_value<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    match crate::decode::StrictValue::deserialize(d)?.0 {
+        serde_json::Value::Null => Ok(None),
+        value => Ok(Some(value)),
+    }
+}
+
+/// [`strict_value`] for a `Map<String, Value>` field.
+pub fn strict_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<serde_json::Map<String, serde_json::Value>, D::Error> {
+    match crate::decode::StrictValue::deserialize(d)?.0 {
+        serde_json::Value::Object(map) => Ok(map),
+        other => Err(serde::de::Error::invalid_type(
+            unexpected(&other),
+            &"a JSON object",
+        )),
+    }
+}
+
+fn unexpected(value: &serde_json::Value) -> serde::de::Unexpected<'_> {
+    use serde::de::Unexpected;
+    match value {
+        serde_json::Value::Null => Unexpected::Unit,
+        serde_json::Value::Bool(b) => Unexpected::Bool(*b),
+        serde_json::Value::Number(_) => Unexpected::Other("number"),
+        serde_json::Value::String(s) => Unexpected::Str(s),
+        serde_json::Value::Array(_) => Unexpected::Seq,
+        serde_json::Value::Object(_) => Unexpected::Map,
+    }
 }

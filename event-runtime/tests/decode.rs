@@ -707,8 +707,10 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
         deep,
         deep,
         "ok", // the header skips `metadata`
-        // An unknown envelope field: skipped, kept (too deep), skipped.
-        "ok",
+        // An unknown envelope field: read in full (too deep) both when it is
+        // skipped and when it is kept, so the two decoders agree; the
+        // header skips it by structure.
+        "Malformed at \"extension\": cannot be decoded: recursion limit exceeded",
         "Malformed at \"extension\": cannot be decoded: recursion limit exceeded",
         "ok",
         // The whole document.
@@ -776,4 +778,155 @@ fn a_20_mb_payload_decodes() {
     });
     let e = decode(&input).unwrap_err();
     assert_eq!(e.event_id().map(str::len), Some(256 + 3));
+}
+
+/// The envelope with `"x": <raw>` at the top level, or the raw text in
+/// place of `metadata`.
+fn with_raw(key: &str, raw: &[u8]) -> Vec<u8> {
+    let bytes = edited(|m| {
+        m.insert(key.into(), json!("RAW"));
+    });
+    let at = bytes
+        .windows(5)
+        .position(|w| w == b"\"RAW\"")
+        .expect("the marker is written");
+    [&bytes[..at], raw, &bytes[at + 5..]].concat()
+}
+
+fn outcome<T>(r: Result<T, DecodeError>) -> String {
+    match r {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => format!("{:?} at {:?}: {}", e.kind(), e.path(), e.message()),
+    }
+}
+
+#[test]
+fn non_json_in_a_skipped_value_is_refused_by_both_decoders() {
+    let cases: [(&[u8], &str); 5] = [
+        (
+            br#""\ud800""#,
+            "Malformed at \"x\": malformed JSON: unexpected end of hex escape",
+        ),
+        (
+            br#"{"a": ["\udc00"]}"#,
+            "Malformed at \"x.a[0]\": malformed JSON: lone leading surrogate in hex escape",
+        ),
+        (
+            b"1e400",
+            "Malformed at \"x\": malformed JSON: number out of range",
+        ),
+        (
+            b"[1, 2e999]",
+            "Malformed at \"x[1]\": malformed JSON: number out of range",
+        ),
+        (
+            // Not UTF-8: no value can be read, so the position names it.
+            b"\"caf\xff\"",
+            "Malformed at \"\": malformed JSON: invalid unicode code point at line 1 column 552",
+        ),
+    ];
+    let mut got = Vec::new();
+    for (raw, _) in cases {
+        let bytes = with_raw("x", raw);
+        let tolerant = outcome(decode(&bytes));
+        let preserving = outcome(Envelope::<EnrollmentCompleted>::from_json_slice_preserving(
+            &bytes,
+        ));
+        got.push((tolerant, preserving));
+    }
+    let want: Vec<(String, String)> = cases
+        .iter()
+        .map(|(_, want)| (want.to_string(), want.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_repeated_key_in_metadata_is_refused_with_its_path() {
+    let cases: [(&[u8], &str); 2] = [
+        (
+            br#"{"triggeredBy": "usr_1", "triggeredBy": "usr_2"}"#,
+            "DuplicateField at \"metadata.triggeredBy\": duplicate key `triggeredBy`",
+        ),
+        (
+            br#"{"client": {"os": "ios", "os": "android"}}"#,
+            "DuplicateField at \"metadata.client.os\": duplicate key `os`",
+        ),
+    ];
+    for (raw, want) in cases {
+        let bytes = with_raw("metadata", raw);
+        assert_eq!(outcome(decode(&bytes)), want);
+        assert_eq!(
+            outcome(Envelope::<EnrollmentCompleted>::from_json_slice_preserving(
+                &bytes
+            )),
+            want
+        );
+    }
+}
+
+#[test]
+fn a_repeated_key_inside_a_kept_unknown_field_is_refused_with_its_path() {
+    let bytes = with_raw("extension", br#"{"k": 1, "k": 2}"#);
+    assert_eq!(
+        outcome(Envelope::<EnrollmentCompleted>::from_json_slice_preserving(
+            &bytes
+        )),
+        "DuplicateField at \"extension.k\": duplicate key `k`"
+    );
+}
+
+#[test]
+fn a_leap_second_is_refused_not_moved() {
+    let e = refusal(&edited(|m| {
+        m.insert("timestamp".into(), json!("2016-12-31T23:59:60Z"));
+    }));
+    assert_eq!(e.kind(), &DecodeErrorKind::InvalidTimestamp);
+    assert_eq!(e.path(), "timestamp");
+    assert!(e.message().contains("a leap second (`:60`)"), "{e}");
+    // The second before and the one after still read.
+    for ok in ["2016-12-31T23:59:59.999Z", "2017-01-01T00:00:00Z"] {
+        assert!(
+            decode(&edited(|m| {
+                m.insert("timestamp".into(), json!(ok));
+            }))
+            .is_ok()
+        );
+    }
+}
+
+#[test]
+fn ids_with_whitespace_or_control_characters_are_refused() {
+    let cases = [
+        ("tenantId", "  ", "whitespace at byte 0"),
+        ("tenantId", "tenant a", "whitespace at byte 6"),
+        ("tenantId", "tenant\u{0}", "a control character at byte 6"),
+        ("id", "evt_1\n", "a control character at byte 5"),
+        (
+            "correlationId",
+            "req\u{7f}",
+            "a control character at byte 3",
+        ),
+        ("causationId", "\u{a0}evt", "whitespace at byte 0"),
+    ];
+    for (field, value, what) in cases {
+        let e = refusal(&edited(|m| {
+            m.insert(field.into(), json!(value));
+        }));
+        assert_eq!(e.kind(), &DecodeErrorKind::InvalidId, "{field} {value:?}");
+        assert_eq!(e.path(), field);
+        assert!(
+            e.message()
+                .starts_with(&format!("envelope field `{field}` holds {what}")),
+            "{e}"
+        );
+        // The header decode applies the same rule.
+        let bytes = edited(|m| {
+            m.insert(field.into(), json!(value));
+        });
+        assert_eq!(
+            Header::from_json_slice(&bytes).unwrap_err().kind(),
+            &DecodeErrorKind::InvalidId
+        );
+    }
 }

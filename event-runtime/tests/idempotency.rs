@@ -154,6 +154,33 @@ fn a_handler_that_fails_records_nothing_and_is_retried() {
 }
 
 #[test]
+fn a_handler_that_panics_releases_its_claim_and_the_panic_goes_on() {
+    let consumer = IdempotentConsumer::new("certificate-service", InMemoryStore::new());
+    let event = course("tenant_a", "evt_1");
+    let runs = AtomicUsize::new(0);
+
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        consumer.handle(&event, |_| -> Result<(), Refused> {
+            runs.fetch_add(1, Ordering::SeqCst);
+            panic!("template missing");
+        })
+    }));
+    let payload = panicked.expect_err("the handler's panic reaches the caller");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"template missing"));
+    assert!(consumer.store().is_empty(), "the claim was not released");
+
+    // The redelivery runs the handler now, not after the 5-minute lease.
+    let retried = consumer
+        .handle(&event, |_| -> Result<(), Refused> {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .unwrap();
+    assert!(retried.ran(), "redelivery got {retried:?}");
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
+
+#[test]
 fn one_tenant_cannot_suppress_another_tenants_event() {
     let consumer = IdempotentConsumer::new("analytics-service", InMemoryStore::new());
     let ok = |_: &CoursePublished| Ok::<_, Refused>(());

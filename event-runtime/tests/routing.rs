@@ -289,3 +289,31 @@ fn a_publisher_refuses_an_envelope_whose_source_is_another_service() {
     );
     assert!(recorder.0.borrow().is_empty());
 }
+
+/// The entry point a README reader calls, with no trait in scope.
+mod without_the_trait_in_scope {
+    use event_runtime::{Envelope, Routed, catalog};
+
+    catalog! {
+        pub enum Inbound {
+            Completed(super::EnrollmentCompletedV1),
+        }
+    }
+
+    #[test]
+    fn a_catalog_enum_decodes_through_its_own_method() {
+        let bytes = Envelope::new(super::EnrollmentCompletedV1 {
+            enrollment_id: "enr_1".into(),
+            score: 85,
+        })
+        .tenant("tenant_a")
+        .correlation("req_1")
+        .build()
+        .to_json_vec()
+        .unwrap();
+        match Inbound::from_json_slice(&bytes).unwrap() {
+            Routed::Known(Inbound::Completed(e)) => assert_eq!(e.data().enrollment_id, "enr_1"),
+            Routed::Unknown(other) => panic!("not routed: {}", other.reason()),
+        }
+    }
+}

@@ -398,8 +398,32 @@ fn course_updated_carries_only_the_changed_fields_and_keys_by_revision() {
     // The same revision republished under another event id is one fact.
     assert_eq!(
         data.natural_key().as_deref(),
-        Some("c2e8f4a1-6d35-4b7e-8a90-3f1d5c7e9b24:4")
+        Some("v2|36:c2e8f4a1-6d35-4b7e-8a90-3f1d5c7e9b24|1:4")
     );
+}
+
+#[test]
+fn a_generated_payload_never_decodes_from_an_array() {
+    let text = sample("course/course.published.v1.0.json");
+    let mut envelope = parse("course/course.published.v1.0.json", &text);
+    let fields: Vec<Value> = envelope["data"]
+        .as_object()
+        .expect("the sample's data is an object")
+        .values()
+        .cloned()
+        .collect();
+    envelope["data"] = Value::Array(fields.clone());
+    let bytes = serde_json::to_vec(&envelope).unwrap();
+    let e = Envelope::<CoursePublishedV1>::from_json_slice(&bytes).unwrap_err();
+    assert_eq!(e.path(), "data");
+    assert!(
+        e.to_string()
+            .contains("invalid type: sequence, expected struct"),
+        "{e}"
+    );
+    // Nested shared definitions are structs too.
+    let e = serde_json::from_value::<CoursePublishedV1>(Value::Array(fields)).unwrap_err();
+    assert!(e.to_string().contains("invalid type: sequence"), "{e}");
 }
 
 #[test]

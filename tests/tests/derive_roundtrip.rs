@@ -154,6 +154,20 @@ fn newer_minor_decodes_into_older_struct() {
     let env: Envelope<v1_0::EnrollmentCompleted> = Envelope::from_json_slice(&bytes).unwrap();
     assert_eq!(env.version(), Version::new(1, 1));
     assert_eq!(env.data().course_title, "Rust for Event Designers");
+
+    // Re-encoded, it is the 1.0 event the reader understood, not a 1.1
+    // event missing its 1.1 field.
+    for out in [
+        env.to_json_vec().unwrap(),
+        Envelope::<v1_0::EnrollmentCompleted>::from_json_slice_preserving(&bytes)
+            .unwrap()
+            .to_json_vec()
+            .unwrap(),
+    ] {
+        let out: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(out["version"], "1.0");
+        assert!(out["data"].get("totalDuration").is_none());
+    }
 }
 
 #[test]
@@ -318,7 +332,7 @@ fn nested_data_open_enums_unknown_fields() {
     assert!(!order.gift);
     assert_eq!(order.placed_on, Some(time::macros::date!(2026 - 03 - 27)));
     assert_eq!(order.extra.get("futureField"), Some(&json!({"a": 1})));
-    assert_eq!(order.natural_key().as_deref(), Some("o_1:2"));
+    assert_eq!(order.natural_key().as_deref(), Some("v2|3:o_1|1:2"));
     assert_eq!(order.partition_key(), None);
     assert_eq!(OrderPlaced::DELIVERY, Delivery::ExactlyOnceEffect);
     let written = serde_json::to_value(&order).unwrap();
@@ -498,9 +512,174 @@ fn a_date_time_key_is_one_key_per_instant_whatever_the_offset() {
     assert_eq!(utc.natural_key(), paris.natural_key());
     assert_eq!(
         utc.natural_key().unwrap(),
-        format!("{course_id}:2026-03-27T08:30:00Z")
+        format!("v2|36:{course_id}|20:2026-03-27T08:30:00Z")
     );
     assert_ne!(utc.natural_key(), at("2026-03-27T08:30:01Z").natural_key());
+}
+
+/// Two string key parts, which may hold any separator.
+#[derive(Debug, Clone, PartialEq, Event)]
+#[event(type = "seat.booked", version = "1.0", producer = "booking-service")]
+pub struct SeatBooked {
+    #[event(key)]
+    pub row: String,
+    #[event(key)]
+    pub seat: String,
+}
+
+#[test]
+fn composite_natural_keys_of_different_parts_never_collide() {
+    use event_runtime::idempotency::{IdempotentConsumer, InMemoryStore};
+    let first = SeatBooked {
+        row: "a:b".into(),
+        seat: "c".into(),
+    };
+    let second = SeatBooked {
+        row: "a".into(),
+        seat: "b:c".into(),
+    };
+    assert_eq!(first.natural_key().as_deref(), Some("v2|3:a:b|1:c"));
+    assert_eq!(second.natural_key().as_deref(), Some("v2|1:a|3:b:c"));
+
+    // Both facts are handled: the second is not taken for a duplicate.
+    let consumer = IdempotentConsumer::new("ticket-service", InMemoryStore::new());
+    let ok = |_: &SeatBooked| Ok::<_, std::io::Error>(());
+    for data in [first, second] {
+        let event = Envelope::new(data)
+            .tenant("tenant_a")
+            .correlation("req_1")
+            .build();
+        let handled = consumer.handle(&event, ok).unwrap();
+        assert!(handled.ran(), "{handled:?}");
+    }
+}
+
+#[test]
+fn a_derived_payload_never_decodes_from_an_array() {
+    // serde's derived struct reads an array by position; a payload is an
+    // object with named fields.
+    let e = serde_json::from_value::<SeatBooked>(json!(["a", "b"])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid type: sequence, expected struct SeatBooked"
+    );
+    let e = serde_json::from_str::<LineItem>(r#"["ABC-1", 1, 9.5]"#).unwrap_err();
+    assert!(e.to_string().starts_with("invalid type: sequence"), "{e}");
+
+    let envelope = json!({
+        "id": "evt_1", "type": "seat.booked", "version": "1.0",
+        "timestamp": "2026-03-27T10:30:00Z", "source": "booking-service",
+        "tenantId": "tenant_a", "correlationId": "req_1", "data": ["a", "b"],
+    });
+    let bytes = serde_json::to_vec(&envelope).unwrap();
+    let e = Envelope::<SeatBooked>::from_json_slice(&bytes).unwrap_err();
+    assert_eq!(e.path(), "data");
+    assert!(e.to_string().contains("invalid type: sequence"), "{e}");
+}
+
+/// Free-form JSON in a payload.
+#[derive(Debug, Clone, PartialEq, Event)]
+#[event(
+    type = "course.settings_changed",
+    version = "1.0",
+    producer = "course-service"
+)]
+pub struct CourseSettingsChanged {
+    pub settings: Value,
+    pub previous: Option<Value>,
+    pub labels: Map<String, Value>,
+}
+
+fn seat_envelope(data: &str) -> Vec<u8> {
+    format!(
+        r#"{{"id":"evt_1","type":"seat.booked","version":"1.0","timestamp":"2026-03-27T10:30:00Z","source":"booking-service","tenantId":"tenant_a","correlationId":"req_1","data":{data}}}"#
+    )
+    .into_bytes()
+}
+
+fn outcome<T>(r: Result<T, event_runtime::DecodeError>) -> String {
+    match r {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => format!("{:?} at {:?}: {}", e.kind(), e.path(), e.message()),
+    }
+}
+
+#[test]
+fn a_repeated_payload_field_is_reported_at_the_field() {
+    let bytes = seat_envelope(r#"{"row":"a","seat":"1","seat":"2"}"#);
+    let want = "InvalidData at \"data.seat\": duplicate field `seat`";
+    assert_eq!(
+        outcome(Envelope::<SeatBooked>::from_json_slice(&bytes)),
+        want
+    );
+    assert_eq!(
+        outcome(Envelope::<SeatBooked>::from_json_slice_preserving(&bytes)),
+        want
+    );
+}
+
+#[test]
+fn a_repeated_key_inside_a_value_field_is_refused_with_its_path() {
+    let decode = |data: &str| -> String {
+        let bytes = format!(
+            r#"{{"id":"evt_1","type":"course.settings_changed","version":"1.0","timestamp":"2026-03-27T10:30:00Z","source":"course-service","tenantId":"tenant_a","correlationId":"req_1","data":{data}}}"#
+        );
+        outcome(Envelope::<CourseSettingsChanged>::from_json_slice(
+            bytes.as_bytes(),
+        ))
+    };
+    assert_eq!(
+        decode(r#"{"settings":{"a":{"b":1,"b":2}},"labels":{}}"#),
+        "InvalidData at \"data.settings.a.b\": duplicate key `b`"
+    );
+    assert_eq!(
+        decode(r#"{"settings":1,"previous":{"x":1,"x":1},"labels":{}}"#),
+        "InvalidData at \"data.previous.x\": duplicate key `x`"
+    );
+    assert_eq!(
+        decode(r#"{"settings":1,"labels":{"en":"a","en":"b"}}"#),
+        "InvalidData at \"data.labels.en\": duplicate key `en`"
+    );
+    // Without repeats, the values are read as they are; `null` is `None`.
+    assert_eq!(
+        decode(r#"{"settings":{"a":[1,{"b":null}]},"previous":null,"labels":{"en":"a"}}"#),
+        "ok"
+    );
+    let read: CourseSettingsChanged =
+        serde_json::from_value(json!({"settings": {"a": [1.5]}, "labels": {"en": "a"}})).unwrap();
+    assert_eq!(read.settings, json!({"a": [1.5]}));
+    assert_eq!(read.previous, None);
+}
+
+#[test]
+fn non_json_in_a_skipped_payload_field_is_refused_by_both_decoders() {
+    let cases: [(&[u8], &str); 3] = [
+        (
+            br#""\ud800""#,
+            "InvalidData at \"data.note\": unexpected end of hex escape",
+        ),
+        (
+            b"1e400",
+            "InvalidData at \"data.note\": number out of range",
+        ),
+        (
+            br#"{"deep": [1, "\udc00"]}"#,
+            "InvalidData at \"data.note.deep[1]\": lone leading surrogate in hex escape",
+        ),
+    ];
+    for (raw, want) in cases {
+        let data = [br#"{"row":"a","seat":"b","note":"#.as_slice(), raw, b"}"].concat();
+        let bytes = seat_envelope(std::str::from_utf8(&data).unwrap());
+        let tolerant = outcome(Envelope::<SeatBooked>::from_json_slice(&bytes));
+        let preserving = outcome(Envelope::<SeatBooked>::from_json_slice_preserving(&bytes));
+        assert_eq!((tolerant.as_str(), preserving.as_str()), (want, want));
+    }
+    // Valid unknown payload fields are still skipped.
+    let bytes = seat_envelope(r#"{"row":"a","seat":"b","note":{"x":[1e300,"\u00e9"]}}"#);
+    assert_eq!(
+        outcome(Envelope::<SeatBooked>::from_json_slice(&bytes)),
+        "ok"
+    );
 }
 
 /// `format` constraints: an email and a URI.
@@ -542,4 +721,17 @@ fn a_format_is_checked_on_decode_and_before_publishing() {
     let info = &UserContactChanged::contract().fields[0];
     assert_eq!(info.constraints[0].keyword, "format");
     assert_eq!(info.constraints[0].value, "email");
+}
+
+#[test]
+fn a_leap_second_in_a_payload_is_refused_not_moved() {
+    let e = serde_json::from_value::<CourseDeleted>(
+        json!({ "courseId": COURSE, "deletedAt": "2016-12-31T23:59:60Z" }),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("a leap second (\"2016-12-31T23:59:60Z\")"),
+        "{e}"
+    );
 }
