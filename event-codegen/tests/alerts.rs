@@ -292,11 +292,13 @@ fn one_event(consumer: &str, every: Option<&str>) -> BTreeMap<PathBuf, Value> {
 fn a_service_name_that_is_not_a_file_name_is_refused() {
     for bad in ["../escape", "a/b", "a\\b", ".hidden", ""] {
         let e = render_alerts(&one_event(bad, None), &AlertConfig::default()).unwrap_err();
+        // The catalog reader refuses the name before the alert writer sees
+        // it; either way the message names the schema and the JSON location.
         assert!(
-            e.contains("course/course.published.v1.0.json#/x-event/consumers: service name"),
+            e.contains("course/course.published.v1.0.json#/x-event/consumers"),
             "{bad}: {e}"
         );
-        assert!(e.contains("cannot name an output file"), "{e}");
+        assert!(e.contains("service name"), "{bad}: {e}");
     }
     let dir = out_dir("alerts-refuse");
     let e = write_files(
