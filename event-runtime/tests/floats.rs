@@ -44,11 +44,13 @@ fn floats_in_metadata_survive_a_round_trip_bit_for_bit() {
         "readings".into(),
         Value::Array(all.iter().map(|f| Value::from(*f)).collect()),
     );
-    let env = Envelope::new(ReadingTaken { sensor_id: "s_1".into() })
-        .tenant("tenant_1")
-        .correlation("req_1")
-        .metadata(metadata)
-        .build();
+    let env = Envelope::new(ReadingTaken {
+        sensor_id: "s_1".into(),
+    })
+    .tenant("tenant_1")
+    .correlation("req_1")
+    .metadata(metadata)
+    .build();
     let bytes = env.to_json_vec().unwrap();
     let back = Envelope::<ReadingTaken>::from_json_slice(&bytes).unwrap();
     let read: Vec<f64> = back.metadata().unwrap()["readings"]
@@ -63,6 +65,11 @@ fn floats_in_metadata_survive_a_round_trip_bit_for_bit() {
         .filter(|(a, b)| a.to_bits() != b.to_bits())
         .map(|(a, b)| (*a, *b))
         .collect();
-    assert!(changed.is_empty(), "{} floats changed, e.g. {:?}", changed.len(), changed.first());
+    assert!(
+        changed.is_empty(),
+        "{} floats changed, e.g. {:?}",
+        changed.len(),
+        changed.first()
+    );
     assert_eq!(read.len(), all.len());
 }
