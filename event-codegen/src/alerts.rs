@@ -856,7 +856,7 @@ pub struct AlertArgs {
     /// How long a condition holds before its alert fires.
     #[arg(long = "for", default_value = "5m")]
     pub for_duration: String,
-    /// The base of the runbook links: <BASE>/<domain>/<type>.md.
+    /// The base of the runbook links: `<BASE>/<domain>/<type>.md`.
     #[arg(long, default_value = "docs/catalog")]
     pub runbook_base: String,
 }
