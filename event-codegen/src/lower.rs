@@ -1788,6 +1788,20 @@ impl<'a> Lower<'a> {
                     Some("move the map into a property of its own"),
                 );
             }
+            if ap.kind == Kind::Bool(false) {
+                // Generated types read tolerantly: a property they do not
+                // know is ignored, never refused. Say so rather than drop
+                // the keyword in silence.
+                self.report(
+                    Severity::Warning,
+                    "ignored-constraint",
+                    file,
+                    &format!("{pointer}/additionalProperties"),
+                    ap.span.clone(),
+                    "`additionalProperties: false` is not enforced: the generated type ignores properties it does not know",
+                    Some("remove it; readers of a later minor version must accept the properties it adds"),
+                );
+            }
         }
         let shape = self.collect_shape(file, pointer, node);
         if let Some(req) = node.get("required") {
