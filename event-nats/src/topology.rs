@@ -97,6 +97,38 @@ impl Topology {
         topology
     }
 
+    /// The topology of the consumer services a catalog declares: for the
+    /// generated `CatalogEvent` (or any [`Catalog`]), every route adds its
+    /// event to each consumer its contract names. The same as
+    /// [`from_contracts`](Self::from_contracts) over the catalog's events.
+    ///
+    /// ```
+    /// use event_nats::Topology;
+    /// use event_runtime::{catalog, Event};
+    ///
+    /// /// A user completed a course.
+    /// #[derive(Debug, Clone, PartialEq, Event)]
+    /// #[event(type = "enrollment.completed", version = "1.0", producer = "enrollment-service",
+    ///         consumer(service = "certificate-service", reason = "issues the certificate"))]
+    /// struct EnrollmentCompleted { enrollment_id: String }
+    ///
+    /// catalog! {
+    ///     #[derive(Debug, Clone, PartialEq)]
+    ///     enum CatalogEvent { EnrollmentCompleted(EnrollmentCompleted) }
+    /// }
+    ///
+    /// let plan = Topology::from_catalog::<CatalogEvent>().plan();
+    /// assert_eq!(plan.consumers[0].durable, "certificate-service");
+    /// assert_eq!(plan.consumers[0].filter_subjects, ["events.enrollment.completed.v1"]);
+    /// ```
+    pub fn from_catalog<C: Catalog>() -> Self {
+        Topology::from_contracts(
+            C::routes()
+                .iter()
+                .map(|r| (r.event_type, r.version.major(), r.contract)),
+        )
+    }
+
     /// Adds a consumer service consuming these `(type, major)` events
     /// (merged with what it had).
     pub fn service<'a>(
