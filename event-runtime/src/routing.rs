@@ -58,6 +58,9 @@ pub trait Catalog: Sized {
     /// The type of the decoded event.
     fn event_type(&self) -> &'static str;
 
+    /// When the decoded event happened: its envelope's `timestamp`.
+    fn timestamp(&self) -> time::OffsetDateTime;
+
     /// Decodes an envelope of any event of the set: reads the header once,
     /// picks the variant by type and major version, accepts any minor of a
     /// known major. An event of a type or major outside the set is
@@ -530,6 +533,12 @@ macro_rules! catalog {
                 fn event_type(&self) -> &'static str {
                     match *self {
                         $( $name::$variant(_) => <$ty as $crate::Event>::TYPE, )*
+                    }
+                }
+
+                fn timestamp(&self) -> $crate::OffsetDateTime {
+                    match *self {
+                        $( $name::$variant(ref __e) => __e.timestamp(), )*
                     }
                 }
             }
