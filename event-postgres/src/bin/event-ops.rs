@@ -3,7 +3,7 @@
 //! Exit codes: 0 done; 1 the database failed or could not be reached;
 //! 2 bad usage (unknown command or flag, malformed id); 3 no such dead
 //! letter; 4 bad configuration (a URL that does not parse, a bad schema
-//! name).
+//! name, an address the console may not or cannot listen on).
 
 use clap::{Args, Parser, Subcommand};
 use event_delivery::{DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters};
@@ -22,7 +22,8 @@ const EXIT_HELP: &str = "Exit codes:
   1  the database failed or could not be reached
   2  bad usage (unknown command or flag, malformed id)
   3  no such dead letter
-  4  bad configuration (a URL that does not parse, a bad schema name)";
+  4  bad configuration (a URL that does not parse, a bad schema name,
+     an address the console may not or cannot listen on)";
 
 #[derive(Parser)]
 #[command(name = "event-ops", version, about = "Inspect and repair the PostgreSQL outbox and dead letters", after_help = EXIT_HELP)]
@@ -50,6 +51,18 @@ enum Command {
     /// The dead letter queue.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Serve the dead letter console: a web page and a JSON API to
+    /// inspect, retry, discard and bulk-retry (see docs/console.md).
+    Console(ConsoleArgs),
+}
+
+#[derive(Args)]
+struct ConsoleArgs {
+    /// The address to listen on. Anything but a loopback address needs
+    /// EVENT_OPS_CONSOLE_TOKEN, or EVENT_OPS_CONSOLE_USER and
+    /// EVENT_OPS_CONSOLE_PASSWORD.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
 }
 
 #[derive(Subcommand)]
@@ -346,6 +359,25 @@ async fn run(cli: Cli) -> Result<String, Failure> {
                 format!("discarded {id}\n")
             }
         }
+        Command::Console(args) => {
+            use event_postgres::console::{Auth, Console, PgReplay};
+            let config = |e: event_postgres::console::ConsoleError| Failure::Config(e.to_string());
+            let auth = Auth::from_env().map_err(config)?;
+            let console = Console::new(PgReplay::new(pool.clone(), &tables))
+                .auth(auth)
+                .bind(args.listen)
+                .await
+                .map_err(config)?;
+            println!(
+                "event-ops console: http://{}/ (dead letters of schema `{}`)",
+                console.local_addr(),
+                tables.schema()
+            );
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            console.serve(stopped()).await.map_err(config)?;
+            "console stopped\n".to_owned()
+        }
         Command::Dlq(DlqCommand::Stats) => {
             let stats = dlq.stats().await.map_err(db)?;
             if json {
@@ -373,6 +405,28 @@ async fn run(cli: Cli) -> Result<String, Failure> {
     };
     pool.close().await;
     Ok(out)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn stopped() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }
 
 fn main() -> ExitCode {
