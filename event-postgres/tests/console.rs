@@ -676,3 +676,434 @@ async fn event_ops_console_listens_on_a_routable_address_with_a_token_and_stops_
     assert_eq!(rest, "console stopped\n");
     db.drop().await;
 }
+
+/// Debian's headless Chromium and its WebDriver, started for one test.
+struct Browser {
+    driver: std::process::Child,
+    client: Option<fantoccini::Client>,
+}
+
+impl Browser {
+    /// `None`, having said why, when Chromium is not installed here; in CI
+    /// (`CI` set) its absence is a failure, since `.ci/run` installs it.
+    async fn start() -> Option<Browser> {
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        for path in [&chromium, &chromedriver] {
+            if !std::path::Path::new(path).exists() {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "{path} is missing; .ci/run installs chromium and chromium-driver"
+                );
+                eprintln!(
+                    "SKIPPED the browser test: {path} is not installed \
+                     (apt-get install chromium chromium-driver)"
+                );
+                return None;
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = std::process::Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let mut browser = Browser {
+            driver,
+            client: None,
+        };
+        let profile = std::env::temp_dir().join(format!("console-chromium-{port}"));
+        let capabilities: serde_json::Map<String, Value> = serde_json::from_value(serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--window-size=1440,1100", "--hide-scrollbars",
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+            }
+        }))
+        .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            let connected = fantoccini::ClientBuilder::new(
+                hyper_util::client::legacy::connect::HttpConnector::new(),
+            )
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await;
+            match connected {
+                Ok(client) => {
+                    browser.client = Some(client);
+                    return Some(browser);
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        panic!("chromedriver did not answer on {url} within 10 s");
+    }
+
+    fn client(&self) -> &fantoccini::Client {
+        self.client.as_ref().unwrap()
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let found = self
+            .client()
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(fantoccini::Locator::Css(css))
+            .await;
+        match found {
+            Ok(el) => el.text().await.unwrap(),
+            Err(e) => panic!(
+                "no `{css}` on the page ({e}); at {} it reads:\n{}",
+                self.client().current_url().await.unwrap(),
+                self.client().source().await.unwrap_or_default()
+            ),
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        self.client()
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no `{css}` to click: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Presses the confirmation's button and waits for the page it
+    /// redirects to (the one with the result).
+    async fn confirm(&self) {
+        self.click("#confirm-button").await;
+        for _ in 0..100 {
+            let url = self.client().current_url().await.unwrap();
+            if url.query().is_some_and(|q| q.contains("done=")) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the action did not come back with its result");
+    }
+
+    async fn count(&self, css: &str) -> usize {
+        self.client()
+            .find_all(fantoccini::Locator::Css(css))
+            .await
+            .unwrap()
+            .len()
+    }
+
+    /// Reloads until `css`'s text is `want` (the page refreshes itself
+    /// while retried events wait, this just does not wait for it).
+    async fn reload_until(&self, css: &str, want: &str) {
+        for _ in 0..100 {
+            let found = self.client().find(fantoccini::Locator::Css(css)).await.ok();
+            if let Some(el) = found {
+                if el.text().await.unwrap_or_default() == want {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            self.client().refresh().await.unwrap();
+        }
+        panic!("`{css}` never read `{want}`");
+    }
+
+    async fn close(mut self) {
+        if let Some(client) = self.client.take() {
+            client.close().await.unwrap();
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_an_operator_inspects_retries_discards_and_bulk_retries() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let db = TestDb::new().await;
+    let dlq = PgDeadLetters::new(db.pool.clone(), &db.tables);
+    let hostile = completed("<script>alert('x')</script>", 1);
+    let mut first = dead_letter(
+        "certificate-service",
+        &hostile,
+        "certificate template missing",
+    );
+    first.attempts = 3;
+    let hostile_id = dlq.put(first).await.unwrap();
+    let broken = completed("broken_2", 2);
+    dlq.put(dead_letter(
+        "certificate-service",
+        &broken,
+        "certificate template missing",
+    ))
+    .await
+    .unwrap();
+    let mut rest = Vec::new();
+    for n in 3..=12 {
+        let e = completed(&format!("enr_{n}"), n);
+        let id = dlq
+            .put(dead_letter(
+                "certificate-service",
+                &e,
+                "certificate template missing",
+            ))
+            .await
+            .unwrap();
+        rest.push((id, e));
+    }
+    for n in 13..=14 {
+        dlq.put(dead_letter(
+            "notification-service",
+            &completed(&format!("enr_{n}"), n),
+            "smtp: 554 relay refused",
+        ))
+        .await
+        .unwrap();
+    }
+    let mut unreadable = dead_letter("billing-service", &completed("x", 0), "");
+    unreadable.payload = b"\x00\x01 not an envelope".to_vec().into();
+    unreadable.event_id = None;
+    unreadable.event_type = Some("payment.captured".into());
+    unreadable.error = "envelope: expected value at line 1 column 1".into();
+    dlq.put(unreadable).await.unwrap();
+
+    let running = Running::start(&db);
+    let console = Console::new(PgReplay::new(db.pool.clone(), &db.tables))
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{}", console.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(console.serve(async {
+        let _ = stopped.await;
+    }));
+    let c = browser.client();
+
+    // Depth, and the breakdown by consumer and type with its states.
+    c.goto(&base).await.unwrap();
+    assert_eq!(browser.text("#total").await, "15 entries");
+    let total = c.find(fantoccini::Locator::Css("#total")).await.unwrap();
+    assert_eq!(
+        total.attr("class").await.unwrap().as_deref(),
+        Some("badge critical")
+    );
+    let mut breakdown = Vec::new();
+    for row in c
+        .find_all(fantoccini::Locator::Css("tr.depth"))
+        .await
+        .unwrap()
+    {
+        let attr = |name: &'static str| {
+            let row = row.clone();
+            async move { row.attr(name).await.unwrap().unwrap_or_default() }
+        };
+        breakdown.push((
+            attr("data-consumer").await,
+            attr("data-type").await,
+            attr("data-depth").await,
+            attr("data-state").await,
+        ));
+    }
+    let row = |c: &str, t: &str, d: &str, s: &str| (c.into(), t.into(), d.into(), s.into());
+    assert_eq!(
+        breakdown,
+        vec![
+            row(
+                "certificate-service",
+                "enrollment.completed",
+                "12",
+                "critical"
+            ),
+            row(
+                "notification-service",
+                "enrollment.completed",
+                "2",
+                "warning"
+            ),
+            row("billing-service", "payment.captured", "1", "warning"),
+        ]
+    );
+    assert_eq!(browser.count("tr.entry").await, 15);
+
+    // Filter by consumer.
+    c.goto(&format!("{base}/?consumer=notification-service"))
+        .await
+        .unwrap();
+    assert_eq!(browser.count("tr.entry").await, 2);
+    c.goto(&base).await.unwrap();
+
+    // Open the entry whose payload holds a script: it is shown as text.
+    browser.click(&format!("tr#{hostile_id} a")).await;
+    let payload = browser.text("#payload").await;
+    assert!(
+        payload.contains("\"enrollmentId\": \"<script>alert('x')</script>\""),
+        "{payload}"
+    );
+    assert_eq!(browser.text("#error").await, "certificate template missing");
+    assert_eq!(browser.text("#class").await, "permanent");
+    assert_eq!(browser.text("#attempts").await, "3");
+    let raw = browser.text("#raw").await;
+    assert!(raw.starts_with("00000000  7b 22"), "{raw}");
+    let size = hostile.to_json_vec().unwrap().len();
+    assert_eq!(raw.lines().count(), size.div_ceil(16));
+    assert_eq!(
+        browser.count("script").await,
+        0,
+        "no script element reached the DOM"
+    );
+    assert!(
+        c.get_alert_text().await.is_err(),
+        "an alert is open: the payload ran"
+    );
+    let shot = c.screenshot().await.unwrap();
+    std::fs::write(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console.png"),
+        &shot,
+    )
+    .unwrap();
+    if let Ok(path) = std::env::var("CONSOLE_SCREENSHOT") {
+        std::fs::write(path, &shot).unwrap();
+    }
+
+    // Retry it: confirm, see the result, the handler runs, the entry leaves.
+    browser.click("#retry").await;
+    let confirm = browser.text("#confirm").await;
+    assert!(
+        confirm.starts_with(&format!("Retry {hostile_id}?")),
+        "{confirm}"
+    );
+    browser.confirm().await;
+    assert_eq!(
+        browser.text("#result .message").await,
+        format!(
+            "Retried {hostile_id}: its event went back to certificate-service's queue as a first delivery."
+        )
+    );
+    browser.reload_until("#result [data-k=handled]", "1").await;
+    assert_eq!(effects_of(&db, hostile.id().as_str()).await, 1);
+    assert_eq!(browser.count(&format!("tr#{hostile_id}")).await, 0);
+    assert_eq!(browser.text("#total").await, "14 entries");
+
+    // Discard one.
+    let (discarded, discarded_event) = &rest[0];
+    c.goto(&format!("{base}/?entry={discarded}")).await.unwrap();
+    browser.click("#discard").await;
+    let confirm = browser.text("#confirm").await;
+    assert!(
+        confirm.starts_with(&format!("Discard {discarded} for good?")),
+        "{confirm}"
+    );
+    browser.confirm().await;
+    assert_eq!(
+        browser.text("#result .message").await,
+        format!("Discarded {discarded} for good.")
+    );
+    assert_eq!(browser.count(&format!("tr#{discarded}")).await, 0);
+    assert!(dlq.get(*discarded).await.unwrap().is_none());
+
+    // An operator's confirmation is open while someone else retries the
+    // entry: the confirmation is refused with a clear message, and the
+    // handler ran once.
+    let (taken, taken_event) = &rest[1];
+    c.goto(&format!("{base}/?entry={taken}&confirm=retry"))
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .text("#confirm")
+            .await
+            .starts_with(&format!("Retry {taken}?"))
+    );
+    let someone_else = PgReplay::new(db.pool.clone(), &db.tables);
+    assert!(
+        event_postgres::console::Replay::retry(&someone_else, *taken)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    browser.confirm().await;
+    assert_eq!(
+        browser.text("#result .message").await,
+        format!(
+            "{taken} is no longer in the dead letter queue: someone else retried or \
+             discarded it (or it never existed). Nothing was done."
+        )
+    );
+    let class = c.find(fantoccini::Locator::Css("#result")).await.unwrap();
+    assert_eq!(
+        class.attr("class").await.unwrap().as_deref(),
+        Some("result failed")
+    );
+    for _ in 0..100 {
+        if effects_of(&db, taken_event.id().as_str()).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(effects_of(&db, taken_event.id().as_str()).await, 1);
+
+    // Bulk-retry the type for the certificate service: 9 left, of which
+    // `broken_2` fails again.
+    c.goto(&base).await.unwrap();
+    browser
+        .click("tr.depth[data-consumer='certificate-service'] a.bulk")
+        .await;
+    let confirm = browser.text("#confirm").await;
+    assert!(
+        confirm.starts_with("Retry all 9 entries of enrollment.completed for certificate-service?"),
+        "{confirm}"
+    );
+    browser.confirm().await;
+    assert_eq!(
+        browser.text("#result .message").await,
+        "Retried 9 entries of enrollment.completed for certificate-service."
+    );
+    browser.reload_until("#result [data-k=waiting]", "0").await;
+    assert_eq!(browser.text("#result [data-k=retried]").await, "9");
+    assert_eq!(browser.text("#result [data-k=handled]").await, "8");
+    assert_eq!(browser.text("#result [data-k=failed-again]").await, "1");
+    for (_, e) in &rest[1..] {
+        // Once each: the one someone else retried was not retried again.
+        assert_eq!(effects_of(&db, e.id().as_str()).await, 1);
+    }
+    assert_eq!(effects_of(&db, discarded_event.id().as_str()).await, 0);
+    let back = c
+        .find(fantoccini::Locator::Css(
+            "tr.depth[data-consumer='certificate-service']",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(back.attr("data-depth").await.unwrap().as_deref(), Some("1"));
+    let again = dlq
+        .list(&event_delivery::DeadLetterFilter::all().consumer("certificate-service"))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].event_id.as_deref(), Some(broken.id().as_str()));
+    assert_eq!(browser.count(&format!("tr#{}", again[0].id)).await, 1);
+
+    browser.close().await;
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    running.stop().await;
+    db.drop().await;
+}

@@ -79,6 +79,15 @@ pub(crate) fn hex_dump(bytes: &[u8]) -> String {
     out
 }
 
+/// `2026-12-02 01:00:16Z`: the list's column, to the second.
+fn short_time(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_else(|_| rfc3339(t))
+}
+
 /// The payload as the consumer would read it: pretty JSON, or why not.
 fn decoded(payload: &[u8]) -> (bool, String) {
     match serde_json::from_slice::<serde_json::Value>(payload) {
@@ -294,7 +303,7 @@ pub(crate) async fn render<R: Replay>(
                                         td { (e.event_type.as_deref().unwrap_or("(unreadable)")) }
                                         td.num { (e.attempts) }
                                         td { span class=(format!("class {}", crate::class_name(e.class))) { (crate::class_name(e.class)) } }
-                                        td.time { (rfc3339(e.last_failure)) }
+                                        td.time title=(rfc3339(e.last_failure)) { (short_time(e.last_failure)) }
                                         td.error { (e.error) }
                                     }
                                 }
@@ -311,7 +320,7 @@ pub(crate) async fn render<R: Replay>(
                                     @for (a, o) in &recent {
                                         tr.action data-action=(a.number) {
                                             td { (a.number) }
-                                            td.time { (rfc3339(a.at)) }
+                                            td.time title=(rfc3339(a.at)) { (short_time(a.at)) }
                                             td { (a.what) }
                                             td class=(if a.done { "ok" } else { "failed" }) {
                                                 @match o { Some(o) => { (outcome_line(o)) }, None => { (a.message) } }
