@@ -1035,7 +1035,7 @@ async fn in_chromium_an_operator_inspects_retries_discards_and_bulk_retries() {
     );
     let someone_else = PgReplay::new(db.pool.clone(), &db.tables);
     assert!(
-        event_postgres::console::Replay::retry(&someone_else, *taken)
+        event_postgres::console::Replay::replay(&someone_else, *taken)
             .await
             .unwrap()
             .is_some()

@@ -7,7 +7,7 @@
 //! entry newer than the retry) *failed again*; one still in the
 //! consumer's queue is *waiting*; the rest were *handled*.
 
-use super::replay::Replay;
+use event_delivery::Replay;
 use event_delivery::{DeadLetter, DeadLetterError, DeadLetterId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;

@@ -43,7 +43,8 @@ mod page;
 mod replay;
 pub mod security;
 
-pub use replay::{PgReplay, Replay};
+pub use event_delivery::Replay;
+pub use replay::PgReplay;
 pub use security::{Auth, check_listen};
 
 use actions::{Action, Actions, Outcome};
@@ -264,7 +265,7 @@ struct Done {
 
 async fn retry_one<R: Replay>(shared: &Shared<R>, id: DeadLetterId) -> Done {
     let what = format!("retry {id}");
-    let (status, message, retried) = match shared.store.retry(id).await {
+    let (status, message, retried) = match shared.store.replay(id).await {
         Ok(Some(entry)) => (
             StatusCode::OK,
             format!(
@@ -325,7 +326,7 @@ async fn retry_type<R: Replay>(shared: &Shared<R>, filter: DeadLetterFilter) -> 
         };
     }
     let what = format!("retry every {}", scope(&filter));
-    let (status, message, retried) = match shared.store.retry_all(&filter).await {
+    let (status, message, retried) = match shared.store.replay_all(&filter).await {
         Ok(entries) if entries.is_empty() => (
             StatusCode::CONFLICT,
             format!(

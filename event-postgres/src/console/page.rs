@@ -3,8 +3,8 @@
 //! shown as text, never run.
 
 use super::actions::{Action, Actions, Outcome};
-use super::replay::Replay;
 use super::{breakdown, depth_state, nonempty, parse_id, rfc3339};
+use event_delivery::Replay;
 use event_delivery::{DeadLetter, DeadLetterError, DeadLetterFilter};
 use maud::{DOCTYPE, Markup, html};
 

@@ -1,49 +1,12 @@
-//! What the console needs beyond [`DeadLetters`]: putting an entry back
-//! into its consumer's queue, once.
+//! [`Replay`] on PostgreSQL: the dead letters and the queue they go back
+//! into.
 
 use crate::{PgDeadLetters, PgQueue, Tables};
-use event_delivery::{DeadLetter, DeadLetterError, DeadLetterFilter, DeadLetterId, DeadLetters};
+use event_delivery::{
+    DeadLetter, DeadLetterError, DeadLetterFilter, DeadLetterId, DeadLetters, Replay,
+};
 use sqlx::{PgPool, Row};
-use std::future::Future;
 use std::sync::Arc;
-
-/// A dead letter store whose entries can be sent back to their consumer.
-///
-/// [`retry`](Self::retry) and [`retry_all`](Self::retry_all) must take an
-/// entry out and redeliver it as one step that only one caller can win:
-/// two operators who press *Retry* on the same entry at the same moment
-/// get one redelivery, and the second is told the entry is gone. A store
-/// whose removal is atomic (a `DELETE … RETURNING`, a JetStream message
-/// delete that reports whether it deleted) takes first and redelivers
-/// after, putting the entry back if the redelivery fails.
-pub trait Replay: DeadLetters {
-    /// Takes entry `id` out and redelivers its original bytes to its
-    /// consumer as a first delivery; `None` if the entry was not there
-    /// (never stored, or already retried or discarded).
-    fn retry(
-        &self,
-        id: DeadLetterId,
-    ) -> impl Future<Output = Result<Option<DeadLetter>, DeadLetterError>> + Send;
-
-    /// The same for every entry that passes `filter`, oldest first;
-    /// returns what was redelivered.
-    fn retry_all(
-        &self,
-        filter: &DeadLetterFilter,
-    ) -> impl Future<Output = Result<Vec<DeadLetter>, DeadLetterError>> + Send;
-
-    /// How many of the events `event_ids` still wait in `consumer`'s queue
-    /// (not yet handled, or in a retry delay); `None` when the transport
-    /// cannot tell. The console uses it to say how a retry went.
-    fn waiting(
-        &self,
-        consumer: &str,
-        event_ids: &[String],
-    ) -> impl Future<Output = Result<Option<usize>, DeadLetterError>> + Send {
-        let _ = (consumer, event_ids);
-        async { Ok(None) }
-    }
-}
 
 /// The PostgreSQL dead letters with the queue they are replayed into:
 /// a retry is [`PgDeadLetters::retry`], the `DELETE … RETURNING` and the
@@ -111,14 +74,14 @@ impl DeadLetters for PgReplay {
 }
 
 impl Replay for PgReplay {
-    async fn retry(&self, id: DeadLetterId) -> Result<Option<DeadLetter>, DeadLetterError> {
+    async fn replay(&self, id: DeadLetterId) -> Result<Option<DeadLetter>, DeadLetterError> {
         self.dead_letters
             .retry(id, &self.queue)
             .await
             .map_err(storage)
     }
 
-    async fn retry_all(
+    async fn replay_all(
         &self,
         filter: &DeadLetterFilter,
     ) -> Result<Vec<DeadLetter>, DeadLetterError> {
