@@ -360,23 +360,9 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             }
         }
         Command::Console(args) => {
-            use event_postgres::console::{Auth, Console, PgReplay};
-            let config = |e: event_postgres::console::ConsoleError| Failure::Config(e.to_string());
-            let auth = Auth::from_env().map_err(config)?;
-            let console = Console::new(PgReplay::new(pool.clone(), &tables))
-                .auth(auth)
-                .bind(args.listen)
-                .await
-                .map_err(config)?;
-            println!(
-                "event-ops console: http://{}/ (dead letters of schema `{}`)",
-                console.local_addr(),
-                tables.schema()
-            );
-            use std::io::Write;
-            let _ = std::io::stdout().flush();
-            console.serve(stopped()).await.map_err(config)?;
-            "console stopped\n".to_owned()
+            let store = event_postgres::console::PgReplay::new(pool.clone(), &tables);
+            let what = format!("dead letters of schema `{}`", tables.schema());
+            serve_console(store, args.listen, &what).await?
         }
         Command::Dlq(DlqCommand::Stats) => {
             let stats = dlq.stats().await.map_err(db)?;
@@ -405,6 +391,31 @@ async fn run(cli: Cli) -> Result<String, Failure> {
     };
     pool.close().await;
     Ok(out)
+}
+
+/// Serves the console over `store` until Ctrl-C or SIGTERM; any
+/// [`Replay`](event_delivery::Replay) store (PostgreSQL, a NATS DLQ
+/// stream) goes through here.
+async fn serve_console<R: event_delivery::Replay>(
+    store: R,
+    listen: std::net::SocketAddr,
+    what: &str,
+) -> Result<String, Failure> {
+    use event_postgres::console::{Auth, Console, ConsoleError};
+    let config = |e: ConsoleError| Failure::Config(e.to_string());
+    let console = Console::new(store)
+        .auth(Auth::from_env().map_err(config)?)
+        .bind(listen)
+        .await
+        .map_err(config)?;
+    println!(
+        "event-ops console: http://{}/ ({what})",
+        console.local_addr()
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    console.serve(stopped()).await.map_err(config)?;
+    Ok("console stopped\n".to_owned())
 }
 
 /// Ctrl-C or SIGTERM.
