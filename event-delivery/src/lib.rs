@@ -26,6 +26,7 @@ mod consumer;
 mod dead_letter;
 pub mod metrics_names;
 mod publish;
+mod replay;
 mod retry;
 pub mod run;
 mod store;
@@ -43,6 +44,7 @@ pub use dead_letter::{
     DeadLetter, DeadLetterError, DeadLetterFilter, DeadLetterId, DeadLetters, InMemoryDeadLetters,
 };
 pub use publish::PublishAsync;
+pub use replay::Replay;
 pub use retry::RetryPolicy;
 pub use store::{InMemoryStore, NoStore, PendingRecords, ProcessedStore, SyncStore};
 pub use transport::{Incoming, Message, Subscriber, Transport};

@@ -168,7 +168,7 @@ impl NatsDeadLetters {
         Ok(services)
     }
 
-    async fn republish(&self, entry: &DeadLetter) -> Result<(), DeadLetterError> {
+    pub(crate) async fn republish(&self, entry: &DeadLetter) -> Result<(), DeadLetterError> {
         let subject = self.subjects.retry(&self.service);
         let mut h = HeaderMap::new();
         // A fresh message id: the original one may still be inside the

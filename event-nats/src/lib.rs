@@ -24,6 +24,7 @@
 mod dead_letter;
 mod error;
 pub mod headers;
+mod replay;
 mod subject;
 mod subscriber;
 mod topology;

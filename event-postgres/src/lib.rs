@@ -11,7 +11,11 @@
 //!   and a [`Subscriber`](event_delivery::Subscriber)); [`PgDeadLetters`]
 //!   is the `dead_letters` table as the pipeline's
 //!   [`DeadLetters`](event_delivery::DeadLetters).
+//! - [`console`] (feature `console`, on by default) is the dead letter
+//!   console that `event-ops console` serves.
 
+#[cfg(feature = "console")]
+pub mod console;
 mod dead_letters;
 mod inbox;
 mod outbox;

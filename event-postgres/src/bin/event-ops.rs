@@ -5,7 +5,8 @@
 //! Exit codes: 0 done; 1 the database or NATS server failed or could not
 //! be reached; 2 bad usage (unknown command or flag, malformed id); 3 no
 //! such dead letter; 4 bad configuration (a URL that does not parse, a bad
-//! schema name); 5 `nats plan`: the server does not hold the plan.
+//! schema name, an address the console may not or cannot listen on);
+//! 5 `nats plan`: the server does not hold the plan.
 
 #[path = "event-ops/dlq.rs"]
 mod dlq;
@@ -30,7 +31,8 @@ const EXIT_HELP: &str = "Exit codes:
   1  the database or NATS server failed or could not be reached
   2  bad usage (unknown command or flag, malformed id)
   3  no such dead letter (or DLQ stream)
-  4  bad configuration (a URL that does not parse, a bad schema name)
+  4  bad configuration (a URL that does not parse, a bad schema name,
+     an address the console may not or cannot listen on)
   5  nats plan: the server does not hold the plan (missing or different)";
 
 #[derive(Parser)]
@@ -66,6 +68,22 @@ enum Command {
     #[cfg(feature = "nats")]
     #[command(subcommand)]
     Nats(nats::NatsCommand),
+    /// Serve the dead letter console: a web page and a JSON API to
+    /// inspect, retry, discard and bulk-retry (see docs/console.md).
+    Console(ConsoleArgs),
+}
+
+#[derive(Args)]
+struct ConsoleArgs {
+    /// The address to listen on. Anything but a loopback address needs
+    /// EVENT_OPS_CONSOLE_TOKEN, or EVENT_OPS_CONSOLE_USER and
+    /// EVENT_OPS_CONSOLE_PASSWORD.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// With --nats: the consumer service whose DLQ stream the console
+    /// shows (needed when more than one service has a DLQ stream).
+    #[arg(long, value_name = "SERVICE")]
+    consumer: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -231,6 +249,11 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             let url = cli.nats.url.as_deref().unwrap_or_default();
             return nats::dlq(&cli.nats, url, command, cli.json).await;
         }
+        Command::Console(args) if cli.nats.url.is_some() => {
+            let url = cli.nats.url.as_deref().unwrap_or_default();
+            let (store, what) = nats::console_store(&cli.nats, url, args.consumer.clone()).await?;
+            return serve_console(store, args.listen, &what).await;
+        }
         _ => {}
     }
     let tables = Tables::new(cli.schema.clone()).map_err(|e| Failure::Config(e.to_string()))?;
@@ -272,11 +295,68 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             };
             dlq::run(&ops, command, json).await?
         }
+        Command::Console(args) => {
+            if args.consumer.is_some() {
+                return Err(Failure::Usage(
+                    "console --consumer picks a NATS DLQ stream: it needs --nats URL".into(),
+                ));
+            }
+            let store = event_postgres::console::PgReplay::new(pool.clone(), &tables);
+            let what = format!("dead letters of schema `{}`", tables.schema());
+            serve_console(store, args.listen, &what).await?
+        }
         #[cfg(feature = "nats")]
         Command::Nats(_) => unreachable!("handled above"),
     };
     pool.close().await;
     Ok(out)
+}
+
+/// Serves the console over `store` until Ctrl-C or SIGTERM; any
+/// [`Replay`](event_delivery::Replay) store (PostgreSQL, a NATS DLQ
+/// stream) goes through here.
+async fn serve_console<R: event_delivery::Replay>(
+    store: R,
+    listen: std::net::SocketAddr,
+    what: &str,
+) -> Result<String, Failure> {
+    use event_postgres::console::{Auth, Console, ConsoleError};
+    let config = |e: ConsoleError| Failure::Config(e.to_string());
+    let console = Console::new(store)
+        .auth(Auth::from_env().map_err(config)?)
+        .bind(listen)
+        .await
+        .map_err(config)?;
+    println!(
+        "event-ops console: http://{}/ ({what})",
+        console.local_addr()
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    console.serve(stopped()).await.map_err(config)?;
+    Ok("console stopped\n".to_owned())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn stopped() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }
 
 fn main() -> ExitCode {

@@ -391,3 +391,46 @@ pub(crate) async fn dlq(
     let _ = js.client().flush().await;
     out
 }
+
+/// The DLQ stream the console shows on NATS: `consumer`'s, or the one
+/// service's when only one has a DLQ stream.
+pub(crate) async fn console_store(
+    nats: &NatsArgs,
+    url: &str,
+    consumer: Option<String>,
+) -> Result<(NatsDeadLetters, String), Failure> {
+    let js = connect(url).await?;
+    let subjects = Subjects::new(nats.subject_prefix.clone());
+    let deployed = NatsDeadLetters::services(&js, &subjects)
+        .await
+        .map_err(|e| Failure::Database(e.to_string()))?;
+    let known = if deployed.is_empty() {
+        "none".to_owned()
+    } else {
+        deployed.join(", ")
+    };
+    let service = match consumer {
+        Some(c) if deployed.contains(&c) => c,
+        Some(c) => {
+            return Err(Failure::NotFound(format!(
+                "no DLQ stream {} for consumer `{c}` under prefix `{}` (consumers with one: {known})",
+                subjects.dlq_stream(&c),
+                nats.subject_prefix
+            )));
+        }
+        None if deployed.len() == 1 => deployed[0].clone(),
+        None if deployed.is_empty() => {
+            return Err(Failure::NotFound(format!(
+                "no DLQ stream under prefix `{}`",
+                nats.subject_prefix
+            )));
+        }
+        None => {
+            return Err(Failure::Usage(format!(
+                "the console shows one consumer's DLQ stream on NATS: pass --consumer (one of {known})"
+            )));
+        }
+    };
+    let what = format!("DLQ stream {} at {url}", subjects.dlq_stream(&service));
+    Ok((NatsDeadLetters::new(js, subjects, service), what))
+}
