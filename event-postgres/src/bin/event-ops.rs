@@ -256,6 +256,11 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         }
         _ => {}
     }
+    if matches!(&cli.command, Command::Console(args) if args.consumer.is_some()) {
+        return Err(Failure::Usage(
+            "console --consumer picks a NATS DLQ stream: it needs --nats URL".into(),
+        ));
+    }
     let tables = Tables::new(cli.schema.clone()).map_err(|e| Failure::Config(e.to_string()))?;
     let pool = connect(cli.database_url.as_deref()).await?;
     let json = cli.json;
@@ -296,11 +301,6 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             dlq::run(&ops, command, json).await?
         }
         Command::Console(args) => {
-            if args.consumer.is_some() {
-                return Err(Failure::Usage(
-                    "console --consumer picks a NATS DLQ stream: it needs --nats URL".into(),
-                ));
-            }
             let store = event_postgres::console::PgReplay::new(pool.clone(), &tables);
             let what = format!("dead letters of schema `{}`", tables.schema());
             serve_console(store, args.listen, &what).await?
