@@ -6,7 +6,9 @@
 
 use crate::diagnostic::{Diagnostics, FileId, Severity};
 use crate::json::{Kind, Node, Span, escape_token};
-use crate::model::{Constraint, EventAttrs, Field, Item, Num, OpenEnum, Struct, Ty, Union};
+use crate::model::{
+    Alias, Constraint, EventAttrs, Field, Item, Newtype, Num, OpenEnum, Struct, Ty, Union,
+};
 use crate::naming;
 use crate::resolve::{self as uri, Registry};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -269,64 +271,13 @@ impl<'a> Lower<'a> {
             planned.push((name, group));
         }
         // Shared definitions: every file without `x-event`.
-        for (i, f) in self.files.iter().enumerate() {
+        for i in 0..self.files.len() {
             if event_files.contains(&i) {
                 continue;
             }
-            if let Some(r) = f.root.get("$ref") {
-                // A root `$ref` (usually beside the `$defs` it names): the
-                // file's type is the referenced one, under its own name.
-                self.check_keywords(i, "", &f.root);
-                let before = self.diags.counts().0;
-                let (t, p, n) = self.deref(i, "", &f.root);
-                if n.get("$ref").is_some() {
-                    // Unresolved (reported), or a cycle of `$ref`s alone.
-                    if self.diags.counts().0 == before {
-                        self.report(
-                            Severity::Error,
-                            "ref-cycle",
-                            i,
-                            "/$ref",
-                            r.span.clone(),
-                            "this `$ref` cycle never reaches a type",
-                            Some("a cycle must pass through an object (`properties`) to become a type"),
-                        );
-                    }
-                    continue;
-                }
-                if Self::is_item(n) {
-                    self.named(t, &p);
-                } else {
-                    self.report(
-                        Severity::Error,
-                        "unsupported-root",
-                        i,
-                        "/$ref",
-                        r.span.clone(),
-                        "the root `$ref` names a schema that is not an object, an enum or a union, which is not generated as a type of its own",
-                        Some("refer to the definition from the properties that use it"),
-                    );
-                }
-                continue;
-            }
-            if let Some(what) = Self::not_an_object(&f.root) {
-                // Not yet generated as a newtype: refused, never an empty
-                // struct that accepts anything.
-                let (at, span) = match f.root.get("type") {
-                    Some(t) => ("/type", t.span.clone()),
-                    None => ("", f.root.span.clone()),
-                };
-                self.report(
-                    Severity::Error,
-                    "unsupported-root",
-                    i,
-                    at,
-                    span,
-                    format!("a shared definition whose root is {what} is not generated as a type of its own"),
-                    Some("put it in the `$defs` of the schemas that use it, or make the root an object with `properties`"),
-                );
-                continue;
-            }
+            // Every shared definition is a type of its own, whatever its
+            // root: a struct, an enum, a union, a newtype or, for a root
+            // `$ref`, an alias (`lower_named`).
             self.named(i, "");
         }
         for (name, group) in planned {
@@ -564,10 +515,44 @@ impl<'a> Lower<'a> {
             return;
         };
         let doc = doc_of(node);
-        if let Some(alts) = node.get("oneOf").or_else(|| node.get("anyOf")) {
+        let root = p.pointer.is_empty();
+        if node.get("$ref").is_some() {
+            // A root `$ref`: another name for the referenced type, or a
+            // newtype of a referenced plain value.
+            let lowered = self.ty_of(p.file, &p.pointer, node, &p.name);
+            let ty = if lowered.nullable {
+                lowered.ty.option()
+            } else {
+                lowered.ty
+            };
+            if matches!(ty, Ty::Named(_)) && lowered.constraints.is_empty() {
+                self.items.push(Item::Alias(Alias {
+                    name: p.name,
+                    doc,
+                    ty,
+                }));
+            } else {
+                self.items.push(Item::Newtype(Newtype {
+                    name: p.name,
+                    doc,
+                    ty,
+                    constraints: lowered.constraints,
+                    types: Vec::new(),
+                    values: None,
+                }));
+            }
+        } else if let Some(alts) = node.get("oneOf").or_else(|| node.get("anyOf")) {
             self.union(p.file, &p.pointer, node, alts, p.name, doc);
-        } else if node.get("enum").is_some() {
+        } else if node
+            .get("enum")
+            .is_some_and(|values| Self::is_open_enum(values, root))
+        {
             self.open_enum(p.file, &p.pointer, node, p.name, doc);
+        } else if node.get("enum").is_some()
+            || node.get("const").is_some()
+            || !Self::is_struct(node)
+        {
+            self.newtype(p.file, &p.pointer, node, p.name, doc);
         } else {
             let skip: Vec<String> = p.skip.into_iter().collect();
             let fields = self.fields(p.file, &p.pointer, node, &p.name, &skip);
@@ -617,6 +602,224 @@ impl<'a> Lower<'a> {
             doc,
             variants,
             other: "Other".to_string(),
+        }));
+    }
+
+    /// A named schema that is not an object, an open enum or a union: a
+    /// newtype. One JSON type (and maybe `null`) without `enum`/`const`
+    /// holds its Rust type with the constraints a field of that type
+    /// would carry; anything else (no `type`, several types, `enum` or
+    /// `const` of any values) holds a `Value`, checked against the types,
+    /// the values and the constraints of each type, as JSON Schema reads
+    /// them. A keyword that neither form can check is an error.
+    fn newtype(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        name: String,
+        doc: Option<String>,
+    ) {
+        let types = type_names(node);
+        let kinds: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
+        let values = node.get("enum").is_some() || node.get("const").is_some();
+        // As for a property: `items` without `type` is an array, an
+        // `additionalProperties` schema a map.
+        let inferred = kinds.is_empty()
+            && (node.get("items").is_some()
+                || node
+                    .get("additionalProperties")
+                    .is_some_and(|ap| matches!(ap.kind, Kind::Object(_))));
+        if (kinds.len() == 1 || inferred) && !values && matches!(node.kind, Kind::Object(_)) {
+            let lowered = self.ty_of(file, pointer, node, &name);
+            let ty = if lowered.nullable {
+                lowered.ty.option()
+            } else {
+                lowered.ty
+            };
+            self.items.push(Item::Newtype(Newtype {
+                name,
+                doc,
+                ty,
+                constraints: lowered.constraints,
+                types: Vec::new(),
+                values: None,
+            }));
+            return;
+        }
+        if !matches!(node.kind, Kind::Object(_)) {
+            // `true` (anything) at a root; `false` and others are reported
+            // where they are used.
+            self.items.push(Item::Newtype(Newtype {
+                name,
+                doc,
+                ty: Ty::Value,
+                constraints: Vec::new(),
+                types: Vec::new(),
+                values: None,
+            }));
+            return;
+        }
+        self.check_keywords(file, pointer, node);
+        let mut allowed: Vec<String> = Vec::new();
+        if let Some(t) = node.get("type") {
+            const TYPES: &[&str] = &[
+                "string", "integer", "number", "boolean", "object", "array", "null",
+            ];
+            let listed: Vec<&Node> = match &t.kind {
+                Kind::Array(v) => v.iter().collect(),
+                _ => vec![t],
+            };
+            for x in listed {
+                match x.as_str() {
+                    Some(k) if TYPES.contains(&k) => allowed.push(k.to_string()),
+                    _ => self.report(
+                        Severity::Error,
+                        "bad-type",
+                        file,
+                        &format!("{pointer}/type"),
+                        x.span.clone(),
+                        match x.as_str() {
+                            Some(b) => format!("unknown type `{b}`"),
+                            None => "`type` must be a string or an array of strings".to_string(),
+                        },
+                        Some("one of `string`, `integer`, `number`, `boolean`, `object`, `array`, `null`"),
+                    ),
+                }
+            }
+        }
+        let mut listed_values = None;
+        if let Some(e) = node.get("enum") {
+            match e.as_array() {
+                Some(_) => listed_values = Some(e.to_value().to_string()),
+                None => self.report(
+                    Severity::Error,
+                    "bad-keyword",
+                    file,
+                    &format!("{pointer}/enum"),
+                    e.span.clone(),
+                    format!("`enum` must be an array, found {}", e.describe()),
+                    None,
+                ),
+            }
+        }
+        if let Some(c) = node.get("const") {
+            let one = serde_json::Value::Array(vec![c.to_value()]).to_string();
+            // With both, a value must be in the enum and be the const.
+            listed_values = match listed_values {
+                Some(_)
+                    if !node
+                        .get("enum")
+                        .and_then(Node::as_array)
+                        .is_some_and(|v| v.iter().any(|x| x.to_value() == c.to_value())) =>
+                {
+                    self.report(
+                        Severity::Error,
+                        "empty-range",
+                        file,
+                        &format!("{pointer}/const"),
+                        c.span.clone(),
+                        "the `const` is not one of the `enum` values, so no value is valid",
+                        Some("remove one of the two"),
+                    );
+                    Some(one)
+                }
+                _ => Some(one),
+            };
+        }
+        let mut constraints = Vec::new();
+        // String keywords.
+        self.counts(file, pointer, node, LENGTH_BOUNDS, &mut constraints);
+        constraints.extend(self.pattern(file, pointer, node));
+        if let Some(fmt) = node.get("format") {
+            match fmt.as_str() {
+                Some(f) if FORMATS.contains(&f) => {
+                    constraints.push(Constraint::Format(f.to_string()))
+                }
+                Some(other) if !self.owner.contains_key(&file) => {
+                    if !self.vocabulary.formats.contains(other) {
+                        let other = other.to_string();
+                        self.report(
+                            Severity::Warning,
+                            "unknown-format",
+                            file,
+                            &format!("{pointer}/format"),
+                            fmt.span.clone(),
+                            format!("format `{other}` is not checked: it is an annotation"),
+                            Some(&format!("silence this with `--allow-format {other}` (`Config::allow_format`); checked formats: {}", FORMATS.join(", "))),
+                        );
+                    }
+                }
+                _ => self.report(
+                    Severity::Error,
+                    "bad-keyword",
+                    file,
+                    &format!("{pointer}/format"),
+                    fmt.span.clone(),
+                    format!(
+                        "`format` must be one of {}, found {}",
+                        FORMATS.join(", "),
+                        fmt.to_value()
+                    ),
+                    None,
+                ),
+            }
+        }
+        // Number keywords.
+        for (key, bound) in [
+            ("minimum", Constraint::Minimum as fn(Num) -> Constraint),
+            ("maximum", Constraint::Maximum),
+            ("exclusiveMinimum", Constraint::ExclusiveMinimum),
+            ("exclusiveMaximum", Constraint::ExclusiveMaximum),
+        ] {
+            if let Some(v) = node.get(key) {
+                match v.as_number().and_then(serde_json::Number::as_f64) {
+                    Some(n) => constraints.push(bound(Num::Float(n))),
+                    None => self.report(
+                        Severity::Error,
+                        "bad-keyword",
+                        file,
+                        &format!("{pointer}/{key}"),
+                        v.span.clone(),
+                        format!("`{key}` must be a number, found {}", v.describe()),
+                        None,
+                    ),
+                }
+            }
+        }
+        // Array keywords.
+        self.counts(file, pointer, node, ITEM_BOUNDS, &mut constraints);
+        // What a JSON value alone cannot check: the schemas of the parts.
+        for key in ["items", "properties", "required", "additionalProperties"] {
+            if let Some(m) = node.member(key) {
+                let trivial = matches!(m.value.kind, Kind::Bool(true))
+                    || (key == "required" && m.value.as_array().is_some_and(|v| v.is_empty()));
+                if trivial {
+                    continue;
+                }
+                let what = if allowed.is_empty() {
+                    "a schema without `type`".to_string()
+                } else {
+                    format!("a schema of the types {}", allowed.join(", "))
+                };
+                self.report(
+                    Severity::Error,
+                    "unsupported-keyword",
+                    file,
+                    &format!("{pointer}/{}", escape_token(key)),
+                    m.key_span.clone(),
+                    format!("`{key}` in {what} is not checked: the value is kept as JSON, and only its type, values, lengths and bounds are checked"),
+                    Some("give the schema a single `type` (`array`, `object`), or use `oneOf` with one schema per type"),
+                );
+            }
+        }
+        self.items.push(Item::Newtype(Newtype {
+            name,
+            doc,
+            ty: Ty::Value,
+            constraints,
+            types: allowed,
+            values: listed_values,
         }));
     }
 
@@ -917,37 +1120,43 @@ impl<'a> Lower<'a> {
         }
     }
 
-    /// What a root schema is when it is neither an object nor an item
-    /// (`a string`, `an enum of non-string values`); `None` otherwise.
-    fn not_an_object(node: &Node) -> Option<String> {
-        if Self::is_item(node) || !matches!(node.kind, Kind::Object(_)) {
-            return None;
-        }
-        let types = type_names(node);
-        if !types.is_empty() && !types.contains(&"object") {
-            return Some(format!("of type `{}`", types.join("`, `")));
-        }
-        if types.is_empty() {
-            if node.get("enum").is_some() {
-                return Some("an `enum` of non-string values".to_string());
-            }
-            if node.get("const").is_some() {
-                return Some("a `const`".to_string());
-            }
-        }
-        None
-    }
-
-    /// Whether the schema becomes an item of its own.
+    /// Whether the schema becomes an item of its own: an object, a union,
+    /// an `enum` (of strings: an open enum; of other values: a newtype that
+    /// accepts exactly them) or a `const` that is not a string or a number
+    /// (those are field constraints).
     fn is_item(node: &Node) -> bool {
         node.get("oneOf").is_some()
             || node.get("anyOf").is_some()
             || node.get("allOf").is_some()
             || node.get("properties").is_some()
+            || node.get("enum").is_some()
             || node
-                .get("enum")
-                .and_then(Node::as_array)
-                .is_some_and(|v| v.iter().any(|x| x.as_str().is_some()))
+                .get("const")
+                .is_some_and(|c| !matches!(c.kind, Kind::String(_) | Kind::Number(_)))
+    }
+
+    /// Whether a named schema becomes a struct: it has properties or
+    /// `allOf` parts, or it is an object that is not a map.
+    fn is_struct(node: &Node) -> bool {
+        if node.get("properties").is_some() || node.get("allOf").is_some() {
+            return true;
+        }
+        let types = type_names(node);
+        let ap = node.get("additionalProperties");
+        (types == ["object"] && !ap.is_some_and(|ap| matches!(ap.kind, Kind::Object(_))))
+            || (types.is_empty() && ap.is_some_and(|ap| ap.kind == Kind::Bool(false)))
+    }
+
+    /// Whether an `enum` becomes an open enum: its values are strings (and,
+    /// where the use site makes the field an `Option`, `null`).
+    fn is_open_enum(values: &Node, root: bool) -> bool {
+        let Some(values) = values.as_array() else {
+            return false;
+        };
+        values.iter().any(|v| v.as_str().is_some())
+            && values
+                .iter()
+                .all(|v| v.as_str().is_some() || (!root && v.kind == Kind::Null))
     }
 
     /// Checks the keywords of a schema object.
@@ -1120,22 +1329,6 @@ impl<'a> Lower<'a> {
                         v.iter()
                             .any(|x| x.get("type").and_then(Node::as_str) == Some("null"))
                     });
-            if let Some(e) = node.get("enum").and_then(Node::as_array) {
-                if let Some(bad) = e
-                    .iter()
-                    .find(|x| x.as_str().is_none() && x.kind != Kind::Null)
-                {
-                    self.report(
-                        Severity::Error,
-                        "unsupported-keyword",
-                        file,
-                        &format!("{pointer}/enum"),
-                        bad.span.clone(),
-                        format!("`enum` values must be strings, found {}", bad.describe()),
-                        Some("use `minimum`/`maximum` for a range of numbers"),
-                    );
-                }
-            }
             return Lowered {
                 ty: Ty::Named(name),
                 nullable,
@@ -1316,42 +1509,7 @@ impl<'a> Lower<'a> {
             }
         }
         self.counts(file, pointer, node, LENGTH_BOUNDS, &mut constraints);
-        if let Some(p) = node.get("pattern") {
-            let at = format!("{pointer}/pattern");
-            match p.as_str() {
-                Some(s) => {
-                    match regex::Regex::new(s) {
-                        Ok(_) => constraints.push(Constraint::Pattern(s.to_string())),
-                        Err(e) => {
-                            let first = e
-                                .to_string()
-                                .lines()
-                                .last()
-                                .unwrap_or_default()
-                                .trim()
-                                .trim_start_matches("error: ")
-                                .to_string();
-                            self.report(Severity::Error, "bad-pattern",
-                            file,
-                            &at,
-                            p.span.clone(),
-                            format!("`pattern` is not a regular expression the runtime can run: {first}"),
-                            Some("the `regex` crate's syntax: no look-around, no back-references"),
-                        );
-                        }
-                    }
-                }
-                None => self.report(
-                    Severity::Error,
-                    "bad-keyword",
-                    file,
-                    &at,
-                    p.span.clone(),
-                    format!("`pattern` must be a string, found {}", p.describe()),
-                    None,
-                ),
-            }
-        }
+        constraints.extend(self.pattern(file, pointer, node));
         if let Some(c) = node.get("const") {
             match c.as_str() {
                 Some(s) => constraints.push(Constraint::Constant(s.to_string())),
@@ -1384,6 +1542,48 @@ impl<'a> Lower<'a> {
             nullable: false,
             constraints,
         }
+    }
+
+    /// The `pattern` of `node`, compiled with the runtime's engine; a
+    /// pattern it cannot run is reported.
+    fn pattern(&mut self, file: usize, pointer: &str, node: &'a Node) -> Option<Constraint> {
+        if let Some(p) = node.get("pattern") {
+            let at = format!("{pointer}/pattern");
+            match p.as_str() {
+                Some(s) => {
+                    match regex::Regex::new(s) {
+                        Ok(_) => return Some(Constraint::Pattern(s.to_string())),
+                        Err(e) => {
+                            let first = e
+                                .to_string()
+                                .lines()
+                                .last()
+                                .unwrap_or_default()
+                                .trim()
+                                .trim_start_matches("error: ")
+                                .to_string();
+                            self.report(Severity::Error, "bad-pattern",
+                            file,
+                            &at,
+                            p.span.clone(),
+                            format!("`pattern` is not a regular expression the runtime can run: {first}"),
+                            Some("the `regex` crate's syntax: no look-around, no back-references"),
+                        );
+                        }
+                    }
+                }
+                None => self.report(
+                    Severity::Error,
+                    "bad-keyword",
+                    file,
+                    &at,
+                    p.span.clone(),
+                    format!("`pattern` must be a string, found {}", p.describe()),
+                    None,
+                ),
+            }
+        }
+        None
     }
 
     /// The count keywords of `node` (`minLength`, `maxItems`, ...) as
@@ -1984,6 +2184,18 @@ impl<'a> Lower<'a> {
                     .iter()
                     .filter_map(|v| v.2.direct_named().map(str::to_string))
                     .collect(),
+                Item::Newtype(n) => {
+                    n.ty.direct_named()
+                        .map(str::to_string)
+                        .into_iter()
+                        .collect()
+                }
+                Item::Alias(a) => {
+                    a.ty.direct_named()
+                        .map(str::to_string)
+                        .into_iter()
+                        .collect()
+                }
                 Item::Enum(_) => Vec::new(),
             };
             edges.insert(item.name().to_string(), targets);
@@ -2025,7 +2237,14 @@ impl<'a> Lower<'a> {
                         }
                     }
                 }
-                Item::Enum(_) => {}
+                Item::Newtype(n) => {
+                    if let Some(t) = n.ty.direct_named() {
+                        if reaches(t, &n.name) {
+                            n.ty = std::mem::replace(&mut n.ty, Ty::Value).boxed();
+                        }
+                    }
+                }
+                Item::Enum(_) | Item::Alias(_) => {}
             }
         }
     }

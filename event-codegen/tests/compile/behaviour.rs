@@ -180,3 +180,89 @@ fn foreign_property_names_are_kept_on_the_wire() {
     assert_eq!(p.partner_id_2.as_deref(), Some("p2"));
     assert_eq!(serde_json::to_value(&p).unwrap(), wire);
 }
+
+mod roots {
+    //! Shared definitions whose root is not an object: newtypes that
+    //! accept exactly what their schema accepts.
+    use event_runtime::EventData;
+    use gencheck::roots::{
+        Anything, Current, Flag, Handle, IdOrName, Labels, Level, Loose, Mixed, Moments, Percent,
+        Ratio, Settings, Short, Slug, Tags, Yes,
+    };
+    use event_runtime::__private::serde::de::DeserializeOwned;
+    use serde_json::{Value, json};
+
+    fn accepts<T: DeserializeOwned + EventData>(value: Value) -> bool {
+        match serde_json::from_str::<T>(&value.to_string()) {
+            Ok(v) => v.validate().is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Every value of `ok` decodes, every value of `bad` does not.
+    fn check<T: DeserializeOwned + EventData>(ok: &[Value], bad: &[Value]) {
+        for v in ok {
+            assert!(accepts::<T>(v.clone()), "{} refused {v}", std::any::type_name::<T>());
+        }
+        for v in bad {
+            assert!(!accepts::<T>(v.clone()), "{} accepted {v}", std::any::type_name::<T>());
+        }
+    }
+
+    #[test]
+    fn scalar_roots_keep_their_constraints() {
+        check::<Slug>(&[json!("a-1")], &[json!(""), json!("A"), json!("a".repeat(41)), json!(1)]);
+        check::<Percent>(&[json!(0), json!(100)], &[json!(101), json!(-1), json!("1")]);
+        check::<Ratio>(&[json!(1), json!(0.5)], &[json!(0), json!(1.5)]);
+        check::<Flag>(&[json!(true)], &[json!("true"), json!(null)]);
+        check::<Handle>(&[json!(null), json!("ada")], &[json!("ad"), json!(3)]);
+        check::<Short>(&[json!("ab")], &[json!("abcde")]);
+    }
+
+    #[test]
+    fn array_and_map_roots_check_their_items() {
+        check::<Tags>(
+            &[json!(["a"]), json!(["a", "b", "c"])],
+            &[json!([]), json!(["a", "b", "c", "d"]), json!(["a".repeat(11)]), json!("a")],
+        );
+        let err = serde_json::from_str::<Tags>(r#"["ok", "far too long"]"#).unwrap_err();
+        assert!(err.to_string().contains("[1]"), "{err}");
+        check::<Moments>(&[json!(["2026-03-27T10:30:00Z"])], &[json!(["yesterday"])]);
+        let m: Moments = serde_json::from_str(r#"["2026-03-27T10:30:00+02:00"]"#).unwrap();
+        assert_eq!(serde_json::to_value(&m).unwrap(), json!(["2026-03-27T10:30:00+02:00"]));
+        check::<Labels>(&[json!({"a": "b"}), json!({})], &[json!({"a": 1}), json!([])]);
+    }
+
+    #[test]
+    fn enum_and_const_of_any_values_accept_exactly_them() {
+        check::<Level>(&[json!(1), json!(2.0), json!(null)], &[json!(3), json!("1")]);
+        check::<Mixed>(
+            &[json!("low"), json!(2), json!(true), json!({"k": [1.0]})],
+            &[json!("high"), json!(false), json!({"k": [1], "x": 0}), json!([])],
+        );
+        check::<Yes>(&[json!(true)], &[json!(false), json!(1)]);
+        // Written back as read.
+        let m: Mixed = serde_json::from_str(r#"{"k":[1]}"#).unwrap();
+        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"k":[1]}"#);
+    }
+
+    #[test]
+    fn roots_of_several_types_check_each_type_by_its_keywords() {
+        check::<IdOrName>(&[json!(1), json!("ada")], &[json!(0), json!("a".repeat(9)), json!(true)]);
+        // Without `type`, each keyword applies to the values of its type.
+        check::<Loose>(
+            &[json!(10), json!("a@b.example"), json!(null), json!([1])],
+            &[json!(9), json!("a"), json!("not an email")],
+        );
+        check::<Anything>(&[json!(null), json!([1, "x"]), json!({"a": 1})], &[]);
+    }
+
+    #[test]
+    fn a_root_ref_is_the_referenced_type_and_properties_hold_value_enums() {
+        let s: Current = serde_json::from_value(json!({"level": 2, "on": true})).unwrap();
+        let _: &Settings = &s;
+        assert!(serde_json::from_value::<Settings>(json!({"level": 3})).is_err());
+        assert!(serde_json::from_value::<Settings>(json!({"on": false})).is_err());
+        assert!(serde_json::from_value::<Settings>(json!({"level": "low"})).is_ok());
+    }
+}
