@@ -269,9 +269,14 @@ impl Writer<'_> {
                     list.join(", ")
                 ));
             }
-            if let Some(values) = &n.values {
+            for (i, values) in n.values.iter().enumerate() {
+                let name = if i == 0 {
+                    "VALUES".to_string()
+                } else {
+                    format!("VALUES_{i}")
+                };
                 body.push_str(&format!(
-                    "static VALUES: {v}::Values = {v}::Values::new({values:?});\n{v}::one_of_values(&self.0, &VALUES)?;\n"
+                    "static {name}: {v}::Values = {v}::Values::new({values:?});\n{v}::one_of_values(&self.0, &{name})?;\n"
                 ));
             }
             let of = |c: &Constraint| match c {

@@ -155,6 +155,18 @@ impl Lowered {
     }
 }
 
+/// What a `Value` newtype checks, gathered over `allOf` parts.
+#[derive(Default)]
+struct ValueChecks {
+    /// The JSON types allowed; `None`: no part says.
+    types: Option<Vec<String>>,
+    /// Where the types were last narrowed (file, pointer of `type`).
+    types_at: Option<(usize, String)>,
+    /// Lists of allowed values (JSON arrays); the value is in each.
+    values: Vec<String>,
+    constraints: Vec<Constraint>,
+}
+
 /// A named item waiting to be lowered.
 struct Pending {
     file: usize,
@@ -538,7 +550,7 @@ impl<'a> Lower<'a> {
                     ty,
                     constraints: lowered.constraints,
                     types: Vec::new(),
-                    values: None,
+                    values: Vec::new(),
                 }));
             }
         } else if let Some(alts) = node.get("oneOf").or_else(|| node.get("anyOf")) {
@@ -550,7 +562,7 @@ impl<'a> Lower<'a> {
             self.open_enum(p.file, &p.pointer, node, p.name, doc);
         } else if node.get("enum").is_some()
             || node.get("const").is_some()
-            || !Self::is_struct(node)
+            || !self.is_struct(p.file, &p.pointer, node)
         {
             self.newtype(p.file, &p.pointer, node, p.name, doc);
         } else {
@@ -630,7 +642,11 @@ impl<'a> Lower<'a> {
                 || node
                     .get("additionalProperties")
                     .is_some_and(|ap| matches!(ap.kind, Kind::Object(_))));
-        if (kinds.len() == 1 || inferred) && !values && matches!(node.kind, Kind::Object(_)) {
+        if (kinds.len() == 1 || inferred)
+            && !values
+            && node.get("allOf").is_none()
+            && matches!(node.kind, Kind::Object(_))
+        {
             let lowered = self.ty_of(file, pointer, node, &name);
             let ty = if lowered.nullable {
                 lowered.ty.option()
@@ -643,22 +659,117 @@ impl<'a> Lower<'a> {
                 ty,
                 constraints: lowered.constraints,
                 types: Vec::new(),
-                values: None,
+                values: Vec::new(),
             }));
             return;
         }
-        if !matches!(node.kind, Kind::Object(_)) {
-            // `true` (anything) at a root; `false` and others are reported
-            // where they are used.
-            self.items.push(Item::Newtype(Newtype {
-                name,
-                doc,
-                ty: Ty::Value,
-                constraints: Vec::new(),
-                types: Vec::new(),
-                values: None,
-            }));
+        let mut acc = ValueChecks::default();
+        let mut seen = Vec::new();
+        self.value_checks(file, pointer, node, &mut acc, &mut seen);
+        self.items.push(Item::Newtype(Newtype {
+            name,
+            doc,
+            ty: Ty::Value,
+            constraints: acc.constraints,
+            types: acc.types.unwrap_or_default(),
+            values: acc.values,
+        }));
+    }
+
+    /// The checks of a `Value` newtype for `node`, added to `acc`: its
+    /// types, values and constraints, and those of each `allOf` part, all
+    /// of which must hold (the types allowed are the intersection).
+    fn value_checks(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        acc: &mut ValueChecks,
+        seen: &mut Vec<(usize, String)>,
+    ) {
+        match node.kind {
+            Kind::Bool(true) => return,
+            Kind::Bool(false) => {
+                self.report(
+                    Severity::Warning,
+                    "accepts-nothing",
+                    file,
+                    pointer,
+                    node.span.clone(),
+                    "the schema `false` accepts no value: the type never decodes",
+                    Some("remove it, or the schema it is part of"),
+                );
+                acc.values.push("[]".to_string());
+                return;
+            }
+            Kind::Object(_) => {}
+            _ => {
+                self.report(
+                    Severity::Error,
+                    "bad-schema",
+                    file,
+                    pointer,
+                    node.span.clone(),
+                    format!("a schema must be an object, found {}", node.describe()),
+                    None,
+                );
+                return;
+            }
+        }
+        if seen.contains(&(file, pointer.to_string())) || seen.len() > 64 {
+            self.report(
+                Severity::Error,
+                "ref-cycle",
+                file,
+                pointer,
+                node.span.clone(),
+                "this `allOf` refers back to a schema that contains it, so it never reaches a type",
+                Some("an `allOf` part must be another schema; remove the part that refers back"),
+            );
             return;
+        }
+        seen.push((file, pointer.to_string()));
+        if let Some(r) = node.get("$ref") {
+            self.check_keywords(file, pointer, node);
+            if let Some((f, p, target)) = self.resolve(file, pointer, r) {
+                self.value_checks(f, &p, target, acc, seen);
+            }
+            seen.pop();
+            return;
+        }
+        if let Some(parts) = node.get("allOf") {
+            match parts.as_array() {
+                Some(parts) => {
+                    for (i, part) in parts.iter().enumerate() {
+                        self.value_checks(file, &format!("{pointer}/allOf/{i}"), part, acc, seen);
+                    }
+                }
+                None => self.report(
+                    Severity::Error,
+                    "bad-keyword",
+                    file,
+                    &format!("{pointer}/allOf"),
+                    parts.span.clone(),
+                    format!(
+                        "`allOf` must be an array of schemas, found {}",
+                        parts.describe()
+                    ),
+                    None,
+                ),
+            }
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(m) = node.member(key) {
+                self.report(
+                    Severity::Error,
+                    "unsupported-keyword",
+                    file,
+                    &format!("{pointer}/{key}"),
+                    m.key_span.clone(),
+                    format!("`{key}` inside an `allOf` of values that are not objects is not checked"),
+                    Some("move the alternatives out of the `allOf`, or give every part `type: object`"),
+                );
+            }
         }
         self.check_keywords(file, pointer, node);
         let mut allowed: Vec<String> = Vec::new();
@@ -687,6 +798,62 @@ impl<'a> Lower<'a> {
                     ),
                 }
             }
+        }
+        if node.get("type").is_some() {
+            let type_span = node
+                .get("type")
+                .map(|t| t.span.clone())
+                .unwrap_or(node.span.clone());
+            acc.types = Some(match acc.types.take() {
+                None => allowed.clone(),
+                Some(before) => {
+                    // `integer` is a `number`: their intersection is `integer`.
+                    let both: Vec<String> = before
+                        .iter()
+                        .filter(|t| {
+                            allowed.contains(t)
+                                || (t.as_str() == "integer"
+                                    && allowed.iter().any(|a| a == "number"))
+                        })
+                        .cloned()
+                        .chain(
+                            allowed
+                                .iter()
+                                .filter(|a| {
+                                    a.as_str() == "integer"
+                                        && before.iter().any(|b| b == "number")
+                                        && !before.iter().any(|b| b == "integer")
+                                })
+                                .cloned(),
+                        )
+                        .collect();
+                    if both.is_empty() {
+                        self.report(
+                            Severity::Error,
+                            "allof-conflict",
+                            file,
+                            &format!("{pointer}/type"),
+                            type_span,
+                            format!(
+                                "`allOf` parts disagree on the type: {} here, {} at `{}`{}; no value is both",
+                                allowed.join(", "),
+                                before.join(", "),
+                                acc.types_at.as_ref().map_or(String::new(), |(_, p)| p.clone()),
+                                acc.types_at
+                                    .as_ref()
+                                    .filter(|(f, _)| *f != file)
+                                    .map_or(String::new(), |(f, _)| format!(
+                                        " in `{}`",
+                                        self.files[*f].path.display()
+                                    )),
+                            ),
+                            Some("remove one of the parts, or make their types agree"),
+                        );
+                    }
+                    both
+                }
+            });
+            acc.types_at = Some((file, format!("{pointer}/type")));
         }
         let mut listed_values = None;
         if let Some(e) = node.get("enum") {
@@ -813,14 +980,9 @@ impl<'a> Lower<'a> {
                 );
             }
         }
-        self.items.push(Item::Newtype(Newtype {
-            name,
-            doc,
-            ty: Ty::Value,
-            constraints,
-            types: allowed,
-            values: listed_values,
-        }));
+        acc.constraints.extend(constraints);
+        acc.values.extend(listed_values);
+        seen.pop();
     }
 
     fn union(
@@ -1135,16 +1297,66 @@ impl<'a> Lower<'a> {
                 .is_some_and(|c| !matches!(c.kind, Kind::String(_) | Kind::Number(_)))
     }
 
-    /// Whether a named schema becomes a struct: it has properties or
-    /// `allOf` parts, or it is an object that is not a map.
-    fn is_struct(node: &Node) -> bool {
-        if node.get("properties").is_some() || node.get("allOf").is_some() {
+    /// Whether a named schema becomes a struct: it has properties, it is
+    /// an `allOf` with a part that is an object (after `$ref`s), or it is
+    /// an object that is not a map.
+    fn is_struct(&mut self, file: usize, pointer: &str, node: &'a Node) -> bool {
+        let mut seen = Vec::new();
+        self.object_like(file, pointer, node, &mut seen, true)
+    }
+
+    fn object_like(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        seen: &mut Vec<(usize, String)>,
+        top: bool,
+    ) -> bool {
+        if seen.contains(&(file, pointer.to_string())) || seen.len() > 64 {
+            // A cycle: reported where the struct is shaped.
             return true;
         }
+        seen.push((file, pointer.to_string()));
         let types = type_names(node);
         let ap = node.get("additionalProperties");
-        (types == ["object"] && !ap.is_some_and(|ap| matches!(ap.kind, Kind::Object(_))))
-            || (types.is_empty() && ap.is_some_and(|ap| ap.kind == Kind::Bool(false)))
+        let mut object = node.get("properties").is_some()
+            || node.get("required").is_some()
+            || (types == ["object"] && !ap.is_some_and(|ap| matches!(ap.kind, Kind::Object(_))))
+            || (types.is_empty() && ap.is_some_and(|ap| ap.kind == Kind::Bool(false)));
+        if !top {
+            // Inside an `allOf`, any object keyword makes the whole an object.
+            object |= ap.is_some() || types.contains(&"object");
+        }
+        if !object {
+            if let Some(r) = node.get("$ref") {
+                object = match self.resolve(file, pointer, r) {
+                    Some((f, p, target)) => self.object_like(f, &p, target, seen, false),
+                    // Reported again, and once, where it is lowered.
+                    None => true,
+                };
+            }
+        }
+        if !object {
+            if let Some(parts) = node.get("allOf").and_then(Node::as_array) {
+                for (i, part) in parts.iter().enumerate() {
+                    if matches!(part.kind, Kind::Object(_))
+                        && self.object_like(
+                            file,
+                            &format!("{pointer}/allOf/{i}"),
+                            part,
+                            seen,
+                            false,
+                        )
+                    {
+                        object = true;
+                        break;
+                    }
+                }
+            }
+        }
+        seen.pop();
+        object
     }
 
     /// Whether an `enum` becomes an open enum: its values are strings (and,
@@ -1971,7 +2183,31 @@ impl<'a> Lower<'a> {
             if let Some(parts) = parts.as_array() {
                 for (i, part) in parts.iter().enumerate() {
                     if part.get("$ref").is_none() {
-                        self.check_keywords(file, &format!("{pointer}/allOf/{i}"), part);
+                        let at = format!("{pointer}/allOf/{i}");
+                        self.check_keywords(file, &at, part);
+                        // A part of an object is about the object: a
+                        // keyword of another type is reported, not dropped.
+                        let types = type_names(part);
+                        if let Some(t) = part
+                            .get("type")
+                            .filter(|_| !types.is_empty() && !types.contains(&"object"))
+                        {
+                            self.report(
+                                Severity::Error,
+                                "allof-conflict",
+                                file,
+                                &format!("{at}/type"),
+                                t.span.clone(),
+                                format!(
+                                    "this `allOf` part is of type {}, and the schema at `{}` is an object; no value is both",
+                                    types.join(", "),
+                                    if pointer.is_empty() { "#" } else { pointer }
+                                ),
+                                Some("remove the part, or make it describe the object"),
+                            );
+                        } else if matches!(part.kind, Kind::Object(_)) {
+                            self.check_misplaced(file, &at, part, "object");
+                        }
                     }
                 }
             }

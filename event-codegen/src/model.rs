@@ -155,8 +155,9 @@ pub(crate) struct Newtype {
     pub constraints: Vec<Constraint>,
     /// The JSON types allowed (`type`), for `Ty::Value`; empty: any.
     pub types: Vec<String>,
-    /// The values allowed (`enum`, `const`), as the JSON text of an array.
-    pub values: Option<String>,
+    /// The values allowed (`enum`, `const`), each list as the JSON text of
+    /// an array; a value must be in every list.
+    pub values: Vec<String>,
 }
 
 /// Another name for a generated type (a root `$ref`).

@@ -187,7 +187,7 @@ mod roots {
     use event_runtime::EventData;
     use gencheck::roots::{
         Anything, Current, Flag, Handle, IdOrName, Labels, Level, Loose, Mixed, Moments, Percent,
-        Ratio, Settings, Short, Slug, Tags, Yes,
+        Ratio, Settings, Short, Slug, Tags, Window, Yes,
     };
     use event_runtime::__private::serde::de::DeserializeOwned;
     use serde_json::{Value, json};
@@ -255,6 +255,14 @@ mod roots {
             &[json!(9), json!("a"), json!("not an email")],
         );
         check::<Anything>(&[json!(null), json!([1, "x"]), json!({"a": 1})], &[]);
+    }
+
+    #[test]
+    fn an_all_of_of_values_checks_every_part() {
+        check::<Window>(
+            &[json!(20), json!(30), json!(24.0)],
+            &[json!(19), json!(31), json!(25), json!(20.5), json!("20")],
+        );
     }
 
     #[test]

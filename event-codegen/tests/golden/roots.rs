@@ -580,6 +580,53 @@ impl ::event_runtime::EventData for Tags {
         ::core::result::Result::Ok(())
     }
 }
+/// An hour of the day window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window(pub ::event_runtime::Value);
+impl ::event_runtime::__private::serde::Serialize for Window {
+    fn serialize<S: ::event_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        ::event_runtime::__private::serde::Serialize::serialize(&self.0, serializer)
+    }
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for Window {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = Window(
+            <::event_runtime::Value as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                deserializer,
+            )?,
+        );
+        ::event_runtime::EventData::validate(&value)
+            .map_err(
+                <D::Error as ::event_runtime::__private::serde::de::Error>::custom,
+            )?;
+        ::core::result::Result::Ok(value)
+    }
+}
+impl ::event_runtime::EventData for Window {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::__private::validate::{ViaEventData as _, ViaOther as _};
+        ::event_runtime::__private::validate::json_type(&self.0, &["integer"])?;
+        static VALUES: ::event_runtime::__private::validate::Values = ::event_runtime::__private::validate::Values::new(
+            "[20,21,22,23,24,26,27,28,29,30]",
+        );
+        ::event_runtime::__private::validate::one_of_values(&self.0, &VALUES)?;
+        if let Some(x) = self.0.as_f64() {
+            ::event_runtime::__private::validate::maximum(&x, 30.0)?;
+            ::event_runtime::__private::validate::minimum(&x, 20.0)?;
+        }
+        ::core::result::Result::Ok(())
+    }
+}
 #[derive(Debug, Clone, PartialEq)]
 pub struct Yes(pub ::event_runtime::Value);
 impl ::event_runtime::__private::serde::Serialize for Yes {
