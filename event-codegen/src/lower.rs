@@ -183,6 +183,9 @@ struct Prop<'a> {
     wire: String,
     key_span: Span,
     node: &'a Node,
+    /// Other `allOf` parts that define the property too: (file, pointer,
+    /// schema), each narrowing the first.
+    also: Vec<(usize, String, &'a Node)>,
 }
 
 #[derive(Default)]
@@ -2077,17 +2080,10 @@ impl<'a> Lower<'a> {
                 let wire = m.key.clone();
                 let ptr = format!("{pointer}/properties/{}", escape_token(&wire));
                 if let Some(i) = shape.props.iter().position(|p| p.wire == wire) {
+                    // The same property in another part: an intersection,
+                    // applied when the field is lowered (`narrow`).
                     if shape.props[i].node.to_value() != m.value.to_value() {
-                        let span = m.key_span.clone();
-                        self.report(
-                            Severity::Error,
-                            "allof-conflict",
-                            file,
-                            &ptr,
-                            span,
-                            format!("property `{wire}` is defined twice by `allOf`, differently"),
-                            Some("define it in one place"),
-                        );
+                        shape.props[i].also.push((file, ptr, &m.value));
                     }
                     continue;
                 }
@@ -2097,6 +2093,7 @@ impl<'a> Lower<'a> {
                     wire,
                     key_span: m.key_span.clone(),
                     node: &m.value,
+                    also: Vec::new(),
                 });
             }
         }
@@ -2304,6 +2301,7 @@ impl<'a> Lower<'a> {
             }
             let hint = format!("{owner}{}", naming::type_ident(&prop.wire));
             let lowered = self.ty_of(prop.file, &prop.pointer, prop.node, &hint);
+            let lowered = self.narrow(lowered, &prop, &hint);
             let required = shape.required.contains(&prop.wire);
             let default_node = prop.node.get("default");
             let mut default = false;
@@ -2404,6 +2402,237 @@ impl<'a> Lower<'a> {
         fields
     }
 
+    /// Narrows the type of a property by the other `allOf` parts that
+    /// define it: their bounds, lengths and counts tighten the first's, a
+    /// smaller `enum` of strings replaces it, a `type` without `null` makes
+    /// it required to be non-null. A part that no value of the first can
+    /// satisfy (another type, disjoint values) is an `allof-conflict`
+    /// naming both places; a narrowing the types cannot express is an
+    /// error too, never dropped.
+    fn narrow(&mut self, mut lowered: Lowered, prop: &Prop<'a>, hint: &str) -> Lowered {
+        if prop.also.is_empty() {
+            return lowered;
+        }
+        let (pf, pp, first) = self.deref(prop.file, &prop.pointer, prop.node);
+        let wire = prop.wire.clone();
+        let first_at = prop.pointer.clone();
+        for (f, p, part) in prop.also.clone() {
+            let (f, p, node) = self.deref(f, &p, part);
+            if (f, p.as_str()) == (pf, pp.as_str()) {
+                continue;
+            }
+            let conflict = |this: &mut Self, message: String, hint: &str| {
+                this.report(
+                    Severity::Error,
+                    "allof-conflict",
+                    f,
+                    &p,
+                    node.span.clone(),
+                    message,
+                    Some(hint),
+                );
+            };
+            match node.kind {
+                Kind::Bool(true) => continue,
+                Kind::Object(_) => {}
+                _ => {
+                    conflict(
+                        self,
+                        format!(
+                            "property `{wire}` is defined again by `allOf` with a schema that accepts nothing"
+                        ),
+                        "define it in one place",
+                    );
+                    continue;
+                }
+            }
+            self.check_keywords(f, &p, node);
+            let types = type_names(node);
+            if !types.is_empty() && !types.contains(&"null") {
+                lowered.nullable = false;
+            }
+            if let Some(values) = node.get("enum") {
+                let wide: Option<Vec<serde_json::Value>> = first
+                    .get("enum")
+                    .and_then(Node::as_array)
+                    .map(|v| v.iter().map(Node::to_value).collect());
+                let narrow: Vec<serde_json::Value> = values
+                    .as_array()
+                    .map(|v| v.iter().map(Node::to_value).collect())
+                    .unwrap_or_default();
+                let strings =
+                    |v: &[serde_json::Value]| v.iter().all(|x| x.is_string() || x.is_null());
+                match wide {
+                    Some(wide) if strings(&wide) && strings(&narrow) => {
+                        let outside: Vec<String> = narrow
+                            .iter()
+                            .filter(|v| !wide.contains(v))
+                            .map(|v| v.to_string())
+                            .collect();
+                        if outside.is_empty() {
+                            let name = self.named_as(f, &p, Some(hint), None);
+                            lowered.ty = Ty::Named(name);
+                        } else {
+                            conflict(
+                                self,
+                                format!(
+                                    "property `{wire}` is narrowed by `allOf` to values that `{first_at}` does not allow: {}",
+                                    outside.join(", ")
+                                ),
+                                "list only values that both parts allow",
+                            );
+                        }
+                    }
+                    _ => conflict(
+                        self,
+                        format!(
+                            "property `{wire}` is narrowed by an `enum` in `allOf`, and `{first_at}` is not an `enum` of strings; the intersection is not generated"
+                        ),
+                        "define the property in one place",
+                    ),
+                }
+                continue;
+            }
+            let kind = match &lowered.ty {
+                Ty::String => "string",
+                Ty::Int(_) => "integer",
+                Ty::F64 => "number",
+                Ty::Bool => "boolean",
+                Ty::Vec(_) => "array",
+                _ => "",
+            };
+            let part_kinds: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
+            if kind.is_empty() {
+                conflict(
+                    self,
+                    format!(
+                        "property `{wire}` is defined twice by `allOf`, differently, and its type at `{first_at}` (an object, a union or a formatted string) is not narrowed"
+                    ),
+                    "define it in one place",
+                );
+                continue;
+            }
+            let agrees = part_kinds.is_empty()
+                || part_kinds.contains(&kind)
+                || (kind == "integer" && part_kinds.contains(&"number"));
+            if !agrees {
+                conflict(
+                    self,
+                    format!(
+                        "property `{wire}` is of type {kind} at `{first_at}` and {} here; no value is both",
+                        part_kinds.join(", ")
+                    ),
+                    "remove one of the definitions, or make their types agree",
+                );
+                continue;
+            }
+            self.check_misplaced(f, &p, node, kind);
+            let mut more = Vec::new();
+            match kind {
+                "string" => {
+                    let l = self.string(f, &p, node);
+                    if l.ty != Ty::String {
+                        conflict(
+                            self,
+                            format!(
+                                "property `{wire}` is narrowed by `allOf` to a typed `format`; the intersection is not generated"
+                            ),
+                            "put the `format` in the first definition",
+                        );
+                        continue;
+                    }
+                    more = l.constraints;
+                }
+                "number" => more = self.number(f, &p, node, false).constraints,
+                "array" => {
+                    self.counts(f, &p, node, ITEM_BOUNDS, &mut more);
+                    if let Some(items) = node.get("items") {
+                        if first.get("items").map(Node::to_value) != Some(items.to_value()) {
+                            conflict(
+                                self,
+                                format!(
+                                    "property `{wire}` has other `items` in another `allOf` part; the intersection of item schemas is not generated"
+                                ),
+                                "define the items in one place",
+                            );
+                        }
+                    }
+                }
+                "integer" => {
+                    let Ty::Int(width) = lowered.ty.clone() else {
+                        continue;
+                    };
+                    let Some((_, tmin, tmax)) = naming::int_width_named(width) else {
+                        continue;
+                    };
+                    let bound = |c: &[Constraint], min: bool| {
+                        c.iter().find_map(|c| match (c, min) {
+                            (Constraint::Minimum(Num::Int(n)), true)
+                            | (Constraint::Maximum(Num::Int(n)), false) => Some(*n),
+                            _ => None,
+                        })
+                    };
+                    let unbounded = |w: &str| w == "i64" || w == "u64";
+                    let mut lo = bound(&lowered.constraints, true)
+                        .or((width.starts_with('u') || !unbounded(width)).then_some(tmin));
+                    let mut hi =
+                        bound(&lowered.constraints, false).or((!unbounded(width)).then_some(tmax));
+                    let part = self.number(f, &p, node, true);
+                    let (_, pmin, pmax) = match &part.ty {
+                        Ty::Int(w) => naming::int_width_named(w).unwrap_or(("i64", tmin, tmax)),
+                        _ => ("i64", tmin, tmax),
+                    };
+                    let plo = bound(&part.constraints, true).or(match &part.ty {
+                        Ty::Int(w) if w.starts_with('u') || !unbounded(w) => Some(pmin),
+                        _ => None,
+                    });
+                    let phi = bound(&part.constraints, false).or(match &part.ty {
+                        Ty::Int(w) if !unbounded(w) => Some(pmax),
+                        _ => None,
+                    });
+                    lo = [lo, plo].into_iter().flatten().max();
+                    hi = [hi, phi].into_iter().flatten().min();
+                    if let (Some(l), Some(h)) = (lo, hi) {
+                        if l > h {
+                            conflict(
+                                self,
+                                format!(
+                                    "property `{wire}`: no integer is at least {l} and at most {h}, the bounds of `{first_at}` and of this `allOf` part"
+                                ),
+                                "check `minimum` and `maximum` of both parts",
+                            );
+                            continue;
+                        }
+                    }
+                    let (w, nmin, nmax) = naming::int_width(lo, hi);
+                    lowered.ty = Ty::Int(w);
+                    lowered
+                        .constraints
+                        .retain(|c| !matches!(c, Constraint::Minimum(_) | Constraint::Maximum(_)));
+                    if let Some(l) = lo.filter(|&l| l > nmin) {
+                        lowered.constraints.push(Constraint::Minimum(Num::Int(l)));
+                    }
+                    if let Some(h) = hi.filter(|&h| h < nmax) {
+                        lowered.constraints.push(Constraint::Maximum(Num::Int(h)));
+                    }
+                }
+                _ => {}
+            }
+            for c in more {
+                if let Err(why) = tighten(&mut lowered.constraints, c) {
+                    conflict(
+                        self,
+                        format!(
+                            "property `{wire}`: {why}, between `{first_at}` and this `allOf` part"
+                        ),
+                        "define the property in one place",
+                    );
+                }
+            }
+        }
+        lowered
+    }
+
     /// Boxes the fields through which a type contains itself; a required
     /// field of the struct's own type can hold no finite value.
     fn box_cycles(&mut self) {
@@ -2484,6 +2713,50 @@ impl<'a> Lower<'a> {
             }
         }
     }
+}
+
+/// Adds `c` to `constraints`, keeping one constraint per keyword: the
+/// tighter bound or length; two different patterns, constants or formats
+/// cannot be one attribute and are an error.
+fn tighten(constraints: &mut Vec<Constraint>, c: Constraint) -> Result<(), String> {
+    use std::mem::discriminant;
+    let value = |n: &Num| match *n {
+        Num::Int(i) => i as f64,
+        Num::Float(f) => f,
+    };
+    let Some(i) = constraints
+        .iter()
+        .position(|x| discriminant(x) == discriminant(&c))
+    else {
+        constraints.push(c);
+        return Ok(());
+    };
+    let old = &mut constraints[i];
+    let tighter = match (&*old, &c) {
+        (Constraint::Minimum(a), Constraint::Minimum(b))
+        | (Constraint::ExclusiveMinimum(a), Constraint::ExclusiveMinimum(b)) => value(b) > value(a),
+        (Constraint::Maximum(a), Constraint::Maximum(b))
+        | (Constraint::ExclusiveMaximum(a), Constraint::ExclusiveMaximum(b)) => value(b) < value(a),
+        (Constraint::MinLength(a), Constraint::MinLength(b))
+        | (Constraint::MinItems(a), Constraint::MinItems(b)) => b > a,
+        (Constraint::MaxLength(a), Constraint::MaxLength(b))
+        | (Constraint::MaxItems(a), Constraint::MaxItems(b)) => b < a,
+        (a, b) if a == b => false,
+        (Constraint::Pattern(_), _) => {
+            return Err("two different `pattern`s cannot both be checked".to_string());
+        }
+        (Constraint::Constant(_), _) => {
+            return Err("two different `const` values: no value is both".to_string());
+        }
+        (Constraint::Format(_), _) => {
+            return Err("two different `format`s: no value is both".to_string());
+        }
+        _ => false,
+    };
+    if tighter {
+        *old = c;
+    }
+    Ok(())
 }
 
 /// The description of a schema, and its title when both are given.

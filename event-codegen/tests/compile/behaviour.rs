@@ -186,8 +186,8 @@ mod roots {
     //! accept exactly what their schema accepts.
     use event_runtime::EventData;
     use gencheck::roots::{
-        Anything, Current, Flag, Handle, IdOrName, Labels, Level, Loose, Mixed, Moments, Percent,
-        Ratio, Settings, Short, Slug, Tags, Window, Yes,
+        Anything, Current, Flag, Handle, IdOrName, Labels, Level, Loose, Mixed, Moments, Narrowed,
+        NarrowedKind2, Percent, Ratio, Settings, Short, Slug, Tags, Window, Yes,
     };
     use event_runtime::__private::serde::de::DeserializeOwned;
     use serde_json::{Value, json};
@@ -263,6 +263,30 @@ mod roots {
             &[json!(20), json!(30), json!(24.0)],
             &[json!(19), json!(31), json!(25), json!(20.5), json!("20")],
         );
+    }
+
+    #[test]
+    fn a_property_narrowed_by_a_second_all_of_part_keeps_both_definitions() {
+        let ok = json!({"size": 100, "code": "ab", "kind": "b", "tags": ["x"], "note": "n"});
+        let n: Narrowed = serde_json::from_value(ok.clone()).unwrap();
+        assert_eq!(n.kind, Some(NarrowedKind2::B));
+        for (key, bad) in [
+            ("size", json!(101)),
+            ("code", json!("a")),
+            ("code", json!("abcdefghi")),
+            ("tags", json!(["x", "y", "z"])),
+            ("note", json!(null)),
+        ] {
+            let mut v = ok.clone();
+            v[key] = bad.clone();
+            assert!(
+                serde_json::from_value::<Narrowed>(v).is_err(),
+                "{key}: {bad} accepted"
+            );
+        }
+        let mut v = ok;
+        v.as_object_mut().unwrap().remove("code");
+        assert!(serde_json::from_value::<Narrowed>(v).is_err(), "`code` is required by the second part");
     }
 
     #[test]

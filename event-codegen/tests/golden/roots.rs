@@ -368,6 +368,18 @@ impl ::event_runtime::EventData for Moments {
         ::core::result::Result::Ok(())
     }
 }
+/// A base object narrowed by a second allOf part.
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct Narrowed {
+    #[event(maximum = 100)]
+    pub size: u8,
+    #[event(max_length = 8, min_length = 2)]
+    pub code: String,
+    pub kind: Option<NarrowedKind2>,
+    #[event(max_items = 2)]
+    pub tags: Option<Vec<String>>,
+    pub note: String,
+}
 /// A share, in percent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Percent(pub u8);
@@ -667,6 +679,28 @@ impl ::event_runtime::EventData for Yes {
         ::event_runtime::__private::validate::one_of_values(&self.0, &VALUES)?;
         ::core::result::Result::Ok(())
     }
+}
+#[derive(Debug, Clone, PartialEq, Eq, Hash, ::event_runtime::OpenEnum)]
+pub enum NarrowedKind {
+    #[event(rename = "a")]
+    A,
+    #[event(rename = "b")]
+    B,
+    #[event(rename = "c")]
+    C,
+    /// A value this version does not know, kept as written.
+    #[event(other)]
+    Other(String),
+}
+#[derive(Debug, Clone, PartialEq, Eq, Hash, ::event_runtime::OpenEnum)]
+pub enum NarrowedKind2 {
+    #[event(rename = "a")]
+    A,
+    #[event(rename = "b")]
+    B,
+    /// A value this version does not know, kept as written.
+    #[event(other)]
+    Other(String),
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingsLevel(pub ::event_runtime::Value);
