@@ -1015,6 +1015,19 @@ impl<'a> Lower<'a> {
             let (f, p, n) = self.deref(file, &alt_ptr, alt);
             resolved.push((alt_ptr, alt, f, p, n));
         }
+        if resolved.is_empty() {
+            // Only `null`: an enum without variants could hold nothing, so
+            // the type is a value that must be `null`.
+            self.items.push(Item::Newtype(Newtype {
+                name,
+                doc,
+                ty: Ty::Value,
+                constraints: Vec::new(),
+                types: vec!["null".to_string()],
+                values: Vec::new(),
+            }));
+            return;
+        }
         // A tagged union: every alternative an object with one common
         // property holding a string `const`.
         let consts: Vec<Vec<(String, String)>> = resolved

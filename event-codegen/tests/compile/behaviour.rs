@@ -187,7 +187,7 @@ mod roots {
     use event_runtime::EventData;
     use gencheck::roots::{
         Anything, Current, Flag, Handle, IdOrName, Labels, Level, Loose, Mixed, Moments, Narrowed,
-        NarrowedKind2, Percent, Ratio, Settings, Short, Slug, Tags, Window, Yes,
+        NarrowedKind2, OnlyNull, Percent, Ratio, Settings, Short, Slug, Tags, Window, Yes,
     };
     use event_runtime::__private::serde::de::DeserializeOwned;
     use serde_json::{Value, json};
@@ -255,6 +255,11 @@ mod roots {
             &[json!(9), json!("a"), json!("not an email")],
         );
         check::<Anything>(&[json!(null), json!([1, "x"]), json!({"a": 1})], &[]);
+    }
+
+    #[test]
+    fn a_union_whose_only_alternative_is_null_compiles_and_holds_null() {
+        check::<OnlyNull>(&[json!(null)], &[json!(123), json!("x"), json!({})]);
     }
 
     #[test]

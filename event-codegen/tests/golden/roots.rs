@@ -380,6 +380,32 @@ pub struct Narrowed {
     pub tags: Option<Vec<String>>,
     pub note: String,
 }
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::event_runtime::__private::serde::Serialize,
+    ::event_runtime::__private::serde::Deserialize
+)]
+#[serde(crate = "::event_runtime::__private::serde", untagged)]
+pub enum OnlyNull {
+    OnlyNullVariant1(OnlyNullVariant1),
+}
+impl ::event_runtime::EventData for OnlyNull {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        match self {
+            Self::OnlyNullVariant1(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+        }
+    }
+}
 /// A share, in percent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Percent(pub u8);
@@ -701,6 +727,44 @@ pub enum NarrowedKind2 {
     /// A value this version does not know, kept as written.
     #[event(other)]
     Other(String),
+}
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnlyNullVariant1(pub ::event_runtime::Value);
+impl ::event_runtime::__private::serde::Serialize for OnlyNullVariant1 {
+    fn serialize<S: ::event_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        ::event_runtime::__private::serde::Serialize::serialize(&self.0, serializer)
+    }
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for OnlyNullVariant1 {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = OnlyNullVariant1(
+            <::event_runtime::Value as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                deserializer,
+            )?,
+        );
+        ::event_runtime::EventData::validate(&value)
+            .map_err(
+                <D::Error as ::event_runtime::__private::serde::de::Error>::custom,
+            )?;
+        ::core::result::Result::Ok(value)
+    }
+}
+impl ::event_runtime::EventData for OnlyNullVariant1 {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::__private::validate::{ViaEventData as _, ViaOther as _};
+        ::event_runtime::__private::validate::json_type(&self.0, &["null"])?;
+        ::core::result::Result::Ok(())
+    }
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingsLevel(pub ::event_runtime::Value);
