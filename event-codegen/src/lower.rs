@@ -1628,6 +1628,27 @@ impl<'a> Lower<'a> {
                 kinds.push("string");
             }
         }
+        if kinds.is_empty()
+            && [
+                "minimum",
+                "maximum",
+                "exclusiveMinimum",
+                "exclusiveMaximum",
+                "minItems",
+                "maxItems",
+            ]
+            .iter()
+            .any(|k| node.get(k).is_some())
+        {
+            // Bounds without `type`: each applies to values of its type and
+            // other types pass, as JSON Schema reads it; a checked `Value`.
+            let name = self.named_as(file, pointer, Some(hint), None);
+            return Lowered {
+                ty: Ty::Named(name),
+                nullable: false,
+                constraints: Vec::new(),
+            };
+        }
         let mut out = match kinds.first().copied() {
             Some("string") => self.string(file, pointer, node),
             Some("integer") => self.number(file, pointer, node, true),

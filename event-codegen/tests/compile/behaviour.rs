@@ -301,5 +301,9 @@ mod roots {
         assert!(serde_json::from_value::<Settings>(json!({"level": 3})).is_err());
         assert!(serde_json::from_value::<Settings>(json!({"on": false})).is_err());
         assert!(serde_json::from_value::<Settings>(json!({"level": "low"})).is_ok());
+        // Bounds without `type` apply to numbers; other values pass.
+        assert!(serde_json::from_value::<Settings>(json!({"limit": 0})).is_err());
+        assert!(serde_json::from_value::<Settings>(json!({"limit": 1.5})).is_ok());
+        assert!(serde_json::from_value::<Settings>(json!({"limit": "any"})).is_ok());
     }
 }

@@ -490,6 +490,8 @@ pub struct Settings {
     pub theme: Option<String>,
     pub level: Option<SettingsLevel>,
     pub on: Option<SettingsOn>,
+    /// At least 1 when it is a number.
+    pub limit: Option<SettingsLimit>,
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct Short(pub String);
@@ -845,6 +847,47 @@ impl ::event_runtime::EventData for SettingsOn {
             "[true]",
         );
         ::event_runtime::__private::validate::one_of_values(&self.0, &VALUES)?;
+        ::core::result::Result::Ok(())
+    }
+}
+/// At least 1 when it is a number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsLimit(pub ::event_runtime::Value);
+impl ::event_runtime::__private::serde::Serialize for SettingsLimit {
+    fn serialize<S: ::event_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        ::event_runtime::__private::serde::Serialize::serialize(&self.0, serializer)
+    }
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for SettingsLimit {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = SettingsLimit(
+            <::event_runtime::Value as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                deserializer,
+            )?,
+        );
+        ::event_runtime::EventData::validate(&value)
+            .map_err(
+                <D::Error as ::event_runtime::__private::serde::de::Error>::custom,
+            )?;
+        ::core::result::Result::Ok(value)
+    }
+}
+impl ::event_runtime::EventData for SettingsLimit {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::__private::validate::{ViaEventData as _, ViaOther as _};
+        if let Some(x) = self.0.as_f64() {
+            ::event_runtime::__private::validate::minimum(&x, 1.0)?;
+        }
         ::core::result::Result::Ok(())
     }
 }
