@@ -532,8 +532,35 @@ impl<'a> Lower<'a> {
         let doc = doc_of(node);
         let root = p.pointer.is_empty();
         if node.get("$ref").is_some() {
-            // A root `$ref`: another name for the referenced type, or a
-            // newtype of a referenced plain value.
+            // A root `$ref`: the referenced type itself when it would take
+            // the file's name (`{"$ref": "#/$defs/Money", ...}` in
+            // `money.json` is `Money`, not `Money2` and an alias), else
+            // another name for it, or a newtype of a referenced plain value.
+            let (f, tp, target) = self.deref(p.file, &p.pointer, node);
+            let natural = target
+                .get("title")
+                .and_then(Node::as_str)
+                .map(naming::type_ident)
+                .unwrap_or_else(|| {
+                    let last = tp.rsplit('/').next().unwrap_or_default();
+                    naming::type_ident(&last.replace("~1", "/").replace("~0", "~"))
+                });
+            if target.get("$ref").is_none()
+                && Self::is_item(target)
+                && !tp.is_empty()
+                && naming::avoid_reserved(&natural) == p.name
+                && !self.names.contains_key(&(f, tp.clone()))
+            {
+                self.check_keywords(p.file, &p.pointer, node);
+                self.names.insert((f, tp.clone()), p.name.clone());
+                self.pending.push(Pending {
+                    file: f,
+                    pointer: tp,
+                    name: p.name,
+                    skip: None,
+                });
+                return;
+            }
             let lowered = self.ty_of(p.file, &p.pointer, node, &p.name);
             let ty = if lowered.nullable {
                 lowered.ty.option()

@@ -708,6 +708,10 @@ impl ::event_runtime::EventData for Yes {
         ::core::result::Result::Ok(())
     }
 }
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct Money {
+    pub amount_minor: i64,
+}
 #[derive(Debug, Clone, PartialEq, Eq, Hash, ::event_runtime::OpenEnum)]
 pub enum NarrowedKind {
     #[event(rename = "a")]
