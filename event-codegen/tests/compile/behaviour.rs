@@ -307,3 +307,23 @@ mod roots {
         assert!(serde_json::from_value::<Settings>(json!({"limit": "any"})).is_ok());
     }
 }
+
+#[test]
+fn an_event_property_with_an_enum_of_numbers_accepts_exactly_them() {
+    use gencheck::value_enums::RatingSubmittedV1;
+    let rating = |stars: Value, weight: Value| {
+        envelope(
+            "rating.submitted",
+            "1.0",
+            json!({"ratingId": "0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a11", "stars": stars, "weight": weight}),
+        )
+    };
+    let e = Envelope::<RatingSubmittedV1>::from_json_str(&rating(json!(5), json!(0.5))).unwrap();
+    assert_eq!(e.data().stars.0, json!(5));
+    assert!(Envelope::<RatingSubmittedV1>::from_json_str(&rating(json!(3), json!(null))).is_ok());
+    for (stars, weight) in [(json!(6), json!(1)), (json!(2.5), json!(1)), (json!(1), json!(2))] {
+        let err = Envelope::<RatingSubmittedV1>::from_json_str(&rating(stars.clone(), weight.clone()))
+            .unwrap_err();
+        assert_eq!(err.class(), ErrorClass::Permanent, "{stars} {weight}: {err}");
+    }
+}
