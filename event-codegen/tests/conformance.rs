@@ -573,6 +573,13 @@ fn suite_agreement_does_not_drop_below_the_recorded_floor() {
             Some(_) => {}
         }
     }
+    for (draft, kw) in floor.agree.keys() {
+        if !tallies.contains_key(&(draft.as_str(), kw.as_str())) {
+            problems.push(format!(
+                "{draft}/{kw}: recorded in the floor, but the suite has no such file"
+            ));
+        }
+    }
     for (module, stderr) in &broken {
         if floor.broken.contains(module) {
             println!("known not to compile, {module}:\n{stderr}");
