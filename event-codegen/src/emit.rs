@@ -251,6 +251,12 @@ impl Writer<'_> {
         };
         self.push(&format!(
             "#[derive(Debug, Clone, PartialEq)]\npub struct {name}(pub {ty});\n\
+             impl {name} {{\n\
+             /// The value, when it satisfies the schema.\n\
+             pub fn new(value: {ty}) -> ::core::result::Result<Self, {rt}::ValidationError> {{\n\
+             let value = {name}(value);\n\
+             {rt}::EventData::validate(&value)?;\n\
+             ::core::result::Result::Ok(value)\n}}\n}}\n\
              impl {serde}::Serialize for {name} {{\n\
              fn serialize<S: {serde}::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {{\n{ser}\n}}\n}}\n\
              impl<'de> {serde}::Deserialize<'de> for {name} {{\n\

@@ -217,6 +217,13 @@ mod roots {
         check::<Flag>(&[json!(true)], &[json!("true"), json!(null)]);
         check::<Handle>(&[json!(null), json!("ada")], &[json!("ad"), json!(3)]);
         check::<Short>(&[json!("ab")], &[json!("abcde")]);
+        // A producer builds one through the same checks.
+        assert!(Percent::new(100).is_ok());
+        assert_eq!(
+            Percent::new(101).unwrap_err().to_string(),
+            "must be at most 100, found 101"
+        );
+        assert!(Slug::new("Not A Slug".to_string()).is_err());
     }
 
     #[test]

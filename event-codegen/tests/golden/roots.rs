@@ -3,6 +3,16 @@
 /// Any JSON value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Anything(pub ::event_runtime::Value);
+impl Anything {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Anything(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Anything {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -41,6 +51,16 @@ impl ::event_runtime::EventData for Anything {
 pub type Current = Settings;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flag(pub bool);
+impl Flag {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: bool,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Flag(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Flag {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -79,6 +99,16 @@ impl ::event_runtime::EventData for Flag {
 /// A login handle.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Handle(pub Option<String>);
+impl Handle {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: Option<String>,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Handle(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Handle {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -121,6 +151,16 @@ impl ::event_runtime::EventData for Handle {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdOrName(pub ::event_runtime::Value);
+impl IdOrName {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = IdOrName(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for IdOrName {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -168,6 +208,16 @@ impl ::event_runtime::EventData for IdOrName {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct Labels(pub ::std::collections::BTreeMap<String, String>);
+impl Labels {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::std::collections::BTreeMap<String, String>,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Labels(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Labels {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -209,6 +259,16 @@ impl ::event_runtime::EventData for Labels {
 /// A level, or none.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Level(pub ::event_runtime::Value);
+impl Level {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Level(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Level {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -250,6 +310,16 @@ impl ::event_runtime::EventData for Level {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loose(pub ::event_runtime::Value);
+impl Loose {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Loose(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Loose {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -294,6 +364,16 @@ impl ::event_runtime::EventData for Loose {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mixed(pub ::event_runtime::Value);
+impl Mixed {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Mixed(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Mixed {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -335,6 +415,16 @@ impl ::event_runtime::EventData for Mixed {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct Moments(pub Vec<::event_runtime::OffsetDateTime>);
+impl Moments {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: Vec<::event_runtime::OffsetDateTime>,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Moments(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Moments {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -409,6 +499,16 @@ impl ::event_runtime::EventData for OnlyNull {
 /// A share, in percent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Percent(pub u8);
+impl Percent {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: u8,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Percent(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Percent {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -447,6 +547,16 @@ impl ::event_runtime::EventData for Percent {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ratio(pub f64);
+impl Ratio {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: f64,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Ratio(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Ratio {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -495,6 +605,16 @@ pub struct Settings {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct Short(pub String);
+impl Short {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: String,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Short(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Short {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -534,6 +654,16 @@ impl ::event_runtime::EventData for Short {
 /// A URL slug.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slug(pub String);
+impl Slug {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: String,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Slug(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Slug {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -577,6 +707,16 @@ impl ::event_runtime::EventData for Slug {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tags(pub Vec<String>);
+impl Tags {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: Vec<String>,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Tags(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Tags {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -623,6 +763,16 @@ impl ::event_runtime::EventData for Tags {
 /// An hour of the day window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Window(pub ::event_runtime::Value);
+impl Window {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Window(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Window {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -669,6 +819,16 @@ impl ::event_runtime::EventData for Window {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct Yes(pub ::event_runtime::Value);
+impl Yes {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = Yes(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for Yes {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -736,6 +896,16 @@ pub enum NarrowedKind2 {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct OnlyNullVariant1(pub ::event_runtime::Value);
+impl OnlyNullVariant1 {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = OnlyNullVariant1(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for OnlyNullVariant1 {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -774,6 +944,16 @@ impl ::event_runtime::EventData for OnlyNullVariant1 {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingsLevel(pub ::event_runtime::Value);
+impl SettingsLevel {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = SettingsLevel(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for SettingsLevel {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -815,6 +995,16 @@ impl ::event_runtime::EventData for SettingsLevel {
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingsOn(pub ::event_runtime::Value);
+impl SettingsOn {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = SettingsOn(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for SettingsOn {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -857,6 +1047,16 @@ impl ::event_runtime::EventData for SettingsOn {
 /// At least 1 when it is a number.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingsLimit(pub ::event_runtime::Value);
+impl SettingsLimit {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = SettingsLimit(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for SettingsLimit {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,

@@ -15,6 +15,16 @@ pub struct RatingSubmittedV1 {
 /// One to five stars.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RatingSubmittedV1Stars(pub ::event_runtime::Value);
+impl RatingSubmittedV1Stars {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = RatingSubmittedV1Stars(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for RatingSubmittedV1Stars {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
@@ -59,6 +69,16 @@ impl ::event_runtime::EventData for RatingSubmittedV1Stars {
 /// How much the rating counts, if known.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RatingSubmittedV1Weight(pub ::event_runtime::Value);
+impl RatingSubmittedV1Weight {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = RatingSubmittedV1Weight(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
 impl ::event_runtime::__private::serde::Serialize for RatingSubmittedV1Weight {
     fn serialize<S: ::event_runtime::__private::serde::Serializer>(
         &self,
