@@ -334,3 +334,17 @@ fn an_event_property_with_an_enum_of_numbers_accepts_exactly_them() {
         assert_eq!(err.class(), ErrorClass::Permanent, "{stars} {weight}: {err}");
     }
 }
+
+#[test]
+fn a_producer_checks_a_value_newtype_field_before_publishing() {
+    use gencheck::value_enums::{RatingSubmittedV1, RatingSubmittedV1Stars};
+    let mut e = RatingSubmittedV1 {
+        rating_id: "0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a11".parse().unwrap(),
+        stars: RatingSubmittedV1Stars(json!(5)),
+        weight: None,
+    };
+    assert!(e.validate().is_ok());
+    e.stars = RatingSubmittedV1Stars(json!(9));
+    let err = e.validate().unwrap_err();
+    assert_eq!(err.path(), "stars", "{err}");
+}
