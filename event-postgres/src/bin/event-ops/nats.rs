@@ -20,7 +20,7 @@ pub(crate) struct NatsArgs {
     #[arg(long = "nats", global = true, value_name = "URL")]
     pub url: Option<String>,
     /// The subject prefix of the streams (`events`: `events.<type>.v<major>`,
-    /// stream EVENTS, DLQ streams EVENTS_DLQ_<SERVICE>).
+    /// stream `EVENTS`, DLQ streams `EVENTS_DLQ_<SERVICE>`).
     #[arg(long, default_value = "events", global = true)]
     pub subject_prefix: String,
 }
