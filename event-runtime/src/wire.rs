@@ -586,3 +586,46 @@ fn unexpected(value: &serde_json::Value) -> serde::de::Unexpected<'_> {
         serde_json::Value::Object(_) => Unexpected::Map,
     }
 }
+
+/// One alternative of an untagged union: the variant's name and how it
+/// reads a value.
+pub type Alternative<T> = (
+    &'static str,
+    fn(&serde_json::Value) -> Result<T, serde_json::Error>,
+);
+
+/// Reads an untagged union (`oneOf` / `anyOf` without a discriminator)
+/// from its value: every alternative is tried as the same schema would be
+/// read as a struct field (a `date-time` as RFC 3339, a struct with its
+/// constraints). `anyOf` takes the first alternative that reads the value;
+/// `oneOf` takes the one that does and refuses a value that two read, as
+/// JSON Schema says (`oneOf` is valid when exactly one alternative is).
+pub fn union<T>(
+    keyword: &str,
+    value: &serde_json::Value,
+    alternatives: &[Alternative<T>],
+) -> Result<T, String> {
+    let exclusive = keyword == "oneOf";
+    let mut found: Option<(&str, T)> = None;
+    let mut refused = Vec::new();
+    for (name, read) in alternatives {
+        match read(value) {
+            Ok(v) if !exclusive => return Ok(v),
+            Ok(v) => {
+                if let Some((first, _)) = &found {
+                    return Err(format!(
+                        "the value matches more than one alternative of `{keyword}` (`{first}` and `{name}`); exactly one must match"
+                    ));
+                }
+                found = Some((name, v));
+            }
+            Err(e) => refused.push(format!("`{name}`: {e}")),
+        }
+    }
+    found.map(|(_, v)| v).ok_or_else(|| {
+        format!(
+            "the value matches no alternative of `{keyword}` ({})",
+            refused.join("; ")
+        )
+    })
+}
