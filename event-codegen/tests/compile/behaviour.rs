@@ -180,3 +180,79 @@ fn foreign_property_names_are_kept_on_the_wire() {
     assert_eq!(p.partner_id_2.as_deref(), Some("p2"));
     assert_eq!(serde_json::to_value(&p).unwrap(), wire);
 }
+
+mod unions_and_nulls {
+    use gencheck::union_edges::{
+        ExactlyOne, FirstMatch, Holder, HolderNested, HolderNestedVariant1, When,
+    };
+    use serde_json::{Value, json};
+
+    fn read<T: event_runtime::__private::serde::de::DeserializeOwned>(v: Value) -> Result<T, String> {
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_date_time_variant_reads_rfc3339_and_writes_it_back() {
+        let when: When = read(json!("2026-03-27T10:30:00+02:00")).unwrap();
+        assert!(matches!(when, When::DateTime(t) if t.offset().whole_hours() == 2));
+        assert_eq!(serde_json::to_value(&when).unwrap(), json!("2026-03-27T10:30:00+02:00"));
+        assert_eq!(read::<When>(json!(60)).unwrap(), When::Integer(60));
+        let err = read::<When>(json!("yesterday")).unwrap_err();
+        assert!(err.contains("matches no alternative of `oneOf`"), "{err}");
+    }
+
+    #[test]
+    fn one_of_refuses_a_value_two_variants_read_and_any_of_takes_the_first() {
+        let err = read::<ExactlyOne>(json!(5)).unwrap_err();
+        assert!(
+            err.contains("more than one alternative of `oneOf` (`Integer` and `Number`)"),
+            "{err}"
+        );
+        assert_eq!(read::<ExactlyOne>(json!(2.5)).unwrap(), ExactlyOne::Number(2.5));
+        assert_eq!(read::<FirstMatch>(json!(5)).unwrap(), FirstMatch::Integer(5));
+        let number = read::<FirstMatch>(json!(2.0)).unwrap();
+        assert_eq!(number, FirstMatch::Number(2.0));
+    }
+
+    fn holder() -> Value {
+        json!({"nothing": null, "always_null": null, "maybe_text": null, "nested": null,
+               "ghost": [1, {"a": null}], "vendor": {"x": 1.5}})
+    }
+
+    #[test]
+    fn required_null_and_nullable_properties_keep_their_meaning() {
+        let h: Holder = read(holder()).unwrap();
+        assert_eq!((h.maybe_text.clone(), h.sometimes_null, h.nested.clone()), (None, None, None));
+        assert_eq!(h.additional_properties.get("vendor"), Some(&json!({"x": 1.5})));
+        assert_eq!(serde_json::to_value(&h).unwrap(), holder());
+        for missing in ["nothing", "always_null", "maybe_text", "nested", "ghost"] {
+            let mut v = holder();
+            v.as_object_mut().unwrap().remove(missing);
+            let err = read::<Holder>(v).unwrap_err();
+            assert!(err.contains(&format!("missing field `{missing}`")), "{missing}: {err}");
+        }
+        let mut v = holder();
+        v["always_null"] = json!(0);
+        assert!(read::<Holder>(v).is_err());
+        let mut v = holder();
+        v["sometimes_null"] = Value::Null;
+        let h: Holder = read(v.clone()).unwrap();
+        assert_eq!(h.sometimes_null, Some(()));
+        assert_eq!(serde_json::to_value(&h).unwrap(), v);
+    }
+
+    #[test]
+    fn a_union_of_unions_reads_each_inner_variant() {
+        for (value, expected) in [
+            (json!("x"), HolderNested::HolderNestedVariant1(HolderNestedVariant1::String("x".into()))),
+            (json!(3), HolderNested::HolderNestedVariant1(HolderNestedVariant1::Integer(3))),
+            (json!(true), HolderNested::Boolean(true)),
+        ] {
+            let mut v = holder();
+            v["nested"] = value.clone();
+            let h: Holder = read(v.clone()).unwrap();
+            assert_eq!(h.nested, Some(expected));
+            assert_eq!(serde_json::to_value(&h).unwrap(), v);
+        }
+    }
+}
