@@ -412,6 +412,10 @@ impl Writer<'_> {
             self.push(&format!("{ident}({ty}),\n"));
         }
         self.push("}\n");
+        let checked = u.checks.iter().any(|c| !c.is_empty());
+        if checked {
+            self.variant_checks(u);
+        }
         if u.tag.is_none() {
             self.untagged_deserialize(u);
         }
@@ -425,8 +429,14 @@ impl Writer<'_> {
              fn validate(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n\
              #[allow(unused_imports)]\n\
              use {rt}::validate::{{ViaEventData as _, ViaOther as _}};\n\
+             {check}\
              match {subject} {{\n",
             name = u.name,
+            check = if checked {
+                "self.check_variant()?;\n"
+            } else {
+                ""
+            },
             // A reference to an empty enum is not itself empty (E0004).
             subject = if u.variants.is_empty() {
                 "*self"
@@ -453,7 +463,7 @@ impl Writer<'_> {
              {p}::wire::union({keyword:?}, &value, &[\n",
             name = u.name
         ));
-        for (ident, _, ty) in &u.variants {
+        for (i, (ident, _, ty)) in u.variants.iter().enumerate() {
             let read = match wire_format(ty) {
                 Some((_, Some(read))) => format!("{p}::wire::{read}(v)"),
                 _ => format!(
@@ -461,11 +471,65 @@ impl Writer<'_> {
                     self.ty(ty)
                 ),
             };
-            self.push(&format!("({ident:?}, |v| {read}.map(Self::{ident})),\n"));
+            if u.checks.get(i).is_some_and(|c| !c.is_empty()) {
+                self.push(&format!(
+                    "({ident:?}, |v| {{\nlet u = {read}.map(Self::{ident})?;\n\
+                     u.check_variant().map_err(<{p}::serde_json::Error as {p}::serde::de::Error>::custom)?;\n\
+                     Ok(u)\n}}),\n"
+                ));
+            } else {
+                self.push(&format!("({ident:?}, |v| {read}.map(Self::{ident})),\n"));
+            }
         }
         self.push(&format!(
             "]).map_err(<D::Error as {p}::serde::de::Error>::custom)\n}}\n}}\n"
         ));
+    }
+
+    /// `check_variant`: the constraints of the variant held, as a struct
+    /// field of the same schema would check them.
+    fn variant_checks(&mut self, u: &Union) {
+        let rt = self.rt;
+        let v = format!("{rt}::__private::validate");
+        self.push(&format!(
+            "impl {} {{\nfn check_variant(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n",
+            u.name
+        ));
+        for ((ident, _, ty), checks) in u.variants.iter().zip(&u.checks) {
+            if checks.is_empty() {
+                continue;
+            }
+            self.push(&format!("if let Self::{ident}(x) = self {{\n"));
+            let (array, scalar): (Vec<&Constraint>, Vec<&Constraint>) = checks
+                .iter()
+                .partition(|c| matches!(c, Constraint::MinItems(_) | Constraint::MaxItems(_)));
+            for c in array {
+                self.push(&format!("{}\n", check(&v, "x", c)));
+            }
+            if !scalar.is_empty() {
+                match ty {
+                    Ty::Vec(item) => {
+                        let item = self.ty(item);
+                        self.push(&format!(
+                            "let each = |x: &{item}| -> ::core::result::Result<(), {rt}::ValidationError> {{\n"
+                        ));
+                        for c in &scalar {
+                            self.push(&format!("{}\n", check(&v, "x", c)));
+                        }
+                        self.push(
+                            "Ok(())\n};\nfor (i, x) in x.iter().enumerate() {\neach(x).map_err(|e| e.at_index(i))?;\n}\n",
+                        );
+                    }
+                    _ => {
+                        for c in &scalar {
+                            self.push(&format!("{}\n", check(&v, "x", c)));
+                        }
+                    }
+                }
+            }
+            self.push("}\n");
+        }
+        self.push("Ok(())\n}\n}\n");
     }
 
     fn ty(&self, ty: &Ty) -> String {
@@ -506,6 +570,26 @@ fn wire_format(ty: &Ty) -> Option<(&'static str, Option<&'static str>)> {
         Ty::F64 => Some(("float", None)),
         Ty::Vec(t) if **t == Ty::F64 => Some(("float", None)),
         _ => None,
+    }
+}
+
+/// One constraint on the value `x` (a reference), as a statement that
+/// returns the `ValidationError`.
+fn check(v: &str, x: &str, c: &Constraint) -> String {
+    match c {
+        Constraint::Minimum(n) => format!("{v}::minimum({x}, {})?;", num(*n)),
+        Constraint::Maximum(n) => format!("{v}::maximum({x}, {})?;", num(*n)),
+        Constraint::ExclusiveMinimum(n) => format!("{v}::exclusive_minimum({x}, {})?;", num(*n)),
+        Constraint::ExclusiveMaximum(n) => format!("{v}::exclusive_maximum({x}, {})?;", num(*n)),
+        Constraint::MinLength(n) => format!("{v}::min_length({x}, {n})?;"),
+        Constraint::MaxLength(n) => format!("{v}::max_length({x}, {n})?;"),
+        Constraint::MinItems(n) => format!("{v}::min_items({x}, {n})?;"),
+        Constraint::MaxItems(n) => format!("{v}::max_items({x}, {n})?;"),
+        Constraint::Pattern(p) => format!(
+            "{{\nstatic PATTERN: {v}::Pattern = {v}::Pattern::new({p:?});\n{v}::pattern({x}, &PATTERN)?;\n}}"
+        ),
+        Constraint::Constant(c) => format!("{v}::constant({x}, {c:?})?;"),
+        Constraint::Format(f) => format!("{v}::format({x}, {f:?})?;"),
     }
 }
 

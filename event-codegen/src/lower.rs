@@ -675,7 +675,9 @@ impl<'a> Lower<'a> {
                 .find(|wire| consts.iter().all(|c| c.iter().any(|(w, _)| w == wire)))
         });
         let mut variants: Vec<(String, Option<String>, Ty)> = Vec::new();
+        let mut checks: Vec<Vec<Constraint>> = Vec::new();
         for (i, (alt_ptr, alt, f, p, n)) in resolved.into_iter().enumerate() {
+            let mut check = Vec::new();
             let (ident, wire, ty) = match &tag {
                 Some(tag) => {
                     let value = consts[i]
@@ -704,15 +706,10 @@ impl<'a> Lower<'a> {
                     let hint = base.clone().unwrap_or_else(|| format!("Variant{}", i + 1));
                     let lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{hint}"));
                     let base = base.unwrap_or_else(|| variant_for(&lowered.ty));
-                    if !lowered.constraints.is_empty() {
-                        self.report(Severity::Warning, "ignored-constraint",
-                            file,
-                            &alt_ptr,
-                            alt.span.clone(),
-                            format!("constraints on an alternative of `{key}` that is not an object are not checked"),
-                            Some("a variant holds the bare value: state the rule in `description`, or wrap the value in an object property that carries the constraint"),
-                        );
-                    }
+                    // Checked as a struct field's are: when the variant is
+                    // read (so `oneOf` counts only the variants whose
+                    // constraints hold) and by `validate`.
+                    check = lowered.constraints;
                     (base, None, lowered.ty)
                 }
             };
@@ -724,6 +721,7 @@ impl<'a> Lower<'a> {
                 k += 1;
             }
             variants.push((ident, wire, ty));
+            checks.push(check);
         }
         self.items.push(Item::Union(Union {
             name,
@@ -731,6 +729,7 @@ impl<'a> Lower<'a> {
             tag,
             variants,
             exclusive: key == "oneOf",
+            checks,
         }));
     }
 
@@ -1137,7 +1136,13 @@ impl<'a> Lower<'a> {
                     .get("oneOf")
                     .or_else(|| node.get("anyOf"))
                     .and_then(Node::as_array)
-                    .is_some_and(|v| v.iter().any(is_null_schema));
+                    // `null` is read by the field (`Option`) before the
+                    // union sees it: an alternative that allows it makes the
+                    // field nullable.
+                    .is_some_and(|v| {
+                        v.iter()
+                            .any(|x| is_null_schema(x) || type_names(x).contains(&"null"))
+                    });
             if let Some(e) = node.get("enum").and_then(Node::as_array) {
                 if let Some(bad) = e
                     .iter()

@@ -176,6 +176,9 @@ pub(crate) struct Union {
     /// `oneOf`: an untagged value must match exactly one variant; `anyOf`
     /// takes the first that matches.
     pub exclusive: bool,
+    /// The constraints of each variant's value (parallel to `variants`):
+    /// checked when the variant is read and by `validate`.
+    pub checks: Vec<Vec<Constraint>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

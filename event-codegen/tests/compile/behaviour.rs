@@ -239,6 +239,14 @@ mod unions_and_nulls {
         let h: Holder = read(v.clone()).unwrap();
         assert_eq!(h.sometimes_null, Some(()));
         assert_eq!(serde_json::to_value(&h).unwrap(), v);
+        // An alternative that allows `null` makes the field nullable.
+        for flexible in [Value::Null, json!("x"), json!(7)] {
+            let mut v = holder();
+            v["flexible"] = flexible.clone();
+            let h: Holder = read(v.clone()).unwrap();
+            assert_eq!(h.flexible.as_ref().is_some_and(Option::is_none), flexible.is_null());
+            assert_eq!(serde_json::to_value(&h).unwrap(), v);
+        }
     }
 
     #[test]
@@ -255,4 +263,23 @@ mod unions_and_nulls {
             assert_eq!(serde_json::to_value(&h).unwrap(), v);
         }
     }
+}
+
+#[test]
+fn an_alternative_matches_only_when_its_constraints_hold() {
+    use event_runtime::EventData;
+    use gencheck::union_edges::Bounded;
+    let read = |v: serde_json::Value| serde_json::from_value::<Bounded>(v).map_err(|e| e.to_string());
+    assert_eq!(read(json!("ab")).unwrap(), Bounded::String("ab".into()));
+    assert_eq!(read(json!("abcdef")).unwrap(), Bounded::String2("abcdef".into()));
+    assert_eq!(read(json!([10, -10])).unwrap(), Bounded::Array(vec![10, -10]));
+    for refused in [json!("abcd"), json!("ABCDEF"), json!([1, 2, 3]), json!([11])] {
+        let err = read(refused.clone()).unwrap_err();
+        assert!(err.contains("matches no alternative of `oneOf`"), "{refused}: {err}");
+    }
+    assert_eq!(
+        Bounded::Array(vec![1, 11]).validate().unwrap_err().to_string(),
+        "[1]: must be at most 10, found 11"
+    );
+    assert!(Bounded::String("abcd".into()).validate().is_err());
 }
