@@ -283,3 +283,20 @@ fn an_alternative_matches_only_when_its_constraints_hold() {
     );
     assert!(Bounded::String("abcd".into()).validate().is_err());
 }
+
+/// A tagged union of another organisation's schema: the discriminator is
+/// read once and written once, the variant keeps its unknown properties and
+/// its `null`s.
+#[test]
+fn a_shared_tagged_union_round_trips_with_its_unknown_properties() {
+    use gencheck::union_edges::Shape;
+    for wire in [
+        json!({"kind": "circle", "radius": 2, "color": "red"}),
+        json!({"kind": "square", "side": 1.5, "label": null, "meta": {"z": [1, null]}}),
+        json!({"kind": "square", "side": 3}),
+    ] {
+        let shape: Shape = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&shape).unwrap(), wire);
+        assert_eq!(serde_json::to_string(&shape).unwrap().matches("\"kind\"").count(), 1);
+    }
+}

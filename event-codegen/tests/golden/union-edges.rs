@@ -242,6 +242,35 @@ pub struct Holder {
     #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
+/// Shape
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::event_runtime::__private::serde::Serialize,
+    ::event_runtime::__private::serde::Deserialize
+)]
+#[serde(crate = "::event_runtime::__private::serde", tag = "kind")]
+pub enum Shape {
+    #[serde(rename = "circle")]
+    Circle(ShapeCircle),
+    #[serde(rename = "square")]
+    Square(ShapeSquare),
+}
+impl ::event_runtime::EventData for Shape {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        match self {
+            Self::Circle(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
+            Self::Square(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
+        }
+    }
+}
 /// A date-time or a count of seconds.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
 #[serde(crate = "::event_runtime::__private::serde", untagged)]
@@ -399,6 +428,21 @@ impl ::event_runtime::EventData for HolderFlexible {
             Self::Integer(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
         }
     }
+}
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct ShapeCircle {
+    pub radius: f64,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct ShapeSquare {
+    pub side: f64,
+    pub label: Option<Option<String>>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
 #[serde(crate = "::event_runtime::__private::serde", untagged)]
