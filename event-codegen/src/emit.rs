@@ -1,6 +1,8 @@
 //! The generator's items to formatted Rust.
 
-use crate::model::{Alias, Constraint, Field, Item, Newtype, Num, OpenEnum, Struct, Ty, Union};
+use crate::model::{
+    Alias, Constraint, Field, Getter, Item, Newtype, Num, OpenEnum, Struct, Ty, Union,
+};
 
 /// How the generated code names the runtime crate.
 pub(crate) struct Emit {
@@ -408,7 +410,8 @@ impl Writer<'_> {
             .iter()
             .filter(|f| f.default_value.is_some())
             .collect();
-        if !defaults.is_empty() {
+        let accessors: Vec<&Field> = s.fields.iter().filter(|f| f.accessor.is_some()).collect();
+        if !defaults.is_empty() || !accessors.is_empty() {
             self.push(&format!("impl {} {{\n", s.name));
             for f in defaults {
                 let ty = self.ty(&f.ty);
@@ -418,8 +421,45 @@ impl Writer<'_> {
                     f.ident.trim_end_matches('_')
                 ));
             }
+            for f in accessors {
+                self.accessor(f);
+            }
             self.push("}\n");
         }
+    }
+
+    fn accessor(&mut self, f: &Field) {
+        let (Some(a), Ty::Option(inner)) = (&f.accessor, &f.ty) else {
+            return;
+        };
+        self.doc(Some(&format!(
+            "`{}`, or the schema's default `{}` when the payload has none; the field itself stays missing, so it is not written back.",
+            f.ident, a.default
+        )));
+        let id = &f.ident;
+        let (ret, body) = match (a.getter, &a.value) {
+            (Getter::Copied, Some(v)) => (self.ty(inner), format!("self.{id}.unwrap_or({v})")),
+            (Getter::Copied, None) => (self.ty(inner), format!("self.{id}.unwrap_or_default()")),
+            (Getter::Str, Some(v)) => (
+                "&str".to_string(),
+                format!("self.{id}.as_deref().unwrap_or({v})"),
+            ),
+            (Getter::Str, None) => (
+                "&str".to_string(),
+                format!("self.{id}.as_deref().unwrap_or_default()"),
+            ),
+            (Getter::Slice, _) => {
+                let item = match &**inner {
+                    Ty::Vec(t) => self.ty(t),
+                    other => self.ty(other),
+                };
+                (
+                    format!("&[{item}]"),
+                    format!("self.{id}.as_deref().unwrap_or_default()"),
+                )
+            }
+        };
+        self.push(&format!("pub fn {id}(&self) -> {ret} {{\n{body}\n}}\n"));
     }
 
     fn field(&mut self, owner: &str, f: &Field) {
@@ -443,6 +483,8 @@ impl Writer<'_> {
             (f.partition, "partition"),
             (f.default, "default"),
             (f.not_sensitive, "not_sensitive"),
+            (f.required, "required"),
+            (f.unknown, "unknown"),
         ] {
             if on {
                 args.push(word.to_string());
@@ -490,9 +532,15 @@ impl Writer<'_> {
     fn union(&mut self, u: &Union) {
         self.doc(u.doc.as_deref());
         let rt = self.rt;
-        self.push(&format!(
-            "#[derive(Debug, Clone, PartialEq, {rt}::__private::serde::Serialize, {rt}::__private::serde::Deserialize)]\n"
-        ));
+        // An untagged union reads through `wire::union`, which tries every
+        // variant (and, for `oneOf`, refuses a value that two match);
+        // serde's `untagged` would take the first and could not tell.
+        let derives = if u.tag.is_some() {
+            format!("{rt}::__private::serde::Serialize, {rt}::__private::serde::Deserialize")
+        } else {
+            format!("{rt}::__private::serde::Serialize")
+        };
+        self.push(&format!("#[derive(Debug, Clone, PartialEq, {derives})]\n"));
         let serde_path = format!("{rt}::__private::serde");
         match &u.tag {
             Some(tag) => self.push(&format!(
@@ -505,10 +553,23 @@ impl Writer<'_> {
             if let Some(w) = wire {
                 self.push(&format!("#[serde(rename = {w:?})]\n"));
             }
+            if let Some((write, _)) = wire_format(ty) {
+                self.push(&format!(
+                    "#[serde(serialize_with = {:?})]\n",
+                    format!("{rt}::__private::wire::{write}")
+                ));
+            }
             let ty = self.ty(ty);
             self.push(&format!("{ident}({ty}),\n"));
         }
         self.push("}\n");
+        let checked = u.checks.iter().any(|c| !c.is_empty());
+        if checked {
+            self.variant_checks(u);
+        }
+        if u.tag.is_none() {
+            self.untagged_deserialize(u);
+        }
         // A union is a payload part like a struct: `Event::validate` reaches
         // the constraints of the variant it holds. The probe resolves to the
         // variant's own `EventData::validate`, or to nothing for a scalar.
@@ -519,8 +580,20 @@ impl Writer<'_> {
              fn validate(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n\
              #[allow(unused_imports)]\n\
              use {rt}::validate::{{ViaEventData as _, ViaOther as _}};\n\
-             match self {{\n",
-            name = u.name
+             {check}\
+             match {subject} {{\n",
+            name = u.name,
+            check = if checked {
+                "self.check_variant()?;\n"
+            } else {
+                ""
+            },
+            // A reference to an empty enum is not itself empty (E0004).
+            subject = if u.variants.is_empty() {
+                "*self"
+            } else {
+                "self"
+            },
         ));
         for (ident, _, _) in &u.variants {
             self.push(&format!(
@@ -528,6 +601,86 @@ impl Writer<'_> {
             ));
         }
         self.push("}\n}\n}\n");
+    }
+
+    fn untagged_deserialize(&mut self, u: &Union) {
+        let rt = self.rt;
+        let p = format!("{rt}::__private");
+        let keyword = if u.exclusive { "oneOf" } else { "anyOf" };
+        self.push(&format!(
+            "impl<'de> {p}::serde::Deserialize<'de> for {name} {{\n\
+             fn deserialize<D: {p}::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {{\n\
+             let value = {p}::wire::strict_value(d)?;\n\
+             {p}::wire::union({keyword:?}, &value, &[\n",
+            name = u.name
+        ));
+        for (i, (ident, _, ty)) in u.variants.iter().enumerate() {
+            let read = match wire_format(ty) {
+                Some((_, Some(read))) => format!("{p}::wire::{read}(v)"),
+                _ => format!(
+                    "<{} as {p}::serde::Deserialize>::deserialize(v)",
+                    self.ty(ty)
+                ),
+            };
+            if u.checks.get(i).is_some_and(|c| !c.is_empty()) {
+                self.push(&format!(
+                    "({ident:?}, |v| {{\nlet u = {read}.map(Self::{ident})?;\n\
+                     u.check_variant().map_err(<{p}::serde_json::Error as {p}::serde::de::Error>::custom)?;\n\
+                     Ok(u)\n}}),\n"
+                ));
+            } else {
+                self.push(&format!("({ident:?}, |v| {read}.map(Self::{ident})),\n"));
+            }
+        }
+        self.push(&format!(
+            "]).map_err(<D::Error as {p}::serde::de::Error>::custom)\n}}\n}}\n"
+        ));
+    }
+
+    /// `check_variant`: the constraints of the variant held, as a struct
+    /// field of the same schema would check them.
+    fn variant_checks(&mut self, u: &Union) {
+        let rt = self.rt;
+        let v = format!("{rt}::__private::validate");
+        self.push(&format!(
+            "impl {} {{\nfn check_variant(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n",
+            u.name
+        ));
+        for ((ident, _, ty), checks) in u.variants.iter().zip(&u.checks) {
+            if checks.is_empty() {
+                continue;
+            }
+            self.push(&format!("if let Self::{ident}(x) = self {{\n"));
+            let (array, scalar): (Vec<&Constraint>, Vec<&Constraint>) = checks
+                .iter()
+                .partition(|c| matches!(c, Constraint::MinItems(_) | Constraint::MaxItems(_)));
+            for c in array {
+                self.push(&format!("{}\n", check(&v, "x", c)));
+            }
+            if !scalar.is_empty() {
+                match ty {
+                    Ty::Vec(item) => {
+                        let item = self.ty(item);
+                        self.push(&format!(
+                            "let each = |x: &{item}| -> ::core::result::Result<(), {rt}::ValidationError> {{\n"
+                        ));
+                        for c in &scalar {
+                            self.push(&format!("{}\n", check(&v, "x", c)));
+                        }
+                        self.push(
+                            "Ok(())\n};\nfor (i, x) in x.iter().enumerate() {\neach(x).map_err(|e| e.at_index(i))?;\n}\n",
+                        );
+                    }
+                    _ => {
+                        for c in &scalar {
+                            self.push(&format!("{}\n", check(&v, "x", c)));
+                        }
+                    }
+                }
+            }
+            self.push("}\n");
+        }
+        self.push("Ok(())\n}\n}\n");
     }
 
     fn ty(&self, ty: &Ty) -> String {
@@ -541,6 +694,7 @@ impl Writer<'_> {
             Ty::DateTime => format!("{rt}::OffsetDateTime"),
             Ty::Date => format!("{rt}::__private::time::Date"),
             Ty::Value => format!("{rt}::Value"),
+            Ty::Unit => "()".to_string(),
             Ty::Object => format!("{rt}::Map<String, {rt}::Value>"),
             Ty::Named(n) => n.clone(),
             Ty::Vec(t) => format!("Vec<{}>", self.ty(t)),
@@ -682,6 +836,45 @@ fn nested_validate(v: &str, ty: &Ty, expr: &str, out: &mut String, depth: usize,
             out.push_str("}\n");
         }
         _ => {}
+    }
+}
+
+/// The runtime's writer and reader (paths under `wire::`) of a union
+/// variant whose type has a wire format of its own, as a struct field of
+/// that type has (`date-time` is RFC 3339, a whole `f64` an integer).
+fn wire_format(ty: &Ty) -> Option<(&'static str, Option<&'static str>)> {
+    match ty {
+        Ty::DateTime => Some(("rfc3339::serialize", Some("rfc3339::deserialize"))),
+        Ty::Date => Some(("date::serialize", Some("date::deserialize"))),
+        Ty::Vec(t) if **t == Ty::DateTime => {
+            Some(("rfc3339_vec::serialize", Some("rfc3339_vec::deserialize")))
+        }
+        Ty::Vec(t) if **t == Ty::Date => {
+            Some(("date_vec::serialize", Some("date_vec::deserialize")))
+        }
+        Ty::F64 => Some(("float", None)),
+        Ty::Vec(t) if **t == Ty::F64 => Some(("float", None)),
+        _ => None,
+    }
+}
+
+/// One constraint on the value `x` (a reference), as a statement that
+/// returns the `ValidationError`.
+fn check(v: &str, x: &str, c: &Constraint) -> String {
+    match c {
+        Constraint::Minimum(n) => format!("{v}::minimum({x}, {})?;", num(*n)),
+        Constraint::Maximum(n) => format!("{v}::maximum({x}, {})?;", num(*n)),
+        Constraint::ExclusiveMinimum(n) => format!("{v}::exclusive_minimum({x}, {})?;", num(*n)),
+        Constraint::ExclusiveMaximum(n) => format!("{v}::exclusive_maximum({x}, {})?;", num(*n)),
+        Constraint::MinLength(n) => format!("{v}::min_length({x}, {n})?;"),
+        Constraint::MaxLength(n) => format!("{v}::max_length({x}, {n})?;"),
+        Constraint::MinItems(n) => format!("{v}::min_items({x}, {n})?;"),
+        Constraint::MaxItems(n) => format!("{v}::max_items({x}, {n})?;"),
+        Constraint::Pattern(p) => format!(
+            "{{\nstatic PATTERN: {v}::Pattern = {v}::Pattern::new({p:?});\n{v}::pattern({x}, &PATTERN)?;\n}}"
+        ),
+        Constraint::Constant(c) => format!("{v}::constant({x}, {c:?})?;"),
+        Constraint::Format(f) => format!("{v}::format({x}, {f:?})?;"),
     }
 }
 

@@ -7,7 +7,8 @@
 use crate::diagnostic::{Diagnostics, FileId, Severity};
 use crate::json::{Kind, Node, Span, escape_token};
 use crate::model::{
-    Alias, Constraint, EventAttrs, Field, Item, Newtype, Num, OpenEnum, Struct, Ty, Union,
+    Accessor, Alias, Constraint, EventAttrs, Field, Getter, Item, Newtype, Num, OpenEnum, Struct,
+    Ty, Union,
 };
 use crate::naming;
 use crate::resolve::{self as uri, Registry};
@@ -194,6 +195,9 @@ struct Prop<'a> {
 struct Shape<'a> {
     props: Vec<Prop<'a>>,
     required: Vec<String>,
+    /// Where each name of `required` was found (file, pointer, span), in
+    /// the object or in one of its `allOf` parts.
+    required_at: Vec<(String, usize, String, Span)>,
 }
 
 pub(crate) struct Lower<'a> {
@@ -369,6 +373,7 @@ impl<'a> Lower<'a> {
                 if !fields.iter().any(|x| x.wire == f.wire) {
                     let mut f = f;
                     f.default_value = None;
+                    f.required = false;
                     f.ty = f.ty.option();
                     fields.push(f);
                 }
@@ -379,6 +384,7 @@ impl<'a> Lower<'a> {
                 if minor > first_minor {
                     f.since = Some(format!("{}.{minor}", newest.major));
                     f.default_value = None;
+                    f.required = false;
                     f.ty = std::mem::replace(&mut f.ty, Ty::Value).option();
                 }
             }
@@ -1039,7 +1045,7 @@ impl<'a> Lower<'a> {
         let mut resolved = Vec::new();
         for (i, alt) in alts.iter().enumerate() {
             let alt_ptr = format!("{pointer}/{key}/{i}");
-            if alt.get("type").and_then(Node::as_str) == Some("null") {
+            if is_null_schema(alt) {
                 continue;
             }
             let (f, p, n) = self.deref(file, &alt_ptr, alt);
@@ -1079,7 +1085,9 @@ impl<'a> Lower<'a> {
                 .find(|wire| consts.iter().all(|c| c.iter().any(|(w, _)| w == wire)))
         });
         let mut variants: Vec<(String, Option<String>, Ty)> = Vec::new();
+        let mut checks: Vec<Vec<Constraint>> = Vec::new();
         for (i, (alt_ptr, alt, f, p, n)) in resolved.into_iter().enumerate() {
+            let mut check = Vec::new();
             let (ident, wire, ty) = match &tag {
                 Some(tag) => {
                     let value = consts[i]
@@ -1108,15 +1116,10 @@ impl<'a> Lower<'a> {
                     let hint = base.clone().unwrap_or_else(|| format!("Variant{}", i + 1));
                     let lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{hint}"));
                     let base = base.unwrap_or_else(|| variant_for(&lowered.ty));
-                    if !lowered.constraints.is_empty() {
-                        self.report(Severity::Warning, "ignored-constraint",
-                            file,
-                            &alt_ptr,
-                            alt.span.clone(),
-                            format!("constraints on an alternative of `{key}` that is not an object are not checked"),
-                            Some("a variant holds the bare value: state the rule in `description`, or wrap the value in an object property that carries the constraint"),
-                        );
-                    }
+                    // Checked as a struct field's are: when the variant is
+                    // read (so `oneOf` counts only the variants whose
+                    // constraints hold) and by `validate`.
+                    check = lowered.constraints;
                     (base, None, lowered.ty)
                 }
             };
@@ -1128,12 +1131,15 @@ impl<'a> Lower<'a> {
                 k += 1;
             }
             variants.push((ident, wire, ty));
+            checks.push(check);
         }
         self.items.push(Item::Union(Union {
             name,
             doc,
             tag,
             variants,
+            exclusive: key == "oneOf",
+            checks,
         }));
     }
 
@@ -1572,6 +1578,19 @@ impl<'a> Lower<'a> {
             self.stack.pop();
             return lowered;
         }
+        if is_null_schema(node) {
+            // `{"type": "null"}`, or a union of nothing else: the value
+            // `null` itself, which a required property must hold.
+            let kind = if type_names(node).is_empty() {
+                ""
+            } else {
+                "null"
+            };
+            if !kind.is_empty() {
+                self.check_misplaced(file, pointer, node, kind);
+            }
+            return Lowered::plain(Ty::Unit);
+        }
         if Self::is_item(node) {
             let name = self.named_as(file, pointer, Some(hint), None);
             let nullable = type_names(node).contains(&"null")
@@ -1583,9 +1602,12 @@ impl<'a> Lower<'a> {
                     .get("oneOf")
                     .or_else(|| node.get("anyOf"))
                     .and_then(Node::as_array)
+                    // `null` is read by the field (`Option`) before the
+                    // union sees it: an alternative that allows it makes the
+                    // field nullable.
                     .is_some_and(|v| {
                         v.iter()
-                            .any(|x| x.get("type").and_then(Node::as_str) == Some("null"))
+                            .any(|x| is_null_schema(x) || type_names(x).contains(&"null"))
                     });
             return Lowered {
                 ty: Ty::Named(name),
@@ -2162,10 +2184,16 @@ impl<'a> Lower<'a> {
             }
         }
         if let Some(req) = node.get("required").and_then(Node::as_array) {
-            for r in req {
+            for (i, r) in req.iter().enumerate() {
                 if let Some(s) = r.as_str() {
                     if !shape.required.iter().any(|x| x == s) {
                         shape.required.push(s.to_string());
+                        shape.required_at.push((
+                            s.to_string(),
+                            file,
+                            format!("{pointer}/required/{i}"),
+                            r.span.clone(),
+                        ));
                     }
                 }
             }
@@ -2289,14 +2317,25 @@ impl<'a> Lower<'a> {
                 // Generated types read tolerantly: a property they do not
                 // know is ignored, never refused. Say so rather than drop
                 // the keyword in silence.
+                let (message, hint) = if self.owner.contains_key(&file) {
+                    (
+                        "`additionalProperties: false` is not enforced: the generated type ignores properties it does not know",
+                        "remove it; readers of a later minor version must accept the properties it adds",
+                    )
+                } else {
+                    (
+                        "`additionalProperties: false` is not enforced: the generated type keeps properties it does not know and writes them back",
+                        "a shared definition reads tolerantly and forwards what it read; the properties are in its `additional_properties` field",
+                    )
+                };
                 self.report(
                     Severity::Warning,
                     "ignored-constraint",
                     file,
                     &format!("{pointer}/additionalProperties"),
                     ap.span.clone(),
-                    "`additionalProperties: false` is not enforced: the generated type ignores properties it does not know",
-                    Some("remove it; readers of a later minor version must accept the properties it adds"),
+                    message,
+                    Some(hint),
                 );
             }
         }
@@ -2307,18 +2346,6 @@ impl<'a> Lower<'a> {
                     for (i, r) in items.iter().enumerate() {
                         let at = format!("{pointer}/required/{i}");
                         match r.as_str() {
-                            Some(s) if !shape.props.iter().any(|p| p.wire == s) => {
-                                let s = s.to_string();
-                                self.report(
-                                    Severity::Error,
-                                    "bad-required",
-                                    file,
-                                    &at,
-                                    r.span.clone(),
-                                    format!("`{s}` is required but is not a property"),
-                                    Some("add it to `properties` or remove it from `required`"),
-                                );
-                            }
                             Some(_) => {}
                             None => self.report(
                                 Severity::Error,
@@ -2346,6 +2373,41 @@ impl<'a> Lower<'a> {
                 ),
             }
         }
+        // A shared definition reads and writes back a payload unchanged
+        // (docs/schema-format.md, "Lossless round trip"); an event payload
+        // is the contract of its minor versions.
+        let lossless = !self.owner.contains_key(&file);
+        // A name in `required` that `properties` does not define: in a
+        // shared definition, a property of any value that must be present;
+        // in an event schema, a mistake.
+        let mut undeclared: Vec<String> = Vec::new();
+        for (name, f, at, span) in &shape.required_at {
+            if shape.props.iter().any(|p| &p.wire == name) || skip.contains(name) {
+                continue;
+            }
+            if lossless {
+                self.report(
+                    Severity::Warning,
+                    "required-undeclared",
+                    *f,
+                    at,
+                    span.clone(),
+                    format!("`{name}` is required but not in `properties`: it is a field of any JSON value that must be present"),
+                    Some("define it in `properties` to give it a type"),
+                );
+                undeclared.push(name.clone());
+            } else {
+                self.report(
+                    Severity::Error,
+                    "bad-required",
+                    *f,
+                    at,
+                    span.clone(),
+                    format!("`{name}` is required but is not a property"),
+                    Some("add it to `properties` or remove it from `required`"),
+                );
+            }
+        }
         let mut fields: Vec<Field> = Vec::new();
         for prop in shape.props {
             if skip.contains(&prop.wire) {
@@ -2370,6 +2432,7 @@ impl<'a> Lower<'a> {
             let default_node = prop.node.get("default");
             let mut default = false;
             let mut default_value = None;
+            let mut accessor = None;
             let mut ty = lowered.ty;
             if let Some(d) = default_node {
                 if let Some(broken) = default_breaks(&lowered.constraints, d) {
@@ -2396,6 +2459,10 @@ impl<'a> Lower<'a> {
                         "a `default` on a nullable property is not applied; a missing field reads as `None`",
                         Some("the value is kept in the field's documentation"),
                     );
+                } else if lossless && !required && default_writable(&ty, d) {
+                    // Applied when read through the accessor; the field
+                    // keeps the property missing, so it is not written back.
+                    accessor = accessor_of(&ty, d);
                 } else if is_type_default(&ty, d) {
                     default = true;
                 } else if let Some(value) = default_expr(&ty, d) {
@@ -2416,7 +2483,22 @@ impl<'a> Lower<'a> {
                     );
                 }
             }
-            if lowered.nullable || (!required && !default && default_value.is_none()) {
+            let mut required_option = false;
+            if ty == Ty::Unit {
+                // `null` itself: `()`, and `Option<()>` when it may be
+                // missing (the derive reads a present `null` as `Some(())`).
+                if !required {
+                    ty = Ty::Option(Box::new(Ty::Unit));
+                }
+            } else if lowered.nullable && required {
+                // Present, and maybe `null`: written back as `null`.
+                ty = ty.option();
+                required_option = true;
+            } else if lowered.nullable && lossless {
+                // Missing, `null` or a value: three states, each written
+                // back as read.
+                ty = Ty::Option(Box::new(ty.option()));
+            } else if lowered.nullable || (!required && !default && default_value.is_none()) {
                 ty = ty.option();
             }
             let ident = naming::field_ident(&prop.wire, fields.iter().map(|f| f.ident.as_str()));
@@ -2461,6 +2543,58 @@ impl<'a> Lower<'a> {
                 default,
                 default_value,
                 not_sensitive,
+                required: required_option,
+                unknown: false,
+                accessor,
+            });
+        }
+        for name in undeclared {
+            let ident = naming::field_ident(&name, fields.iter().map(|f| f.ident.as_str()));
+            let rename = !naming::round_trips(&ident, &name);
+            fields.push(Field {
+                ident,
+                wire: name,
+                rename,
+                ty: Ty::Value,
+                doc: Some("Required by the schema, which does not say of what type.".to_string()),
+                since: None,
+                constraints: Vec::new(),
+                deprecated: false,
+                key: false,
+                partition: false,
+                default: false,
+                default_value: None,
+                not_sensitive: false,
+                required: false,
+                unknown: false,
+                accessor: None,
+            });
+        }
+        if lossless {
+            let ident = naming::field_ident(
+                "additional_properties",
+                fields.iter().map(|f| f.ident.as_str()),
+            );
+            fields.push(Field {
+                ident,
+                wire: String::new(),
+                rename: false,
+                ty: Ty::Object,
+                doc: Some(
+                    "The properties the schema does not name, kept as read and written back."
+                        .to_string(),
+                ),
+                since: None,
+                constraints: Vec::new(),
+                deprecated: false,
+                key: false,
+                partition: false,
+                default: false,
+                default_value: None,
+                not_sensitive: false,
+                required: false,
+                unknown: true,
+                accessor: None,
             });
         }
         fields
@@ -2843,11 +2977,27 @@ fn variant_for(ty: &Ty) -> String {
         Ty::DateTime => "DateTime".to_string(),
         Ty::Date => "Date".to_string(),
         Ty::Value => "Value".to_string(),
+        Ty::Unit => "Null".to_string(),
         Ty::Object | Ty::Map(_) => "Object".to_string(),
         Ty::Named(n) => n.clone(),
         Ty::Vec(_) => "Array".to_string(),
         Ty::Option(t) | Ty::Box(t) => variant_for(t),
     }
+}
+
+/// Whether the schema accepts `null` and nothing else: `type: null`, or a
+/// `oneOf`/`anyOf` whose every alternative is such a schema.
+fn is_null_schema(node: &Node) -> bool {
+    if type_names(node) == ["null"] {
+        return true;
+    }
+    if node.get("type").is_some() || node.get("properties").is_some() {
+        return false;
+    }
+    node.get("oneOf")
+        .or_else(|| node.get("anyOf"))
+        .and_then(Node::as_array)
+        .is_some_and(|alts| !alts.is_empty() && alts.iter().all(is_null_schema))
 }
 
 fn type_names(node: &Node) -> Vec<&str> {
@@ -2879,6 +3029,39 @@ fn default_expr(ty: &Ty, d: &Node) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Whether a default on a property of type `ty` has an accessor
+/// ([`accessor_of`]); the others are applied on read as in an event.
+fn default_writable(ty: &Ty, d: &Node) -> bool {
+    accessor_of(ty, d).is_some()
+}
+
+/// The accessor that applies the default `d` to a missing property of
+/// type `ty`: scalars and strings, and arrays whose default is `[]`.
+fn accessor_of(ty: &Ty, d: &Node) -> Option<Accessor> {
+    let zero = is_type_default(ty, d);
+    let getter = match ty {
+        Ty::String => Getter::Str,
+        Ty::Bool | Ty::Int(_) | Ty::F64 => Getter::Copied,
+        Ty::Vec(_) if zero => Getter::Slice,
+        _ => return None,
+    };
+    let value = if zero {
+        None
+    } else {
+        Some(default_expr(ty, d)?)
+    };
+    let value = match (getter, value) {
+        // `&str`: the literal itself, not a `String`.
+        (Getter::Str, Some(_)) => Some(format!("{:?}", d.as_str()?)),
+        (_, v) => v,
+    };
+    Some(Accessor {
+        getter,
+        value,
+        default: d.to_value().to_string(),
+    })
 }
 
 /// Whether a `default` is what `Default::default()` gives for `ty`.

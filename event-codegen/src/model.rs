@@ -14,6 +14,8 @@ pub(crate) enum Ty {
     Date,
     /// Any JSON value.
     Value,
+    /// `()`: only `null` (`type: null`).
+    Unit,
     /// A free-form JSON object.
     Object,
     /// A generated item, by name.
@@ -101,9 +103,40 @@ pub(crate) struct Field {
     pub default_value: Option<String>,
     /// The name looks sensitive and the schema says it is not.
     pub not_sensitive: bool,
+    /// An `Option` that must be present: `None` is a `null` on the wire
+    /// (`#[event(required)]`).
+    pub required: bool,
+    /// The field keeps the properties the schema does not name
+    /// (`#[event(unknown)]`).
+    pub unknown: bool,
+    /// A method named like the field that applies the schema's `default`
+    /// to a missing value, which the field itself keeps missing.
+    pub accessor: Option<Accessor>,
 }
 
-/// The contract part of an event struct.
+/// `pub fn <field>(&self) -> ...`: the value, or the default when the
+/// field is missing.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Accessor {
+    pub getter: Getter,
+    /// The default as a Rust expression; `None` for the type's zero value
+    /// (`unwrap_or_default`).
+    pub value: Option<String>,
+    /// The default as JSON, for the method's documentation.
+    pub default: String,
+}
+
+/// How the accessor hands out the value of an `Option<T>` field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Getter {
+    /// `T` by value (`bool`, integers, `f64`).
+    Copied,
+    /// `&str` of an `Option<String>`.
+    Str,
+    /// `&[T]` of an `Option<Vec<T>>`.
+    Slice,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct EventAttrs {
     pub type_name: String,
@@ -141,6 +174,12 @@ pub(crate) struct Union {
     pub tag: Option<String>,
     /// (variant identifier, wire tag for tagged unions, payload type)
     pub variants: Vec<(String, Option<String>, Ty)>,
+    /// `oneOf`: an untagged value must match exactly one variant; `anyOf`
+    /// takes the first that matches.
+    pub exclusive: bool,
+    /// The constraints of each variant's value (parallel to `variants`):
+    /// checked when the variant is read and by `validate`.
+    pub checks: Vec<Vec<Constraint>>,
 }
 
 /// A schema that is not an object, an enum of strings or a union, given a

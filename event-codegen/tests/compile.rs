@@ -42,11 +42,13 @@ fn generated_code_compiles_without_warnings_and_behaves() {
     )
     .unwrap();
     std::fs::copy(workspace.join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
-    std::fs::copy(
-        manifest.join("tests/compile/behaviour.rs"),
-        krate.join("tests/behaviour.rs"),
-    )
-    .unwrap();
+    for test in ["behaviour.rs", "payloads.rs"] {
+        std::fs::copy(
+            manifest.join("tests/compile").join(test),
+            krate.join("tests").join(test),
+        )
+        .unwrap();
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let clippy = Command::new(&cargo)
         .args(["clippy", "--quiet", "--all-targets", "--manifest-path"])
@@ -64,7 +66,9 @@ fn generated_code_compiles_without_warnings_and_behaves() {
     let output = Command::new(cargo)
         .args(["test", "--quiet", "--manifest-path"])
         .arg(krate.join("Cargo.toml"))
+        .args(["--", "--nocapture"])
         .env("CARGO_TARGET_DIR", krate.join("target"))
+        .env("WEBHOOK_PAYLOADS", manifest.join("tests/payloads/webhooks"))
         .env_remove("RUSTFLAGS")
         .output()
         .unwrap();
@@ -74,4 +78,10 @@ fn generated_code_compiles_without_warnings_and_behaves() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    // The payload figures, for `cargo test ... -- --nocapture`.
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        if line.starts_with("webhook payloads:") {
+            println!("{line}");
+        }
+    }
 }

@@ -27,6 +27,9 @@ pub struct Field<'a> {
 /// How constraints reach the values of a field.
 pub struct Shape<'a> {
     pub option: bool,
+    /// `Option<Option<T>>`: a missing field is the outer `None`, a `null`
+    /// is `Some(None)`, so both read back as they were written.
+    pub nullable: bool,
     pub vec: bool,
     /// The type inside `Option` / `Vec`.
     pub inner: &'a Type,
@@ -42,6 +45,8 @@ pub enum Scalar {
     Json,
     /// `serde_json::Map<String, Value>` (by its name), likewise.
     JsonMap,
+    /// `()`: the value `null` (a schema of `type: null`).
+    Unit,
     Other,
 }
 
@@ -94,6 +99,10 @@ impl<'a> Shape<'a> {
             Some(inner) => (true, inner),
             None => (false, ty),
         };
+        let (nullable, ty) = match unwrap(ty, "Option").filter(|_| option) {
+            Some(inner) => (true, inner),
+            None => (false, ty),
+        };
         let (vec, inner) = match unwrap(ty, "Vec") {
             Some(inner) => (true, inner),
             None => (false, ty),
@@ -104,10 +113,12 @@ impl<'a> Shape<'a> {
             Some("f32" | "f64") => Scalar::Float,
             Some("Value") => Scalar::Json,
             Some("Map") => Scalar::JsonMap,
+            _ if matches!(inner, Type::Tuple(t) if t.elems.is_empty()) => Scalar::Unit,
             _ => Scalar::Other,
         };
         Shape {
             option,
+            nullable,
             vec,
             inner,
             scalar,
@@ -270,7 +281,9 @@ impl Field<'_> {
     /// Whether a missing value is accepted: an `Option`, `default`, or a
     /// serde `default` of the user's own.
     pub fn optional(&self) -> bool {
-        self.shape.option || self.attrs.default.is_some() || self.serde_has(&["default"])
+        (self.shape.option && self.attrs.required.is_none())
+            || self.attrs.default.is_some()
+            || self.serde_has(&["default"])
     }
 
     /// Whether the user's `#[serde(...)]` attributes name one of `keys`.

@@ -221,9 +221,11 @@ fn check_fn(field: &Field, index: usize, rt: &TokenStream) -> Option<TokenStream
             }
         }
     });
+    let some_v = some_pattern(shape, quote!(__v), &p);
+    let some_x = some_pattern(shape, quote!(__x), &p);
     let body = match (shape.option, shape.vec) {
         (true, true) => quote! {
-            if let #p::core::option::Option::Some(__v) = __v {
+            if let #some_v = __v {
                 #items
                 #elements
             }
@@ -233,7 +235,7 @@ fn check_fn(field: &Field, index: usize, rt: &TokenStream) -> Option<TokenStream
             #elements
         },
         (true, false) => quote! {
-            if let #p::core::option::Option::Some(__x) = __v {
+            if let #some_x = __v {
                 #scalar_name(__x)?;
             }
         },
@@ -247,6 +249,34 @@ fn check_fn(field: &Field, index: usize, rt: &TokenStream) -> Option<TokenStream
             #p::core::result::Result::Ok(())
         }
     })
+}
+
+/// `Some(binding)`, or `Some(Some(binding))` for an `Option<Option<_>>`:
+/// the value a constraint applies to is the innermost one.
+fn some_pattern(shape: &Shape, binding: TokenStream, p: &TokenStream) -> TokenStream {
+    let some = quote!(#p::core::option::Option::Some);
+    if shape.nullable {
+        quote!(#some(#some(#binding)))
+    } else {
+        quote!(#some(#binding))
+    }
+}
+
+/// How a field that needs no check is read, when serde's own reading of
+/// its type is not what the wire means: `null` as `Some(None)` for an
+/// `Option<Option<_>>`, as `Some(())` for an `Option<()>`; an
+/// `#[event(required)]` `Option` that must be present.
+fn plain_read(field: &Field) -> Option<&'static str> {
+    let shape = &field.shape;
+    if shape.nullable {
+        Some("wire::double_option")
+    } else if shape.option && !shape.vec && shape.scalar == Scalar::Unit {
+        Some("wire::present")
+    } else if shape.option && field.attrs.required.is_some() {
+        Some("wire::required_option")
+    } else {
+        None
+    }
 }
 
 /// Types that are never `EventData`: no nested check is written for them.
@@ -297,13 +327,15 @@ fn nested_check(field: &Field, rt: &TokenStream) -> Option<TokenStream> {
             #one.map_err(|__e| __e.at_index(__i).at(#wire))?;
         }
     };
+    let some_v = some_pattern(&field.shape, quote!(__v), &p);
+    let some_x = some_pattern(&field.shape, quote!(__x), &p);
     Some(match (field.shape.option, field.shape.vec) {
         (true, true) => quote! {
-            if let #p::core::option::Option::Some(__v) = &self.#member { #each }
+            if let #some_v = &self.#member { #each }
         },
         (false, true) => quote! { { let __v = &self.#member; #each } },
         (true, false) => quote! {
-            if let #p::core::option::Option::Some(__x) = &self.#member {
+            if let #some_x = &self.#member {
                 #one.map_err(|__e| __e.at(#wire))?;
             }
         },
@@ -331,7 +363,7 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
             <__D::Error as #p::serde::de::Error>::custom(__e),
         ),
     };
-    if field.shape.vec && has_scalar {
+    if field.shape.vec && has_scalar && !field.shape.nullable {
         let read = if field.shape.option {
             quote!(#p::wire::checked_option_vec(__d, #scalar_name)?)
         } else {
@@ -357,9 +389,17 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
             }
         };
     }
+    let read = match plain_read(field) {
+        Some(path) => {
+            let path: syn::Path = syn::parse_str(&format!("{p}::{path}").replace(' ', ""))
+                .unwrap_or_else(|_| syn::parse_quote!(#p::serde::Deserialize::deserialize));
+            quote!(#path(__d)?)
+        }
+        None => quote!(#p::serde::Deserialize::deserialize(__d)?),
+    };
     quote! {
         fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
-            let __v: #ty = #p::serde::Deserialize::deserialize(__d)?;
+            let __v: #ty = #read;
             match #check(&__v) {
                 #p::core::result::Result::Ok(()) => #p::core::result::Result::Ok(__v),
                 #fail
@@ -384,16 +424,23 @@ fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         let wire = field.wire_name();
         attrs.push(quote!(#[serde(rename = #wire)]));
     }
-    let needs_default = field.shape.option || field.attrs.default.is_some();
+    let absent_is_none = field.shape.option && field.attrs.required.is_none();
+    let needs_default = absent_is_none || field.attrs.default.is_some();
     if needs_default && !field.serde_has(&["default"]) {
         attrs.push(quote!(#[serde(default)]));
     }
-    if field.shape.option && !field.serde_has(&["skip_serializing_if", "skip_serializing", "skip"])
-    {
+    if absent_is_none && !field.serde_has(&["skip_serializing_if", "skip_serializing", "skip"]) {
         attrs.push(quote!(#[serde(skip_serializing_if = "::core::option::Option::is_none")]));
     }
     if !field.custom_serde() {
         let with = match (field.shape.scalar, field.shape.option, field.shape.vec) {
+            (Scalar::DateTime, true, false) if field.shape.nullable => {
+                Some("wire::rfc3339::double_option")
+            }
+            (Scalar::Date, true, false) if field.shape.nullable => {
+                Some("wire::date::double_option")
+            }
+            (Scalar::DateTime | Scalar::Date, _, _) if field.shape.nullable => None,
             (Scalar::DateTime, false, false) => Some("wire::rfc3339"),
             (Scalar::DateTime, true, false) => Some("wire::rfc3339::option"),
             (Scalar::DateTime, false, true) => Some("wire::rfc3339_vec"),
@@ -405,6 +452,7 @@ fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         // serde_json keeps the last of a repeated key in a `Value`; the
         // payload refuses it, as it does a repeated field.
         let strict = match (field.shape.scalar, field.shape.option, field.shape.vec) {
+            _ if field.shape.nullable => None,
             (Scalar::Json, false, false) => Some("wire::strict_value"),
             (Scalar::Json, true, false) => Some("wire::strict_option_value"),
             (Scalar::JsonMap, false, false) => Some("wire::strict_map"),
@@ -419,6 +467,15 @@ fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         } else if !field.attrs.constraints.is_empty() {
             let name = format!("__deserialize_{index}");
             attrs.push(quote!(#[serde(deserialize_with = #name)]));
+        } else if let Some(read) = plain_read(field) {
+            let path = format!("{p}::{read}");
+            attrs.push(quote!(#[serde(deserialize_with = #path)]));
+        }
+        // A whole `f64` is written as an integer (`39652351`, not
+        // `39652351.0`): what most producers wrote, and the same number.
+        if field.shape.scalar == Scalar::Float && !field.serde_has(&["skip", "skip_serializing"]) {
+            let path = format!("{p}::wire::float");
+            attrs.push(quote!(#[serde(serialize_with = #path)]));
         }
     }
     quote!(#(#user)* #(#attrs)* #ident: #ty)

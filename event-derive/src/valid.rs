@@ -133,6 +133,16 @@ fn check_fields(cx: &Ctxt, input: &Input, derive: Derive) {
             }
         }
 
+        if let Some(span) = attrs.required {
+            if field.shape.nullable {
+                cx.error_at(span, format!("`{name}` is an `Option<Option<_>>`, which keeps a missing field apart from `null`; a required field is never missing: make it an `Option<_>`, whose `None` is `null`"));
+            } else if !field.shape.option {
+                cx.error_at(span, format!("`required` makes an `Option` field one that must be present, with `None` written as `null`; `{name}` is not an `Option<_>`: remove `required`, a field of another type is required already"));
+            } else if attrs.default.is_some() || field.serde_has(&["default"]) {
+                cx.error_at(span, format!("`{name}` is `required` and has a `default`: a required field is never missing, so remove one of them"));
+            }
+        }
+
         if let Some(span) = attrs.partition {
             if field.shape.option {
                 cx.error_at(span, format!("the partition key cannot be optional: `{name}` is an `Option`, and an event without it could not be routed; use the entity id's type itself"));

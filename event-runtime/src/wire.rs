@@ -54,6 +54,30 @@ pub mod rfc3339 {
             }
         }
     }
+
+    /// `Option<Option<OffsetDateTime>>`: missing (the outer `None`, never
+    /// written), `null` (`Some(None)`) or RFC 3339.
+    pub mod double_option {
+        use super::*;
+
+        /// Writes RFC 3339 or `null`.
+        pub fn serialize<S: Serializer>(
+            value: &Option<Option<OffsetDateTime>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match value {
+                Some(inner) => super::option::serialize(inner, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads RFC 3339 or `null`, which is `Some(None)`.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+            super::option::deserialize(d).map(Some)
+        }
+    }
 }
 
 /// Whether an RFC 3339 date-time names a leap second: `60` in the seconds
@@ -64,9 +88,117 @@ pub fn is_leap_second(text: &str) -> bool {
 
 time::serde::format_description!(iso_date_format, Date, "[year]-[month]-[day]");
 
-/// `time::Date` as `YYYY-MM-DD`; `date::option` for `Option<Date>`.
+/// `time::Date` as `YYYY-MM-DD`; `date::option` for `Option<Date>`,
+/// `date::double_option` for `Option<Option<Date>>`.
 pub mod date {
     pub use super::iso_date_format::{deserialize, option, serialize};
+
+    /// `Option<Option<Date>>`: missing, `null` (`Some(None)`) or a date.
+    pub mod double_option {
+        use super::super::*;
+
+        /// Writes `YYYY-MM-DD` or `null`.
+        pub fn serialize<S: Serializer>(
+            value: &Option<Option<Date>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match value {
+                Some(inner) => iso_date_format::option::serialize(inner, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads `YYYY-MM-DD` or `null`, which is `Some(None)`.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<Option<Date>>, D::Error> {
+            iso_date_format::option::deserialize(d).map(Some)
+        }
+    }
+}
+
+/// An `Option<Option<T>>` field: `null` is `Some(None)`, so that a present
+/// `null` and a missing field (`None`, through `#[serde(default)]`) stay
+/// apart and are written back as they were read.
+pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// An `Option<T>` field whose `T` reads `null` itself (`()`): present is
+/// `Some`, whatever the value.
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// An `#[event(required)]` `Option<T>` field: `null` is `None`, and, read
+/// through `deserialize_with`, a missing field is an error rather than
+/// `None`.
+pub fn required_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
+}
+
+/// Floating-point field shapes written with [`float`].
+pub trait Floats {
+    /// Writes the value, a whole number as an integer.
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error>;
+}
+
+/// The largest magnitude below which every whole `f64` is exact.
+const EXACT: f64 = 9_007_199_254_740_992.0;
+
+impl Floats for f64 {
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = *self;
+        if v.fract() == 0.0 && v.abs() <= EXACT && !(v == 0.0 && v.is_sign_negative()) {
+            s.serialize_i64(v as i64)
+        } else {
+            s.serialize_f64(v)
+        }
+    }
+}
+
+impl Floats for f32 {
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        f64::from(*self).write(s)
+    }
+}
+
+struct Whole<'a, T: ?Sized>(&'a T);
+
+impl<T: Floats + ?Sized> Serialize for Whole<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.write(s)
+    }
+}
+
+impl<T: Floats> Floats for Option<T> {
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Some(v) => s.serialize_some(&Whole(v)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+impl<T: Floats> Floats for Vec<T> {
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(Whole))
+    }
+}
+
+/// Writes a float field (`f64`, in an `Option` or a `Vec`), a whole number
+/// as an integer: a payload that said `39652351` in a `number` field reads
+/// back as `39652351`, not `39652351.0`. Within ±2^53 every whole `f64` is
+/// exact, so the number is the same; beyond, and for `-0.0`, it stays a
+/// float.
+pub fn float<T: Floats, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    value.write(s)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -453,4 +585,47 @@ fn unexpected(value: &serde_json::Value) -> serde::de::Unexpected<'_> {
         serde_json::Value::Array(_) => Unexpected::Seq,
         serde_json::Value::Object(_) => Unexpected::Map,
     }
+}
+
+/// One alternative of an untagged union: the variant's name and how it
+/// reads a value.
+pub type Alternative<T> = (
+    &'static str,
+    fn(&serde_json::Value) -> Result<T, serde_json::Error>,
+);
+
+/// Reads an untagged union (`oneOf` / `anyOf` without a discriminator)
+/// from its value: every alternative is tried as the same schema would be
+/// read as a struct field (a `date-time` as RFC 3339, a struct with its
+/// constraints). `anyOf` takes the first alternative that reads the value;
+/// `oneOf` takes the one that does and refuses a value that two read, as
+/// JSON Schema says (`oneOf` is valid when exactly one alternative is).
+pub fn union<T>(
+    keyword: &str,
+    value: &serde_json::Value,
+    alternatives: &[Alternative<T>],
+) -> Result<T, String> {
+    let exclusive = keyword == "oneOf";
+    let mut found: Option<(&str, T)> = None;
+    let mut refused = Vec::new();
+    for (name, read) in alternatives {
+        match read(value) {
+            Ok(v) if !exclusive => return Ok(v),
+            Ok(v) => {
+                if let Some((first, _)) = &found {
+                    return Err(format!(
+                        "the value matches more than one alternative of `{keyword}` (`{first}` and `{name}`); exactly one must match"
+                    ));
+                }
+                found = Some((name, v));
+            }
+            Err(e) => refused.push(format!("`{name}`: {e}")),
+        }
+    }
+    found.map(|(_, v)| v).ok_or_else(|| {
+        format!(
+            "the value matches no alternative of `{keyword}` ({})",
+            refused.join("; ")
+        )
+    })
 }

@@ -368,6 +368,7 @@ fn course_created_keeps_shared_definitions_and_tags() {
         Some(Money {
             amount_minor: 4900,
             currency: "EUR".to_owned(),
+            additional_properties: Default::default(),
         })
     );
     assert_eq!(data.tags, ["architecture", "messaging", "kafka"]);

@@ -735,3 +735,84 @@ fn a_leap_second_in_a_payload_is_refused_not_moved() {
         "{e}"
     );
 }
+
+/// A payload part written for lossless forwarding: `Option<Option<_>>`
+/// keeps a `null` apart from a missing field, `#[event(required)]` makes an
+/// `Option` one that must be present, `Option<()>` is a `null`-only
+/// property, and a whole `f64` is written as an integer.
+#[derive(Debug, Clone, PartialEq, EventData)]
+pub struct Forwarded {
+    #[event(max_length = 5)]
+    pub label: Option<Option<String>>,
+    pub closed_at: Option<Option<OffsetDateTime>>,
+    pub due: Option<Option<time::Date>>,
+    #[event(required)]
+    pub body: Option<String>,
+    #[event(required)]
+    pub merged_at: Option<OffsetDateTime>,
+    pub app: Option<()>,
+    pub score: f64,
+    pub ratio: Option<f64>,
+    pub samples: Vec<f64>,
+    #[event(unknown)]
+    pub rest: Map<String, Value>,
+}
+
+fn forwarded(value: Value) -> Result<Forwarded, String> {
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+#[test]
+fn null_and_missing_stay_apart_and_are_written_back_as_read() {
+    let input = json!({
+        "label": null, "closedAt": null, "due": "2026-03-27", "body": null,
+        "mergedAt": null, "app": null, "score": 39652351, "ratio": 0.25,
+        "samples": [1, 2.5, -0.0], "extra": {"kept": [1, 2.0]}
+    });
+    let read = forwarded(input.clone()).unwrap();
+    assert_eq!(read.label, Some(None));
+    assert_eq!(read.closed_at, Some(None));
+    assert_eq!(read.app, Some(()));
+    assert_eq!(read.body, None);
+    assert_eq!(serde_json::to_value(&read).unwrap(), input);
+
+    let sparse =
+        json!({"body": "b", "mergedAt": "2026-03-27T10:30:00Z", "score": 1.5, "samples": []});
+    let read = forwarded(sparse.clone()).unwrap();
+    assert_eq!((read.label.clone(), read.app), (None, None));
+    assert_eq!(serde_json::to_value(&read).unwrap(), sparse);
+}
+
+#[test]
+fn a_required_option_must_be_present_and_constraints_reach_inside_two_options() {
+    let err = forwarded(json!({"mergedAt": null, "score": 1, "samples": []})).unwrap_err();
+    assert!(err.contains("missing field `body`"), "{err}");
+    let err = forwarded(json!({"body": null, "score": 1, "samples": []})).unwrap_err();
+    assert!(err.contains("missing field `mergedAt`"), "{err}");
+    let err = forwarded(
+        json!({"label": "too long", "body": null, "mergedAt": null, "score": 1, "samples": []}),
+    )
+    .unwrap_err();
+    assert!(err.contains("at most 5 characters"), "{err}");
+    let long = Forwarded {
+        label: Some(Some("too long".into())),
+        closed_at: None,
+        due: None,
+        body: None,
+        merged_at: None,
+        app: None,
+        score: 0.0,
+        ratio: None,
+        samples: Vec::new(),
+        rest: Map::new(),
+    };
+    assert_eq!(
+        long.validate().unwrap_err().to_string(),
+        "label: must be at most 5 characters long, found 8"
+    );
+    let fields: Vec<(&str, bool)> = Forwarded::fields()
+        .iter()
+        .map(|f| (f.wire_name, f.optional))
+        .collect();
+    assert!(fields.contains(&("body", false)) && fields.contains(&("label", true)));
+}

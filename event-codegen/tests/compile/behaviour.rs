@@ -357,3 +357,123 @@ fn a_producer_checks_a_value_newtype_field_before_publishing() {
     let err = e.validate().unwrap_err();
     assert_eq!(err.path(), "stars", "{err}");
 }
+
+mod unions_and_nulls {
+    use gencheck::union_edges::{
+        ExactlyOne, FirstMatch, Holder, HolderNested, HolderNestedVariant1, When,
+    };
+    use serde_json::{Value, json};
+
+    fn read<T: event_runtime::__private::serde::de::DeserializeOwned>(v: Value) -> Result<T, String> {
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_date_time_variant_reads_rfc3339_and_writes_it_back() {
+        let when: When = read(json!("2026-03-27T10:30:00+02:00")).unwrap();
+        assert!(matches!(when, When::DateTime(t) if t.offset().whole_hours() == 2));
+        assert_eq!(serde_json::to_value(&when).unwrap(), json!("2026-03-27T10:30:00+02:00"));
+        assert_eq!(read::<When>(json!(60)).unwrap(), When::Integer(60));
+        let err = read::<When>(json!("yesterday")).unwrap_err();
+        assert!(err.contains("matches no alternative of `oneOf`"), "{err}");
+    }
+
+    #[test]
+    fn one_of_refuses_a_value_two_variants_read_and_any_of_takes_the_first() {
+        let err = read::<ExactlyOne>(json!(5)).unwrap_err();
+        assert!(
+            err.contains("more than one alternative of `oneOf` (`Integer` and `Number`)"),
+            "{err}"
+        );
+        assert_eq!(read::<ExactlyOne>(json!(2.5)).unwrap(), ExactlyOne::Number(2.5));
+        assert_eq!(read::<FirstMatch>(json!(5)).unwrap(), FirstMatch::Integer(5));
+        let number = read::<FirstMatch>(json!(2.0)).unwrap();
+        assert_eq!(number, FirstMatch::Number(2.0));
+    }
+
+    fn holder() -> Value {
+        json!({"nothing": null, "always_null": null, "maybe_text": null, "nested": null,
+               "ghost": [1, {"a": null}], "vendor": {"x": 1.5}})
+    }
+
+    #[test]
+    fn required_null_and_nullable_properties_keep_their_meaning() {
+        let h: Holder = read(holder()).unwrap();
+        assert_eq!((h.maybe_text.clone(), h.sometimes_null, h.nested.clone()), (None, None, None));
+        assert_eq!(h.additional_properties.get("vendor"), Some(&json!({"x": 1.5})));
+        assert_eq!(serde_json::to_value(&h).unwrap(), holder());
+        for missing in ["nothing", "always_null", "maybe_text", "nested", "ghost"] {
+            let mut v = holder();
+            v.as_object_mut().unwrap().remove(missing);
+            let err = read::<Holder>(v).unwrap_err();
+            assert!(err.contains(&format!("missing field `{missing}`")), "{missing}: {err}");
+        }
+        let mut v = holder();
+        v["always_null"] = json!(0);
+        assert!(read::<Holder>(v).is_err());
+        let mut v = holder();
+        v["sometimes_null"] = Value::Null;
+        let h: Holder = read(v.clone()).unwrap();
+        assert_eq!(h.sometimes_null, Some(()));
+        assert_eq!(serde_json::to_value(&h).unwrap(), v);
+        // An alternative that allows `null` makes the field nullable.
+        for flexible in [Value::Null, json!("x"), json!(7)] {
+            let mut v = holder();
+            v["flexible"] = flexible.clone();
+            let h: Holder = read(v.clone()).unwrap();
+            assert_eq!(h.flexible.as_ref().is_some_and(Option::is_none), flexible.is_null());
+            assert_eq!(serde_json::to_value(&h).unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn a_union_of_unions_reads_each_inner_variant() {
+        for (value, expected) in [
+            (json!("x"), HolderNested::HolderNestedVariant1(HolderNestedVariant1::String("x".into()))),
+            (json!(3), HolderNested::HolderNestedVariant1(HolderNestedVariant1::Integer(3))),
+            (json!(true), HolderNested::Boolean(true)),
+        ] {
+            let mut v = holder();
+            v["nested"] = value.clone();
+            let h: Holder = read(v.clone()).unwrap();
+            assert_eq!(h.nested, Some(expected));
+            assert_eq!(serde_json::to_value(&h).unwrap(), v);
+        }
+    }
+}
+
+#[test]
+fn an_alternative_matches_only_when_its_constraints_hold() {
+    use event_runtime::EventData;
+    use gencheck::union_edges::Bounded;
+    let read = |v: serde_json::Value| serde_json::from_value::<Bounded>(v).map_err(|e| e.to_string());
+    assert_eq!(read(json!("ab")).unwrap(), Bounded::String("ab".into()));
+    assert_eq!(read(json!("abcdef")).unwrap(), Bounded::String2("abcdef".into()));
+    assert_eq!(read(json!([10, -10])).unwrap(), Bounded::Array(vec![10, -10]));
+    for refused in [json!("abcd"), json!("ABCDEF"), json!([1, 2, 3]), json!([11])] {
+        let err = read(refused.clone()).unwrap_err();
+        assert!(err.contains("matches no alternative of `oneOf`"), "{refused}: {err}");
+    }
+    assert_eq!(
+        Bounded::Array(vec![1, 11]).validate().unwrap_err().to_string(),
+        "[1]: must be at most 10, found 11"
+    );
+    assert!(Bounded::String("abcd".into()).validate().is_err());
+}
+
+/// A tagged union of another organisation's schema: the discriminator is
+/// read once and written once, the variant keeps its unknown properties and
+/// its `null`s.
+#[test]
+fn a_shared_tagged_union_round_trips_with_its_unknown_properties() {
+    use gencheck::union_edges::Shape;
+    for wire in [
+        json!({"kind": "circle", "radius": 2, "color": "red"}),
+        json!({"kind": "square", "side": 1.5, "label": null, "meta": {"z": [1, null]}}),
+        json!({"kind": "square", "side": 3}),
+    ] {
+        let shape: Shape = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&shape).unwrap(), wire);
+        assert_eq!(serde_json::to_string(&shape).unwrap().matches("\"kind\"").count(), 1);
+    }
+}

@@ -14,14 +14,17 @@ pub struct Note {
     /// #[doc = ""] */ } mod evil {
     ///
     /// Default: `"\"); }"`.
-    #[serde(default = "Note::default_text_fn_injected")]
     #[event(rename = "text\"); } fn injected() { (\"", pattern = "\"\\); \\}")]
-    pub text_fn_injected: String,
+    pub text_fn_injected: Option<String>,
     #[event(rename = "r#type", constant = "\\\"}")]
     pub r_type: Option<String>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl Note {
-    fn default_text_fn_injected() -> String {
-        String::from("\"); }")
+    /// `text_fn_injected`, or the schema's default `"\"); }"` when the payload has none; the field itself stays missing, so it is not written back.
+    pub fn text_fn_injected(&self) -> &str {
+        self.text_fn_injected.as_deref().unwrap_or("\"); }")
     }
 }

@@ -6,4 +6,7 @@ pub struct Category {
     pub name: String,
     pub parent: Option<Box<Category>>,
     pub children: Option<Vec<Category>>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }

@@ -24,6 +24,9 @@ pub struct Money {
     /// ISO 4217 code.
     #[event(pattern = "^[A-Z]{3}$")]
     pub currency: String,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 /// A postal address.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
@@ -31,6 +34,9 @@ pub struct Address {
     pub city: String,
     #[event(min_length = 2, max_length = 2)]
     pub country: String,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct OrderPlacedV1LinesItem {

@@ -469,17 +469,45 @@ pub struct Narrowed {
     #[event(max_items = 2)]
     pub tags: Option<Vec<String>>,
     pub note: String,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::event_runtime::__private::serde::Serialize,
-    ::event_runtime::__private::serde::Deserialize
-)]
-#[serde(crate = "::event_runtime::__private::serde", untagged)]
-pub enum OnlyNull {
-    OnlyNullVariant1(OnlyNullVariant1),
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnlyNull(pub ::event_runtime::Value);
+impl OnlyNull {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = OnlyNull(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
+impl ::event_runtime::__private::serde::Serialize for OnlyNull {
+    fn serialize<S: ::event_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        ::event_runtime::__private::serde::Serialize::serialize(&self.0, serializer)
+    }
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for OnlyNull {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = OnlyNull(
+            <::event_runtime::Value as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                deserializer,
+            )?,
+        );
+        ::event_runtime::EventData::validate(&value)
+            .map_err(
+                <D::Error as ::event_runtime::__private::serde::de::Error>::custom,
+            )?;
+        ::core::result::Result::Ok(value)
+    }
 }
 impl ::event_runtime::EventData for OnlyNull {
     fn fields() -> &'static [::event_runtime::FieldInfo] {
@@ -488,12 +516,9 @@ impl ::event_runtime::EventData for OnlyNull {
     #[allow(clippy::needless_borrow)]
     fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         #[allow(unused_imports)]
-        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
-        match self {
-            Self::OnlyNullVariant1(v) => {
-                (&::event_runtime::validate::Probe(v)).validate_nested()
-            }
-        }
+        use ::event_runtime::__private::validate::{ViaEventData as _, ViaOther as _};
+        ::event_runtime::__private::validate::json_type(&self.0, &["null"])?;
+        ::core::result::Result::Ok(())
     }
 }
 /// A share, in percent.
@@ -602,6 +627,9 @@ pub struct Settings {
     pub on: Option<SettingsOn>,
     /// At least 1 when it is a number.
     pub limit: Option<SettingsLimit>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct Short(pub String);
@@ -871,6 +899,9 @@ impl ::event_runtime::EventData for Yes {
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Money {
     pub amount_minor: i64,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, ::event_runtime::OpenEnum)]
 pub enum NarrowedKind {
@@ -893,54 +924,6 @@ pub enum NarrowedKind2 {
     /// A value this version does not know, kept as written.
     #[event(other)]
     Other(String),
-}
-#[derive(Debug, Clone, PartialEq)]
-pub struct OnlyNullVariant1(pub ::event_runtime::Value);
-impl OnlyNullVariant1 {
-    /// The value, when it satisfies the schema.
-    pub fn new(
-        value: ::event_runtime::Value,
-    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
-        let value = OnlyNullVariant1(value);
-        ::event_runtime::EventData::validate(&value)?;
-        ::core::result::Result::Ok(value)
-    }
-}
-impl ::event_runtime::__private::serde::Serialize for OnlyNullVariant1 {
-    fn serialize<S: ::event_runtime::__private::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        ::event_runtime::__private::serde::Serialize::serialize(&self.0, serializer)
-    }
-}
-impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for OnlyNullVariant1 {
-    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        let value = OnlyNullVariant1(
-            <::event_runtime::Value as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                deserializer,
-            )?,
-        );
-        ::event_runtime::EventData::validate(&value)
-            .map_err(
-                <D::Error as ::event_runtime::__private::serde::de::Error>::custom,
-            )?;
-        ::core::result::Result::Ok(value)
-    }
-}
-impl ::event_runtime::EventData for OnlyNullVariant1 {
-    fn fields() -> &'static [::event_runtime::FieldInfo] {
-        &[]
-    }
-    #[allow(clippy::needless_borrow)]
-    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
-        #[allow(unused_imports)]
-        use ::event_runtime::__private::validate::{ViaEventData as _, ViaOther as _};
-        ::event_runtime::__private::validate::json_type(&self.0, &["null"])?;
-        ::core::result::Result::Ok(())
-    }
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingsLevel(pub ::event_runtime::Value);

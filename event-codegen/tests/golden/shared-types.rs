@@ -27,9 +27,15 @@ pub struct PartnerProfile {
     /// A digit inside.
     #[event(rename = "addressLine1")]
     pub address_line1: Option<String>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 /// A type whose name would shadow the prelude's `String`.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct StringType {
     pub value: Option<String>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }

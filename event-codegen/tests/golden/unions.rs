@@ -49,17 +49,44 @@ impl ::event_runtime::EventData for PaymentReceivedV1Method {
     }
 }
 /// A reference the payer gave: a number or a text.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    ::event_runtime::__private::serde::Serialize,
-    ::event_runtime::__private::serde::Deserialize
-)]
+#[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
 #[serde(crate = "::event_runtime::__private::serde", untagged)]
 pub enum PaymentReceivedV1Reference {
     Integer(u64),
     String(String),
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de>
+for PaymentReceivedV1Reference {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = ::event_runtime::__private::wire::strict_value(d)?;
+        ::event_runtime::__private::wire::union(
+                "anyOf",
+                &value,
+                &[
+                    (
+                        "Integer",
+                        |v| {
+                            <u64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::Integer)
+                        },
+                    ),
+                    (
+                        "String",
+                        |v| {
+                            <String as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::String)
+                        },
+                    ),
+                ],
+            )
+            .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)
+    }
 }
 impl ::event_runtime::EventData for PaymentReceivedV1Reference {
     fn fields() -> &'static [::event_runtime::FieldInfo] {

@@ -9,19 +9,22 @@ pub struct Repository {
     pub full_name: String,
     pub owner: User,
     pub private: bool,
-    pub description: Option<String>,
+    pub description: Option<Option<String>>,
     #[event(rename = "stargazers_count")]
     pub stargazers_count: Option<u64>,
     /// Default: `"main"`.
-    #[serde(default = "Repository::default_default_branch")]
     #[event(rename = "default_branch")]
-    pub default_branch: String,
+    pub default_branch: Option<String>,
     #[event(rename = "pushed_at")]
-    pub pushed_at: Option<::event_runtime::OffsetDateTime>,
+    pub pushed_at: Option<Option<::event_runtime::OffsetDateTime>>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl Repository {
-    fn default_default_branch() -> String {
-        String::from("main")
+    /// `default_branch`, or the schema's default `"main"` when the payload has none; the field itself stays missing, so it is not written back.
+    pub fn default_branch(&self) -> &str {
+        self.default_branch.as_deref().unwrap_or("main")
     }
 }
 /// A user account, as webhooks show it.
@@ -41,7 +44,10 @@ pub struct User {
     pub type_: UserType,
     #[event(rename = "site_admin")]
     pub site_admin: Option<bool>,
-    pub name: Option<String>,
+    pub name: Option<Option<String>>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 /// issues opened event
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
@@ -50,6 +56,9 @@ pub struct IssuesOpenedEvent {
     pub issue: Issue,
     pub repository: Repository,
     pub sender: User,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 /// Commits were pushed to a branch or a tag.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
@@ -65,6 +74,9 @@ pub struct PushEvent {
     pub repository: Repository,
     pub sender: User,
     pub commits: Option<Vec<Commit>>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, ::event_runtime::OpenEnum)]
 pub enum UserType {
@@ -92,8 +104,11 @@ pub struct Issue {
     pub title: String,
     pub user: User,
     pub state: IssueState,
-    pub body: Option<String>,
+    pub body: Option<Option<String>>,
     pub score: Option<f64>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Commit {
@@ -101,6 +116,9 @@ pub struct Commit {
     pub message: String,
     pub timestamp: ::event_runtime::OffsetDateTime,
     pub distinct: Option<bool>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, ::event_runtime::OpenEnum)]
 pub enum IssueState {
