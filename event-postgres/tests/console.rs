@@ -627,6 +627,21 @@ fn event_ops_console_refuses_a_routable_address_without_credentials() {
         String::from_utf8_lossy(&out.stderr),
         "event-ops: EVENT_OPS_CONSOLE_USER is set without EVENT_OPS_CONSOLE_PASSWORD\n"
     );
+    // A schema that was never migrated is reported at start, not on the
+    // first page view.
+    let schema = format!("never_{:016x}", fastrand::u64(..));
+    let out = ops_console("127.0.0.1:0", &schema, &[])
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("event-ops: cannot read the dead letters: ")
+            && stderr.contains(&format!(
+                "relation \"{schema}.dead_letters\" does not exist"
+            )),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
