@@ -1096,6 +1096,11 @@ async fn in_chromium_an_operator_inspects_retries_discards_and_bulk_retries() {
     assert_eq!(browser.text("#result [data-k=retried]").await, "9");
     assert_eq!(browser.text("#result [data-k=handled]").await, "8");
     assert_eq!(browser.text("#result [data-k=failed-again]").await, "1");
+    std::fs::write(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-bulk-retry.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
     for (_, e) in &rest[1..] {
         // Once each: the one someone else retried was not retried again.
         assert_eq!(effects_of(&db, e.id().as_str()).await, 1);
