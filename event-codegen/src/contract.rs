@@ -151,8 +151,10 @@ pub(crate) fn read(
             }
         }
     }
-    // The cadence the silence alert watches; the generated code does not
-    // depend on it, so a bad one is reported and the contract still read.
+    // The cadence the silence alert watches, carried into the derive's
+    // `expected_every`; a bad one is reported and left out, and the
+    // contract still read.
+    let mut expected_every = None;
     if let Some(every) = string("expectedEvery", &mut err) {
         if let Err(e) = crate::alerts::parse_duration(&every) {
             let span = v
@@ -167,6 +169,8 @@ pub(crate) fn read(
                     "e.g. `\"expectedEvery\": \"30m\"`: how often at least one event is published",
                 ),
             );
+        } else {
+            expected_every = Some(every);
         }
     }
     let mut consumers = Vec::new();
@@ -275,5 +279,6 @@ pub(crate) fn read(
         ordering,
         partition_key,
         idempotency_key,
+        expected_every,
     })
 }

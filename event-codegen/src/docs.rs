@@ -323,6 +323,66 @@ pub(crate) fn contracts(files: &BTreeMap<PathBuf, Value>) -> Result<Vec<Contract
     }
 }
 
+/// Who produces and who consumes one event version, as its `x-event`
+/// block declares: what a broker topology is derived from, without
+/// generating code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The schema file, relative to the root.
+    pub file: PathBuf,
+    /// `enrollment.completed`.
+    pub event_type: String,
+    /// The major version.
+    pub major: u32,
+    /// The minor version.
+    pub minor: u32,
+    /// The producing service.
+    pub producer: String,
+    /// The consuming services, as listed.
+    pub consumers: Vec<String>,
+    /// `at-least-once` (the default), `at-most-once`, `exactly-once-effect`.
+    pub delivery: String,
+    /// `unordered` (the default), `per-entity`, `global`.
+    pub ordering: String,
+}
+
+/// The route of every event schema in `files` (as
+/// [`compat::load_dir`] returns them), sorted by type and version. Every
+/// problem of the `x-event` blocks is reported, each with its file and
+/// JSON pointer, one per line.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::path::PathBuf;
+///
+/// let schema = serde_json::json!({
+///     "x-event": {
+///         "type": "enrollment.completed", "version": "1.1",
+///         "producer": "enrollment-service",
+///         "consumers": [{ "service": "certificate-service", "reason": "issues the certificate" }]
+///     }
+/// });
+/// let files = BTreeMap::from([(PathBuf::from("enrollment/enrollment.completed.v1.1.json"), schema)]);
+/// let routes = event_codegen::docs::routes(&files).unwrap();
+/// assert_eq!((routes[0].major, routes[0].minor), (1, 1));
+/// assert_eq!(routes[0].consumers, ["certificate-service"]);
+/// ```
+pub fn routes(files: &BTreeMap<PathBuf, Value>) -> Result<Vec<Route>, String> {
+    Ok(contracts(files)?
+        .into_iter()
+        .map(|c| Route {
+            file: c.file.to_path_buf(),
+            major: c.version.0,
+            minor: c.version.1,
+            producer: c.producer,
+            consumers: c.consumers.into_iter().map(|c| c.service).collect(),
+            delivery: c.delivery,
+            ordering: c.ordering,
+            event_type: c.event_type,
+        })
+        .collect())
+}
+
 /// Why `name` is not a service name (the rule of `event_rules::service`,
 /// which `check` applies too), with a suggested name; `None` if it is one.
 fn bad_service_name(role: &str, name: &str) -> Option<String> {

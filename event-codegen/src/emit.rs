@@ -237,6 +237,10 @@ impl Writer<'_> {
                 self.push(", ordering = ");
                 self.lit(o);
             }
+            if let Some(every) = &e.expected_every {
+                self.push(", expected_every = ");
+                self.lit(every);
+            }
             self.push(")]\n");
             for (service, reason) in &e.consumers {
                 self.push("#[event(consumer(service = ");

@@ -33,6 +33,8 @@ pub(crate) struct EventMeta {
     pub ordering: Option<String>,
     pub partition_key: Option<(String, Span)>,
     pub idempotency_key: Vec<(String, Span)>,
+    /// `x-event.expectedEvery`, when it is a valid duration.
+    pub expected_every: Option<String>,
 }
 
 /// What the user allows beyond the keywords and formats the generator
@@ -482,6 +484,7 @@ impl<'a> Lower<'a> {
                 delivery: newest.delivery.clone(),
                 ordering: newest.ordering.clone(),
                 consumers: newest.consumers.clone(),
+                expected_every: newest.expected_every.clone(),
             }),
             fields,
         }));

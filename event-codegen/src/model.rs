@@ -112,6 +112,7 @@ pub(crate) struct EventAttrs {
     pub delivery: Option<String>,
     pub ordering: Option<String>,
     pub consumers: Vec<(String, String)>,
+    pub expected_every: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -2,28 +2,32 @@
 //! `metrics-exporter-prometheus`.
 //!
 //! `enrollment-service` publishes three `enrollment.completed` events on
-//! the in-process bus; `certificate-service` issues two certificates and
-//! dead-letters the third, whose score is out of range for it. The
-//! handler latency histogram has explicit buckets, the same in every
-//! process, so that p50/p95/p99 aggregate across instances (see
-//! `docs/observability.md`).
+//! the in-process bus, stamped two minutes ago as a consumer that is behind
+//! sees them; `certificate-service` issues two certificates, the first
+//! after its renderer timed out once (a retry), and dead-letters the third,
+//! whose score is out of range for it. The handler latency histogram has
+//! the explicit buckets of `metrics_names::HANDLE_SECONDS_BUCKETS`, the
+//! same in every process, so that p50/p95/p99 aggregate across instances
+//! (see `docs/observability.md`).
 //!
 //! ```text
 //! cargo run -p event-delivery --example prometheus -- 127.0.0.1:9898
 //! curl -s http://127.0.0.1:9898/metrics
 //! ```
 
-use event_delivery::{Bus, CircuitBreaker, HandlerError, PublishAsync, consumer};
+use event_delivery::metrics_names::{HANDLE_SECONDS, HANDLE_SECONDS_BUCKETS};
+use event_delivery::{Bus, CircuitBreaker, HandlerError, PublishAsync, RetryPolicy, consumer};
 use event_runtime::{
     Envelope, Event, OffsetDateTime, ProducedBy, Publisher, Service, Uuid, catalog,
 };
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-/// The bucket bounds of `event_handler_duration_seconds`, in seconds.
-pub const HANDLER_BUCKETS: &[f64] = &[
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-];
+/// How long before publishing the example's events happened.
+pub const BEHIND: Duration = Duration::from_secs(120);
 
 /// Fired when a user completes all content in a course.
 #[derive(Debug, Clone, PartialEq, Event)]
@@ -67,8 +71,8 @@ impl ProducedBy<EnrollmentService> for EnrollmentCompleted {}
 pub fn install(addr: SocketAddr) -> Result<(), BuildError> {
     PrometheusBuilder::new()
         .set_buckets_for_metric(
-            Matcher::Full(event_delivery::metrics_names::HANDLE_SECONDS.to_string()),
-            HANDLER_BUCKETS,
+            Matcher::Full(HANDLE_SECONDS.to_string()),
+            HANDLE_SECONDS_BUCKETS,
         )?
         .with_http_listener(addr)
         .install()
@@ -83,24 +87,34 @@ fn completed(score: u8) -> Envelope<EnrollmentCompleted> {
         completed_at: OffsetDateTime::now_utc(),
         score,
     })
+    .timestamp(OffsetDateTime::now_utc() - BEHIND)
     .tenant("tenant_7f3c")
     .correlation("req_xyz789")
     .build()
 }
 
-/// Three events through the bus: two certificates issued, one score over
-/// 100 dead-lettered as a permanent failure; the breaker stays closed.
+/// Three events through the bus: two certificates issued, the first after
+/// one transient failure retried at once, and one score over 100
+/// dead-lettered as a permanent failure; the breaker stays closed.
 pub async fn traffic() {
     let bus = Bus::new();
+    let timed_out = Arc::new(AtomicBool::new(false));
     bus.subscribe(
         consumer::<CertificateService>()
+            .retry(RetryPolicy::default().jitter(0.0))
             .circuit_breaker(CircuitBreaker::default())
-            .handle(|event: CertificateInbound| async move {
-                let CertificateInbound::EnrollmentCompleted(e) = event;
-                if e.data().score > 100 {
-                    return Err(HandlerError::permanent("score over 100"));
+            .handle(move |event: CertificateInbound| {
+                let timed_out = timed_out.clone();
+                async move {
+                    let CertificateInbound::EnrollmentCompleted(e) = event;
+                    if e.data().score > 100 {
+                        return Err(HandlerError::permanent("score over 100"));
+                    }
+                    if !timed_out.swap(true, Ordering::SeqCst) {
+                        return Err(HandlerError::transient("renderer timed out"));
+                    }
+                    Ok(())
                 }
-                Ok(())
             }),
     );
     let publisher = Publisher::<EnrollmentService, _>::new(bus.clone());

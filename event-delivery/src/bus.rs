@@ -7,7 +7,7 @@
 //! publishing, lets every consumer drain its queue and settle what it has
 //! in flight, and reports what each did.
 
-use crate::consumer::{Consumer, ConsumerStats, Handler, record_depth};
+use crate::consumer::{Consumer, ConsumerStats, Handler, dead_letter_type, record_depth};
 use crate::dead_letter::{DeadLetterFilter, DeadLetterId, DeadLetters};
 use crate::store::ProcessedStore;
 use crate::transport::{Incoming, Message, Subscriber, Transport};
@@ -244,11 +244,12 @@ impl Bus {
         let Some(entry) = dead_letters.get(id).await.map_err(err)? else {
             return Ok(false);
         };
-        let consumer = self.subscribed_name(&entry.consumer)?;
+        let (consumer, types) = self.subscribed(&entry.consumer)?;
         let Some(entry) = dead_letters.take(id).await.map_err(err)? else {
             return Ok(false);
         };
-        record_depth(dead_letters, consumer).await;
+        let event_type = dead_letter_type(&types, entry.event_type.as_deref());
+        record_depth(dead_letters, consumer, &types, event_type).await;
         self.deliver(consumer, Self::redelivery(&entry)).await?;
         Ok(true)
     }
@@ -262,12 +263,14 @@ impl Bus {
         event_type: &str,
     ) -> Result<usize, BusError> {
         let err = |e: crate::DeadLetterError| BusError::DeadLetters(e.to_string());
-        let consumer = self.subscribed_name(consumer)?;
+        let (consumer, types) = self.subscribed(consumer)?;
         let filter = DeadLetterFilter::all()
             .consumer(consumer)
             .event_type(event_type);
         let entries = dead_letters.take_all(&filter).await.map_err(err)?;
-        record_depth(dead_letters, consumer).await;
+        if let Some(event_type) = types.iter().copied().find(|t| *t == event_type) {
+            record_depth(dead_letters, consumer, &types, event_type).await;
+        }
         let count = entries.len();
         for entry in &entries {
             self.deliver(consumer, Self::redelivery(entry)).await?;
@@ -275,11 +278,12 @@ impl Bus {
         Ok(count)
     }
 
-    fn subscribed_name(&self, consumer: &str) -> Result<&'static str, BusError> {
+    /// The name and event types of the consumer subscribed as `consumer`.
+    fn subscribed(&self, consumer: &str) -> Result<(&'static str, Arc<[&'static str]>), BusError> {
         self.subscriptions()
             .iter()
             .find(|s| s.consumer == consumer)
-            .map(|s| s.consumer)
+            .map(|s| (s.consumer, s.types.clone()))
             .ok_or_else(|| BusError::NoConsumer(consumer.to_owned()))
     }
 

@@ -18,6 +18,10 @@
 //! 5. **classify** the error: [`Classify::class`], unknown by default.
 //! 6. **retry, DLQ or ack**: by the [`RetryPolicy`]; at-most-once events are
 //!    dropped instead of retried or dead-lettered.
+//!
+//! Every attempt counts once in `events_consumed_total`, by its outcome;
+//! `event_consumer_lag_seconds` is set at step 1 for every decoded event
+//! (see [`metrics_names`](crate::metrics_names)).
 
 use crate::breaker::{Admission, BreakerState, CircuitBreaker};
 use crate::classify::{Classify, class_label};
@@ -228,6 +232,7 @@ struct TypeMetrics {
     processed: metrics::Counter,
     duplicate: metrics::Counter,
     handle_seconds: metrics::Histogram,
+    lag_seconds: metrics::Gauge,
 }
 
 /// One consumer: its contract `C`, handler, processed-events store, dead
@@ -449,8 +454,12 @@ where
 
     /// The contracts the consumer decodes: what a transport subscribes to.
     pub fn event_types(&self) -> Vec<&'static str> {
-        let mut types: Vec<_> = C::contracts().iter().map(|(t, _)| *t).collect();
-        types.dedup();
+        let mut types: Vec<&'static str> = Vec::new();
+        for (t, _) in C::contracts() {
+            if !types.contains(t) {
+                types.push(t);
+            }
+        }
         types
     }
 
@@ -487,6 +496,7 @@ where
                         processed: metrics::counter!(m::CONSUMED, "consumer" => name, "type" => t, "outcome" => "processed"),
                         duplicate: metrics::counter!(m::CONSUMED, "consumer" => name, "type" => t, "outcome" => "duplicate"),
                         handle_seconds: metrics::histogram!(m::HANDLE_SECONDS, "consumer" => name, "type" => t),
+                        lag_seconds: metrics::gauge!(m::LAG_SECONDS, "consumer" => name, "type" => t),
                     })
                     .collect()
             })
@@ -563,9 +573,17 @@ where
             }
         };
         let event_type = event.event_type();
+        let now = OffsetDateTime::now_utc();
+        // Behind by the time since the event happened; a timestamp ahead of
+        // this clock is skew, not negative lag.
+        let lag = (now - event.timestamp()).as_seconds_f64().max(0.0);
+        match self.type_metrics(event_type) {
+            Some(h) => h.lag_seconds.set(lag),
+            None => metrics::gauge!(m::LAG_SECONDS, "consumer" => inner.name, "type" => event_type)
+                .set(lag),
+        }
         // 2. Idempotency claim.
         let key = event.idempotency_key();
-        let now = OffsetDateTime::now_utc();
         let claim = inner
             .store
             .claim(
@@ -723,22 +741,19 @@ where
         let inner = &*self.inner;
         let now = OffsetDateTime::now_utc();
         let header = Header::from_json_slice(payload).ok();
-        let event_type = header
-            .as_ref()
-            .and_then(|h| {
-                C::contracts()
-                    .iter()
-                    .map(|(t, _)| *t)
-                    .find(|t| *t == h.event_type())
-            })
+        let event_type = C::contracts()
+            .iter()
+            .map(|(t, _)| *t)
+            .find(|t| header.as_ref().is_some_and(|h| h.event_type() == *t))
             .unwrap_or("unknown");
         if delivery == Delivery::AtMostOnce {
             inner.counters.dropped.fetch_add(1, AtomicOrdering::Relaxed);
-            self.consumed(event_type, "dropped");
+            self.consumed(event_type, "skipped");
             return Verdict::Term(Gave::Dropped);
         }
         if let Some(after) = inner.retry.next_delay(failure.class, attempt.number) {
             inner.counters.retries.fetch_add(1, AtomicOrdering::Relaxed);
+            self.consumed(event_type, "retried");
             metrics::counter!(m::RETRIES, "consumer" => inner.name, "type" => event_type, "class" => class_label(failure.class))
                 .increment(1);
             return Verdict::Retry {
@@ -769,7 +784,13 @@ where
                     .dead_lettered
                     .fetch_add(1, AtomicOrdering::Relaxed);
                 self.consumed(event_type, "dead_lettered");
-                record_depth(&inner.dead_letters, inner.name).await;
+                record_depth(
+                    &inner.dead_letters,
+                    inner.name,
+                    &self.event_types(),
+                    event_type,
+                )
+                .await;
                 Verdict::Term(Gave::DeadLettered(id))
             }
             Err(_) => {
@@ -785,12 +806,42 @@ where
     }
 }
 
-/// Sets the `event_dead_letters` gauge of `consumer` from the queue.
-pub(crate) async fn record_depth<D: DeadLetters>(dead_letters: &D, consumer: &'static str) {
-    if let Ok(depth) = dead_letters
-        .depth(&DeadLetterFilter::all().consumer(consumer))
-        .await
-    {
-        metrics::gauge!(m::DLQ_DEPTH, "consumer" => consumer).set(depth as f64);
-    }
+/// The `type` label of a dead letter of `event_type` at a consumer of
+/// these `types`: the type when it is one of them, else `unknown` (the
+/// pipeline dead-letters other types only when their header is unreadable).
+pub(crate) fn dead_letter_type(types: &[&'static str], event_type: Option<&str>) -> &'static str {
+    event_type
+        .and_then(|t| types.iter().copied().find(|c| *c == t))
+        .unwrap_or("unknown")
+}
+
+/// Sets the `event_dead_letters` gauge of `consumer` and `event_type` from
+/// the queue, after an entry of that type was added or taken. `unknown` is
+/// what is left of the consumer's entries beside its `types`.
+pub(crate) async fn record_depth<D: DeadLetters>(
+    dead_letters: &D,
+    consumer: &'static str,
+    types: &[&'static str],
+    event_type: &'static str,
+) {
+    let of = DeadLetterFilter::all().consumer(consumer);
+    let depth = if event_type == "unknown" {
+        let Ok(all) = dead_letters.depth(&of).await else {
+            return;
+        };
+        let mut known = 0;
+        for t in types {
+            match dead_letters.depth(&of.clone().event_type(*t)).await {
+                Ok(n) => known += n,
+                Err(_) => return,
+            }
+        }
+        all.saturating_sub(known)
+    } else {
+        match dead_letters.depth(&of.event_type(event_type)).await {
+            Ok(n) => n,
+            Err(_) => return,
+        }
+    };
+    metrics::gauge!(m::DLQ_DEPTH, "consumer" => consumer, "type" => event_type).set(depth as f64);
 }

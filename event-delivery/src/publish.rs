@@ -44,7 +44,8 @@ impl<S: Service, X: Transport> PublishAsync<S, X> for Publisher<S, X> {
                 .send(message)
                 .await
                 .map_err(PublishError::Transport)?;
-            metrics::counter!(m::PUBLISHED, "type" => E::TYPE).increment(1);
+            metrics::counter!(m::PUBLISHED, "type" => E::TYPE, "version" => E::VERSION.to_string())
+                .increment(1);
             Ok(())
         }
     }

@@ -81,6 +81,39 @@ fn documented_metrics() -> BTreeSet<String> {
         .collect()
 }
 
+/// The bucket bounds the table's semantics list for the latency histogram.
+fn documented_buckets() -> Vec<f64> {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/observability.md"
+    ))
+    .unwrap();
+    let line = doc
+        .split("`event_handler_duration_seconds` has explicit buckets")
+        .nth(1)
+        .expect("the bucket paragraph of docs/observability.md");
+    let list = line
+        .split("instances:")
+        .nth(1)
+        .unwrap()
+        .split("seconds")
+        .next()
+        .unwrap();
+    list.split(',')
+        .map(|b| b.trim().parse().unwrap_or_else(|_| panic!("bucket `{b}`")))
+        .collect()
+}
+
+#[test]
+fn every_metric_name_of_the_crate_is_documented() {
+    let documented = documented_metrics();
+    let names: BTreeSet<String> = event_delivery::metrics_names::ALL
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(names, documented);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_exporter_serves_every_series_of_the_traffic() {
     let addr = TcpListener::bind("127.0.0.1:0")
@@ -97,20 +130,31 @@ async fn the_exporter_serves_every_series_of_the_traffic() {
     let c = "consumer=\"certificate-service\"";
     let t = "type=\"enrollment.completed\"";
     for (series, value) in [
-        (format!("events_published_total{{{t}}}"), 3.0),
+        (
+            format!("events_published_total{{{t},version=\"1.0\"}}"),
+            3.0,
+        ),
         (
             format!("events_consumed_total{{{c},outcome=\"processed\",{t}}}"),
             2.0,
+        ),
+        (
+            format!("events_consumed_total{{{c},outcome=\"retried\",{t}}}"),
+            1.0,
         ),
         (
             format!("events_consumed_total{{{c},outcome=\"dead_lettered\",{t}}}"),
             1.0,
         ),
         (
-            format!("event_handler_duration_seconds_count{{{c},{t}}}"),
-            3.0,
+            format!("event_retries_total{{class=\"transient\",{c},{t}}}"),
+            1.0,
         ),
-        (format!("event_dead_letters{{{c}}}"), 1.0),
+        (
+            format!("event_handler_duration_seconds_count{{{c},{t}}}"),
+            4.0,
+        ),
+        (format!("event_dead_letters{{{c},{t}}}"), 1.0),
         (format!("event_circuit_breaker_state{{{c}}}"), 0.0),
     ] {
         assert_eq!(
@@ -119,6 +163,38 @@ async fn the_exporter_serves_every_series_of_the_traffic() {
             "{series} in\n{text}"
         );
     }
+    // Every outcome of the traffic, and no other (the handles registered
+    // at the first delivery serve 0 until used): four attempts.
+    let outcomes: BTreeSet<&str> = got
+        .iter()
+        .filter(|(k, v)| k.starts_with("events_consumed_total{") && **v > 0.0)
+        .map(|(k, _)| k)
+        .map(|k| {
+            k.split("outcome=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        BTreeSet::from(["dead_lettered", "processed", "retried"]),
+        "{text}"
+    );
+    // The events were stamped `BEHIND` before they were published, and the
+    // scrape follows at once: the lag is that, plus the run's few seconds.
+    let lag = got[&series_key(&format!("event_consumer_lag_seconds{{{c},{t}}}"))];
+    let behind = example::BEHIND.as_secs_f64();
+    assert!(
+        (behind..behind + 60.0).contains(&lag),
+        "lag {lag} s, expected about {behind} s\n{text}"
+    );
+    assert!(
+        text.contains("# TYPE event_consumer_lag_seconds gauge"),
+        "{text}"
+    );
     // The explicit buckets, cumulative, ending with +Inf at the count.
     let buckets: Vec<(String, f64)> = got
         .iter()
@@ -134,14 +210,13 @@ async fn the_exporter_serves_every_series_of_the_traffic() {
         .map(|(le, _)| le.parse().unwrap())
         .collect();
     bounds.sort_by(f64::total_cmp);
+    assert_eq!(bounds, documented_buckets(), "{text}");
     assert_eq!(
         bounds,
-        [
-            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0
-        ],
+        event_delivery::metrics_names::HANDLE_SECONDS_BUCKETS,
         "{text}"
     );
-    assert!(buckets.contains(&("+Inf".to_string(), 3.0)), "{text}");
+    assert!(buckets.contains(&("+Inf".to_string(), 4.0)), "{text}");
     assert!(
         text.contains("# TYPE event_handler_duration_seconds histogram"),
         "{text}"

@@ -118,14 +118,54 @@ impl NatsDeadLetters {
     /// Retries every dead letter of `event_type`, oldest first; returns how
     /// many.
     pub async fn retry_type(&self, event_type: &str) -> Result<usize, DeadLetterError> {
-        let entries = self
-            .list(&DeadLetterFilter::all().event_type(event_type))
+        let retried = self
+            .retry_all(&DeadLetterFilter::all().event_type(event_type))
             .await?;
+        Ok(retried.len())
+    }
+
+    /// Retries every dead letter that passes `filter`, oldest first;
+    /// returns them. Each is republished before it is removed, so a
+    /// failure part way leaves the rest (and at worst the one being
+    /// retried) in the queue.
+    pub async fn retry_all(
+        &self,
+        filter: &DeadLetterFilter,
+    ) -> Result<Vec<DeadLetter>, DeadLetterError> {
+        let entries = self.list(filter).await?;
         for entry in &entries {
             self.republish(entry).await?;
             self.discard(entry.id).await?;
         }
-        Ok(entries.len())
+        Ok(entries)
+    }
+
+    /// The consumer services that have a DLQ stream under `subjects`, by
+    /// name, sorted: what an operator can pass to [`new`](Self::new).
+    pub async fn services(js: &Context, subjects: &Subjects) -> Result<Vec<String>, NatsError> {
+        use futures_util::TryStreamExt;
+        // `events_dlq.`: a DLQ stream holds `events_dlq.<service>` and is
+        // named after the service.
+        let prefix = subjects.dlq("");
+        let infos: Vec<_> = js
+            .streams()
+            .try_collect()
+            .await
+            .map_err(|e| NatsError::new("listing streams".to_owned(), e))?;
+        let mut services: Vec<String> = infos
+            .iter()
+            .flat_map(|info| {
+                info.config
+                    .subjects
+                    .iter()
+                    .filter_map(|subject| subject.strip_prefix(&prefix))
+                    .filter(|service| info.config.name == subjects.dlq_stream(service))
+            })
+            .map(str::to_owned)
+            .collect();
+        services.sort();
+        services.dedup();
+        Ok(services)
     }
 
     pub(crate) async fn republish(&self, entry: &DeadLetter) -> Result<(), DeadLetterError> {

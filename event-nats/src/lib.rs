@@ -33,7 +33,7 @@ mod transport;
 pub use dead_letter::NatsDeadLetters;
 pub use error::NatsError;
 pub use subject::Subjects;
-pub use subscriber::{LAG_MESSAGES, LAG_SECONDS, NatsIncoming, NatsSubscriber};
+pub use subscriber::{DEFAULT_PENDING_INTERVAL, NatsIncoming, NatsSubscriber};
 pub use topology::{ConsumerPlan, Drift, EnsureReport, Plan, StreamPlan, Topology};
 pub use transport::NatsTransport;
 

@@ -6,6 +6,7 @@ use crate::topology::Topology;
 use async_nats::jetstream::consumer::{PullConsumer, pull};
 use async_nats::jetstream::message::AckKind;
 use async_nats::jetstream::{self, Context};
+use event_delivery::metrics_names::PENDING;
 use event_delivery::{
     Attempt, Consumer, ConsumerStats, DeadLetter, DeadLetterId, DeadLetters, Failure, Handler,
     Incoming, ProcessedStore, Subscriber, Verdict,
@@ -18,12 +19,8 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
-/// Gauge: messages of the consumer's subjects not yet delivered to it
-/// (JetStream's `num_pending`), by `consumer`.
-pub const LAG_MESSAGES: &str = "event_consumer_lag_messages";
-/// Gauge: seconds since the oldest message the consumer has not
-/// acknowledged was stored, by `consumer`; 0 when it is caught up.
-pub const LAG_SECONDS: &str = "event_consumer_lag_seconds";
+/// How often [`NatsSubscriber::run`] samples the pending count by default.
+pub const DEFAULT_PENDING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// One delivery from JetStream.
 #[derive(Debug)]
@@ -104,6 +101,7 @@ pub struct NatsSubscriber {
     ack_wait: Duration,
     max_deliver: u32,
     concurrency: usize,
+    pending_interval: Duration,
 }
 
 impl std::fmt::Debug for NatsSubscriber {
@@ -163,6 +161,7 @@ impl NatsSubscriber {
             ack_wait,
             max_deliver,
             concurrency: 16,
+            pending_interval: DEFAULT_PENDING_INTERVAL,
         })
     }
 
@@ -171,6 +170,13 @@ impl NatsSubscriber {
         self.concurrency = limit.max(1);
         self.events.batch = self.concurrency;
         self.retries.batch = self.concurrency;
+        self
+    }
+
+    /// How often [`run`](Self::run) sets the `event_consumer_pending` gauge
+    /// from the server (default [`DEFAULT_PENDING_INTERVAL`]).
+    pub fn pending_interval(mut self, interval: Duration) -> Self {
+        self.pending_interval = interval.max(Duration::from_millis(10));
         self
     }
 
@@ -189,8 +195,18 @@ impl NatsSubscriber {
         }
     }
 
-    /// Reads the consumer's lag from the server, sets the [`LAG_MESSAGES`]
-    /// and [`LAG_SECONDS`] gauges, and returns them.
+    /// Reads the consumer's `num_pending` from the server (messages of its
+    /// subjects not yet delivered to it) and sets the
+    /// `event_consumer_pending` gauge of the consumer to it; returns it.
+    pub async fn record_pending(&self) -> Result<u64, NatsError> {
+        record_pending(&self.events.consumer, &self.name).await
+    }
+
+    /// Reads the consumer's lag from the server: the pending count, which
+    /// it sets as the `event_consumer_pending` gauge, and how long ago the
+    /// oldest message not yet acknowledged was stored (zero when caught
+    /// up). The per-type `event_consumer_lag_seconds` gauge is the
+    /// pipeline's, set from the event timestamps as it decodes them.
     pub async fn record_lag(&mut self) -> Result<(u64, Duration), NatsError> {
         let info = self
             .events
@@ -225,9 +241,7 @@ impl NatsSubscriber {
                 Duration::try_from(d).unwrap_or_default()
             })
             .unwrap_or_default();
-        let name = self.name.clone();
-        metrics::gauge!(LAG_MESSAGES, "consumer" => name.clone()).set(info.num_pending as f64);
-        metrics::gauge!(LAG_SECONDS, "consumer" => name).set(age.as_secs_f64());
+        metrics::gauge!(PENDING, "consumer" => self.name.clone()).set(info.num_pending as f64);
         Ok((info.num_pending, age))
     }
 
@@ -245,7 +259,10 @@ impl NatsSubscriber {
     ///
     /// While a handler runs longer than half the ack wait, an in-progress
     /// ack is sent every half ack wait, so JetStream does not deliver the
-    /// message to another instance meanwhile.
+    /// message to another instance meanwhile. Every
+    /// [`pending_interval`](Self::pending_interval) the consumer's
+    /// `event_consumer_pending` gauge is set from the server, by a task
+    /// of its own, so handlers that hold every slot do not stop it.
     pub async fn run<C, H, St, D>(
         mut self,
         consumer: Consumer<C, H, St, D>,
@@ -260,6 +277,13 @@ impl NatsSubscriber {
         let mut tasks = JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
         let heartbeat = (self.ack_wait / 2).max(Duration::from_millis(100));
+        let (_sampling, stop) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(sample_pending(
+            self.events.consumer.clone(),
+            self.name.clone(),
+            self.pending_interval,
+            stop,
+        ));
         loop {
             let can_pull = tasks.len() < self.concurrency;
             tokio::select! {
@@ -274,6 +298,34 @@ impl NatsSubscriber {
         }
         while tasks.join_next().await.is_some() {}
         consumer.stats()
+    }
+}
+
+async fn record_pending(consumer: &PullConsumer, name: &str) -> Result<u64, NatsError> {
+    let info = consumer
+        .get_info()
+        .await
+        .map_err(|e| NatsError::new(format!("reading consumer {name}"), e))?;
+    metrics::gauge!(PENDING, "consumer" => name.to_owned()).set(info.num_pending as f64);
+    Ok(info.num_pending)
+}
+
+/// Sets the pending gauge every `interval` until `stop` resolves (its
+/// sender is dropped when the run ends). A failed read (the server is
+/// away) keeps the last value.
+async fn sample_pending(
+    consumer: PullConsumer,
+    name: String,
+    interval: Duration,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    loop {
+        let _ = record_pending(&consumer, &name).await;
+        tokio::select! {
+            biased;
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
     }
 }
 

@@ -97,6 +97,38 @@ impl Topology {
         topology
     }
 
+    /// The topology of the consumer services a catalog declares: for the
+    /// generated `CatalogEvent` (or any [`Catalog`]), every route adds its
+    /// event to each consumer its contract names. The same as
+    /// [`from_contracts`](Self::from_contracts) over the catalog's events.
+    ///
+    /// ```
+    /// use event_nats::Topology;
+    /// use event_runtime::{catalog, Event};
+    ///
+    /// /// A user completed a course.
+    /// #[derive(Debug, Clone, PartialEq, Event)]
+    /// #[event(type = "enrollment.completed", version = "1.0", producer = "enrollment-service",
+    ///         consumer(service = "certificate-service", reason = "issues the certificate"))]
+    /// struct EnrollmentCompleted { enrollment_id: String }
+    ///
+    /// catalog! {
+    ///     #[derive(Debug, Clone, PartialEq)]
+    ///     enum CatalogEvent { EnrollmentCompleted(EnrollmentCompleted) }
+    /// }
+    ///
+    /// let plan = Topology::from_catalog::<CatalogEvent>().plan();
+    /// assert_eq!(plan.consumers[0].durable, "certificate-service");
+    /// assert_eq!(plan.consumers[0].filter_subjects, ["events.enrollment.completed.v1"]);
+    /// ```
+    pub fn from_catalog<C: Catalog>() -> Self {
+        Topology::from_contracts(
+            C::routes()
+                .iter()
+                .map(|r| (r.event_type, r.version.major(), r.contract)),
+        )
+    }
+
     /// Adds a consumer service consuming these `(type, major)` events
     /// (merged with what it had).
     pub fn service<'a>(
@@ -310,16 +342,55 @@ impl Topology {
     /// time.
     pub async fn ensure(&self, js: &Context) -> Result<EnsureReport, NatsError> {
         let mut report = EnsureReport::default();
+        self.survey(js, true, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Compares the server with the plan without changing anything: what
+    /// [`ensure`](Self::ensure) would create is in [`EnsureReport::missing`],
+    /// what it would leave alone in `unchanged`, what is deployed
+    /// differently in `drift`; `created` stays empty.
+    pub async fn check(&self, js: &Context) -> Result<EnsureReport, NatsError> {
+        let mut report = EnsureReport::default();
+        self.survey(js, false, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Walks the plan against the server; creates what is missing only
+    /// when `create`.
+    async fn survey(
+        &self,
+        js: &Context,
+        create: bool,
+        report: &mut EnsureReport,
+    ) -> Result<(), NatsError> {
         let mut configs = vec![self.stream_config()];
         configs.extend(self.services.iter().map(|s| self.dlq_config(&s.name)));
         for config in configs {
-            self.ensure_stream(js, config, &mut report).await?;
+            self.ensure_stream(js, config, create, report).await?;
         }
-        let stream = js
-            .get_stream(self.subjects.stream())
-            .await
-            .map_err(|e| NatsError::new(format!("reading stream {}", self.subjects.stream()), e))?;
-        for want in self.services.iter().flat_map(|s| self.consumer_configs(s)) {
+        let consumers = self.services.iter().flat_map(|s| self.consumer_configs(s));
+        let stream = match js.get_stream(self.subjects.stream()).await {
+            Ok(stream) => stream,
+            // Only when checking: `ensure_stream` created it otherwise.
+            Err(e) if !create && is_stream_not_found(&e) => {
+                for want in consumers {
+                    report.missing.push(format!(
+                        "consumer {}/{}",
+                        self.subjects.stream(),
+                        want.durable_name.unwrap_or_default()
+                    ));
+                }
+                return Ok(());
+            }
+            Err(e) => {
+                return Err(NatsError::new(
+                    format!("reading stream {}", self.subjects.stream()),
+                    e,
+                ));
+            }
+        };
+        for want in consumers {
             let durable = want.durable_name.clone().unwrap_or_default();
             let what = format!("consumer {}/{durable}", self.subjects.stream());
             let mut want_filters = want.filter_subjects.clone();
@@ -376,25 +447,32 @@ impl Topology {
                     if matches!(e.kind(), ConsumerInfoErrorKind::NotFound)
                         || matches!(e.kind(), ConsumerInfoErrorKind::JetStream(ref j) if j.error_code() == ErrorCode::CONSUMER_NOT_FOUND) =>
                 {
-                    stream
-                        .create_consumer(want)
-                        .await
-                        .map_err(|e| NatsError::new(format!("creating {what}"), e))?;
-                    report.created.push(what);
+                    if create {
+                        stream
+                            .create_consumer(want)
+                            .await
+                            .map_err(|e| NatsError::new(format!("creating {what}"), e))?;
+                        report.created.push(what);
+                    } else {
+                        report.missing.push(what);
+                    }
                 }
                 Err(e) => return Err(NatsError::new(format!("reading {what}"), e)),
             }
         }
+        let drift = std::mem::take(&mut report.drift);
         report
             .unchanged
-            .retain(|u| !report.drift.iter().any(|d| &d.what == u));
-        Ok(report)
+            .retain(|u| !drift.iter().any(|d| &d.what == u));
+        report.drift = drift;
+        Ok(())
     }
 
     async fn ensure_stream(
         &self,
         js: &Context,
         want: stream::Config,
+        create: bool,
         report: &mut EnsureReport,
     ) -> Result<(), NatsError> {
         let what = format!("stream {}", want.name);
@@ -440,12 +518,15 @@ impl Topology {
                 }
                 Ok(())
             }
-            Err(e) if matches!(e.kind(), GetStreamErrorKind::JetStream(ref j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND) =>
-            {
-                js.create_stream(want)
-                    .await
-                    .map_err(|e| NatsError::new(format!("creating {what}"), e))?;
-                report.created.push(what);
+            Err(e) if is_stream_not_found(&e) => {
+                if create {
+                    js.create_stream(want)
+                        .await
+                        .map_err(|e| NatsError::new(format!("creating {what}"), e))?;
+                    report.created.push(what);
+                } else {
+                    report.missing.push(what);
+                }
                 Ok(())
             }
             Err(e) => Err(NatsError::new(format!("reading {what}"), e)),
@@ -453,11 +534,19 @@ impl Topology {
     }
 }
 
-/// What [`Topology::ensure`] found and did.
+fn is_stream_not_found(e: &async_nats::jetstream::context::GetStreamError) -> bool {
+    matches!(e.kind(), GetStreamErrorKind::JetStream(ref j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND)
+}
+
+/// What [`Topology::ensure`] found and did, or what [`Topology::check`]
+/// found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EnsureReport {
     /// Created now: `stream EVENTS`, `consumer EVENTS/certificate-service`.
     pub created: Vec<String>,
+    /// Not deployed, and left so: what `ensure` would create (only
+    /// [`Topology::check`] leaves anything missing).
+    pub missing: Vec<String>,
     /// Deployed as planned.
     pub unchanged: Vec<String>,
     /// Deployed differently from the plan; left as deployed.
@@ -475,6 +564,14 @@ pub struct Drift {
     pub planned: String,
     /// What the server has.
     pub deployed: String,
+}
+
+impl EnsureReport {
+    /// Whether the server holds exactly the plan: nothing missing, nothing
+    /// deployed differently.
+    pub fn matches(&self) -> bool {
+        self.missing.is_empty() && self.drift.is_empty()
+    }
 }
 
 impl fmt::Display for Drift {

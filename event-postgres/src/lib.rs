@@ -24,8 +24,10 @@ mod schema;
 
 pub use dead_letters::{PgDeadLetters, class_name};
 pub use inbox::PgProcessedStore;
-pub use outbox::{Outbox, OutboxRelay, OutboxStats, RelayMode, RelayReport};
-pub use queue::{PgIncoming, PgQueue, PgSubscriber, QueueTransport};
+pub use outbox::{
+    DEFAULT_STATS_INTERVAL, Outbox, OutboxBacklog, OutboxRelay, OutboxStats, RelayMode, RelayReport,
+};
+pub use queue::{DEFAULT_PENDING_INTERVAL, PgIncoming, PgQueue, PgSubscriber, QueueTransport};
 pub use schema::{MAX_IDENTIFIER_LEN, Tables, migrate, quote_ident};
 
 use event_runtime::Delivery;

@@ -37,8 +37,17 @@
 //! rolls the claim back; the rows are published again, with the same event
 //! ids, and the consumer's inbox ([`PgProcessedStore`](crate::PgProcessedStore))
 //! makes the effect happen once.
+//!
+//! # Metrics
+//!
+//! While it runs, the relay sets the `event_outbox_pending` and
+//! `event_outbox_oldest_age_seconds` gauges from the table (see
+//! [`OutboxRelay::record_backlog`]): every
+//! [`stats_interval`](OutboxRelay::stats_interval) (5 s), and whenever it
+//! has drained the backlog.
 
 use crate::{Error, Tables};
+use event_delivery::metrics_names::{OUTBOX_OLDEST_AGE_SECONDS, OUTBOX_PENDING};
 use event_delivery::{Message, Transport};
 use event_runtime::{Envelope, Event};
 use sqlx::postgres::PgListener;
@@ -160,6 +169,19 @@ pub struct OutboxStats {
     pub oldest: Option<OffsetDateTime>,
 }
 
+/// The outbox's backlog as the relay's gauges report it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutboxBacklog {
+    /// Rows not yet published.
+    pub pending: u64,
+    /// The database's `now()` minus the oldest of them's `created_at`; zero
+    /// when there is none.
+    pub oldest_age: Duration,
+}
+
+/// How often [`OutboxRelay::run`] samples the backlog by default.
+pub const DEFAULT_STATS_INTERVAL: Duration = Duration::from_secs(5);
+
 /// What the relay does with a published row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RelayMode {
@@ -224,6 +246,7 @@ pub struct OutboxRelay<X> {
     poll_interval: Duration,
     max_backoff: Duration,
     mode: RelayMode,
+    stats_interval: Duration,
 }
 
 impl<X: Transport> OutboxRelay<X> {
@@ -238,7 +261,37 @@ impl<X: Transport> OutboxRelay<X> {
             poll_interval: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
             mode: RelayMode::Delete,
+            stats_interval: DEFAULT_STATS_INTERVAL,
         }
+    }
+
+    /// How often [`run`](Self::run) sets the backlog gauges while it relays
+    /// (default [`DEFAULT_STATS_INTERVAL`]); it also does once it has
+    /// drained the backlog.
+    pub fn stats_interval(mut self, interval: Duration) -> Self {
+        self.stats_interval = interval;
+        self
+    }
+
+    /// Reads the backlog from the table and sets the `event_outbox_pending`
+    /// and `event_outbox_oldest_age_seconds` gauges to it. The age is taken
+    /// on the database's clock, the one that wrote `created_at`.
+    pub async fn record_backlog(&self) -> Result<OutboxBacklog, Error> {
+        let table = self.tables.qualified_outbox();
+        let row = sqlx::query(&format!(
+            "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
+             FROM {table} WHERE published_at IS NULL"
+        ))
+        .fetch_one(&self.pool)
+        .await?;
+        let pending = u64::try_from(row.get::<i64, _>(0)).unwrap_or(0);
+        let age: f64 = row.get::<f64, _>(1).max(0.0);
+        metrics::gauge!(OUTBOX_PENDING).set(pending as f64);
+        metrics::gauge!(OUTBOX_OLDEST_AGE_SECONDS).set(age);
+        Ok(OutboxBacklog {
+            pending,
+            oldest_age: Duration::try_from_secs_f64(age).unwrap_or_default(),
+        })
     }
 
     /// The tables to read.
@@ -343,11 +396,18 @@ impl<X: Transport> OutboxRelay<X> {
         let mut listener: Option<PgListener> = None;
         let mut consecutive_failures = 0u32;
         let channel = self.tables.outbox_channel();
+        let mut sampled: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 biased;
                 _ = &mut shutdown => return report,
                 _ = std::future::ready(()) => {}
+            }
+            // A failed read keeps the last values; a lost connection shows
+            // in the batches' failures.
+            if sampled.is_none_or(|at| at.elapsed() >= self.stats_interval) {
+                let _ = self.record_backlog().await;
+                sampled = Some(tokio::time::Instant::now());
             }
             match self.run_once().await {
                 Ok(n) => {
@@ -358,6 +418,12 @@ impl<X: Transport> OutboxRelay<X> {
                     }
                     if n as i64 == self.batch_size {
                         continue;
+                    }
+                    if n > 0 {
+                        // Drained: the gauges go down now, not at the
+                        // next interval.
+                        let _ = self.record_backlog().await;
+                        sampled = Some(tokio::time::Instant::now());
                     }
                 }
                 Err(e) => {

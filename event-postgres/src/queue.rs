@@ -13,8 +13,13 @@
 //!   (the pipeline has put it into [`PgDeadLetters`](crate::PgDeadLetters)
 //!   first). Each verb checks the attempt it claimed, so a consumer whose
 //!   visibility timeout ran out cannot settle the next claim's delivery.
+//! - The consumer's backlog, its rows due and not claimed, is the
+//!   `event_consumer_pending` gauge: [`PgQueue::record_pending`] reads it,
+//!   and a [`PgSubscriber`] does every [`PgSubscriber::pending_interval`]
+//!   (5 s) while it runs.
 
 use crate::{Error, Tables, delivery_from_str};
+use event_delivery::metrics_names::PENDING;
 use event_delivery::{Incoming, Message, Subscriber, Transport};
 use event_runtime::Delivery;
 use sqlx::{PgConnection, PgPool, Row};
@@ -37,7 +42,11 @@ struct QueueSql {
     ack: String,
     nak: String,
     depth: String,
+    pending: String,
 }
+
+/// How often a [`PgSubscriber`] samples its pending count by default.
+pub const DEFAULT_PENDING_INTERVAL: Duration = Duration::from_secs(5);
 
 impl PgQueue {
     /// The queue in `tables`.
@@ -60,6 +69,7 @@ impl PgQueue {
                  WHERE seq = $1 AND attempts = $2"
             ),
             depth: format!("SELECT count(*) FROM {q} WHERE consumer = $1"),
+            pending: format!("SELECT count(*) FROM {q} WHERE consumer = $1 AND run_at <= now()"),
         };
         PgQueue {
             pool,
@@ -117,6 +127,25 @@ impl PgQueue {
             .get(0))
     }
 
+    /// How many messages are ready for `consumer`: due, and not claimed by
+    /// a delivery in flight (a claim hides its row until the visibility
+    /// timeout), nor waiting out a retry delay.
+    pub async fn pending(&self, consumer: &str) -> Result<i64, Error> {
+        Ok(sqlx::query(&self.sql.pending)
+            .bind(consumer)
+            .fetch_one(&self.pool)
+            .await?
+            .get(0))
+    }
+
+    /// Reads [`pending`](Self::pending) and sets the `event_consumer_pending`
+    /// gauge of `consumer` to it; returns it.
+    pub async fn record_pending(&self, consumer: &str) -> Result<i64, Error> {
+        let pending = self.pending(consumer).await?;
+        metrics::gauge!(PENDING, "consumer" => consumer.to_owned()).set(pending as f64);
+        Ok(pending)
+    }
+
     /// A [`Transport`] that enqueues each message once for every consumer
     /// in `consumers`, in one transaction.
     pub fn to(&self, consumers: impl IntoIterator<Item = impl Into<String>>) -> QueueTransport {
@@ -128,7 +157,9 @@ impl PgQueue {
 
     /// `consumer`'s deliveries: a claim hides a message for `visibility`;
     /// when nothing is due it polls every `poll`. The stream ends once
-    /// `shutdown` completes.
+    /// `shutdown` completes. While it runs, it sets the consumer's
+    /// `event_consumer_pending` gauge every
+    /// [`pending_interval`](PgSubscriber::pending_interval).
     pub fn subscribe(
         &self,
         consumer: impl Into<String>,
@@ -142,6 +173,7 @@ impl PgQueue {
                 consumer: consumer.into(),
                 visibility,
                 poll,
+                pending_interval: DEFAULT_PENDING_INTERVAL,
                 shutdown: Box::pin(shutdown),
             }),
             claimed: None,
@@ -210,11 +242,53 @@ struct Claimer {
     consumer: String,
     visibility: Duration,
     poll: Duration,
+    pending_interval: Duration,
     shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl PgSubscriber {
+    /// How often the pending count is sampled while the subscriber runs
+    /// (default [`DEFAULT_PENDING_INTERVAL`]); set it before the first
+    /// delivery is taken.
+    pub fn pending_interval(mut self, interval: Duration) -> Self {
+        if let Some(claimer) = &mut self.start {
+            claimer.pending_interval = interval.max(Duration::from_millis(10));
+        }
+        self
+    }
+}
+
+/// Samples the consumer's pending count until `stop` resolves (its sender
+/// is dropped with the claimer); in a task of its own, so a claimer waiting
+/// for room in its slot (the pipeline is busy: the backlog grows) does not
+/// stop the sampling.
+async fn sample_pending(
+    queue: PgQueue,
+    consumer: String,
+    interval: Duration,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    loop {
+        // A failed read keeps the last value; the claimer backs off on the
+        // same lost connection.
+        let _ = queue.record_pending(&consumer).await;
+        tokio::select! {
+            biased;
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
 }
 
 impl Claimer {
     async fn run(mut self, slot: tokio::sync::mpsc::Sender<PgIncoming>) {
+        let (_sampling, stop) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(sample_pending(
+            self.queue.clone(),
+            self.consumer.clone(),
+            self.pending_interval,
+            stop,
+        ));
         let mut failures = 0u32;
         loop {
             // Wait for room first, so a claimed row never waits long.

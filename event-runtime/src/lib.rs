@@ -64,8 +64,8 @@ pub use event_derive::{Event, EventData, OpenEnum};
 pub use event_type::{EventType, EventTypeError};
 pub use id::{EventId, ID_PREFIX};
 pub use routing::{
-    Catalog, OutboundMessage, ProducedBy, PublishError, Publisher, Routed, Service, Transport,
-    UnknownEvent, UnknownReason,
+    Catalog, OutboundMessage, ProducedBy, PublishError, Publisher, RouteContract, Routed, Service,
+    Transport, UnknownEvent, UnknownReason,
 };
 pub use version::{ParseVersionError, Version};
 

@@ -7,7 +7,7 @@
 
 use crate::decode::{self, DataReader, Mode, Str};
 use crate::error::{DecodeError, EncodeError};
-use crate::{Envelope, Event, EventId, Version};
+use crate::{Contract, Delivery, Envelope, Event, EventId, Ordering, Version};
 use rustc_hash::FxHashMap;
 use serde::de::{Deserializer, IgnoredAny, MapAccess};
 use serde_json::value::RawValue;
@@ -25,6 +25,12 @@ pub trait Catalog: Sized {
 
     /// The (type, version) of every variant, in declaration order.
     fn contracts() -> &'static [(&'static str, Version)];
+
+    /// What the contract of every variant declares, in declaration order:
+    /// its type and version, producer, guarantees and consumers. Read by
+    /// what derives infrastructure from a catalog (a broker's topology,
+    /// dashboards) without naming its events one by one.
+    fn routes() -> &'static [RouteContract];
 
     #[doc(hidden)]
     fn route_table() -> &'static RouteTable;
@@ -52,6 +58,9 @@ pub trait Catalog: Sized {
     /// The type of the decoded event.
     fn event_type(&self) -> &'static str;
 
+    /// When the decoded event happened: its envelope's `timestamp`.
+    fn timestamp(&self) -> time::OffsetDateTime;
+
     /// Decodes an envelope of any event of the set: reads the header once,
     /// picks the variant by type and major version, accepts any minor of a
     /// known major. An event of a type or major outside the set is
@@ -60,6 +69,45 @@ pub trait Catalog: Sized {
     /// [`DecodeError`].
     fn decode(bytes: &[u8]) -> Result<Routed<Self>, DecodeError> {
         decode_routed::<Self>(bytes)
+    }
+}
+
+/// The contract of one variant of a [`Catalog`], as
+/// [`Catalog::routes`] lists it: the [`Event`] constants of its type and its
+/// [`Event::contract`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteContract {
+    /// The event type (`enrollment.completed`).
+    pub event_type: &'static str,
+    /// The version the variant's type was written for; it reads every
+    /// minor of this major.
+    pub version: Version,
+    /// The one service that publishes the event.
+    pub producer: &'static str,
+    /// The delivery guarantee of the contract.
+    pub delivery: Delivery,
+    /// The ordering consumers may rely on.
+    pub ordering: Ordering,
+    /// The rest of the contract: consumers, fields, keys.
+    pub contract: &'static Contract,
+}
+
+impl RouteContract {
+    /// The route of event type `E`.
+    pub fn of<E: Event>() -> Self {
+        RouteContract {
+            event_type: E::TYPE,
+            version: E::VERSION,
+            producer: E::PRODUCER,
+            delivery: E::DELIVERY,
+            ordering: E::ORDERING,
+            contract: E::contract(),
+        }
+    }
+
+    /// The services that consume the event, as the contract lists them.
+    pub fn consumers(&self) -> impl Iterator<Item = &'static str> + use<> {
+        self.contract.consumers.iter().map(|c| c.service)
     }
 }
 
@@ -419,6 +467,15 @@ macro_rules! catalog {
                     &[ $( (<$ty as $crate::Event>::TYPE, <$ty as $crate::Event>::VERSION), )* ]
                 }
 
+                fn routes() -> &'static [$crate::RouteContract] {
+                    static ROUTES: $crate::__private::std::sync::OnceLock<
+                        $crate::__private::std::vec::Vec<$crate::RouteContract>,
+                    > = $crate::__private::std::sync::OnceLock::new();
+                    ROUTES.get_or_init(|| $crate::__private::std::vec![
+                        $( $crate::RouteContract::of::<$ty>(), )*
+                    ])
+                }
+
                 fn route_table() -> &'static $crate::__private::RouteTable {
                     static TABLE: $crate::__private::std::sync::OnceLock<$crate::__private::RouteTable> =
                         $crate::__private::std::sync::OnceLock::new();
@@ -476,6 +533,12 @@ macro_rules! catalog {
                 fn event_type(&self) -> &'static str {
                     match *self {
                         $( $name::$variant(_) => <$ty as $crate::Event>::TYPE, )*
+                    }
+                }
+
+                fn timestamp(&self) -> $crate::OffsetDateTime {
+                    match *self {
+                        $( $name::$variant(ref __e) => __e.timestamp(), )*
                     }
                 }
             }

@@ -3,8 +3,9 @@
 //! only takes a service's own events.
 
 use event_runtime::{
-    Catalog, DecodeErrorKind, Envelope, Event, OutboundMessage, ProducedBy, PublishError,
-    Publisher, Routed, Service, Transport, UnknownReason, Version, catalog,
+    Catalog, ConsumerInfo, Contract, DecodeErrorKind, Delivery, Envelope, Event, Ordering,
+    OutboundMessage, ProducedBy, PublishError, Publisher, Routed, Service, Transport,
+    UnknownReason, Version, catalog,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -57,6 +58,25 @@ impl Event for CoursePublished {
     const TYPE: &'static str = "course.published";
     const VERSION: Version = Version::new(1, 0);
     const PRODUCER: &'static str = "course-service";
+    const DELIVERY: Delivery = Delivery::ExactlyOnceEffect;
+    const ORDERING: Ordering = Ordering::PerEntity;
+
+    fn contract() -> &'static Contract {
+        static CONTRACT: Contract = Contract {
+            consumers: &[
+                ConsumerInfo {
+                    service: "search-service",
+                    reason: "indexes the course",
+                },
+                ConsumerInfo {
+                    service: "certificate-service",
+                    reason: "certificate templates",
+                },
+            ],
+            ..Contract::EMPTY
+        };
+        &CONTRACT
+    }
 }
 
 catalog! {
@@ -228,6 +248,58 @@ fn the_catalog_lists_its_contracts() {
             ("course.published", Version::new(1, 0)),
         ]
     );
+}
+
+#[test]
+fn the_catalog_lists_the_contract_of_each_route() {
+    let routes = Inbound::routes();
+    let summary: Vec<_> = routes
+        .iter()
+        .map(|r| {
+            (
+                r.event_type,
+                r.version,
+                r.producer,
+                r.delivery,
+                r.ordering,
+                r.consumers().collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "enrollment.completed",
+                Version::new(1, 1),
+                "enrollment-service",
+                Delivery::AtLeastOnce,
+                Ordering::Unordered,
+                vec![],
+            ),
+            (
+                "enrollment.completed",
+                Version::new(2, 0),
+                "enrollment-service",
+                Delivery::AtLeastOnce,
+                Ordering::Unordered,
+                vec![],
+            ),
+            (
+                "course.published",
+                Version::new(1, 0),
+                "course-service",
+                Delivery::ExactlyOnceEffect,
+                Ordering::PerEntity,
+                vec!["search-service", "certificate-service"],
+            ),
+        ]
+    );
+    assert!(std::ptr::eq(
+        routes[2].contract,
+        CoursePublished::contract()
+    ));
+    assert!(std::ptr::eq(routes, Inbound::routes()), "built once");
 }
 
 struct EnrollmentService;

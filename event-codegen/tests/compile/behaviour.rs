@@ -180,3 +180,12 @@ fn foreign_property_names_are_kept_on_the_wire() {
     assert_eq!(p.partner_id_2.as_deref(), Some("p2"));
     assert_eq!(serde_json::to_value(&p).unwrap(), wire);
 }
+
+/// `x-event.expectedEvery` reaches the contract through the derive, where
+/// the code-first silence alert reads it; an event without one has none.
+#[test]
+fn the_expected_cadence_is_part_of_the_contract() {
+    use gencheck::expected_every::PaymentSettledV1;
+    assert_eq!(PaymentSettledV1::contract().expected_every, Some("1d"));
+    assert_eq!(EnrollmentCompletedV1::contract().expected_every, None);
+}

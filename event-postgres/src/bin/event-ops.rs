@@ -1,12 +1,21 @@
-//! `event-ops`: the operator's view of the outbox and the dead letters.
+//! `event-ops`: the operator's view of the outbox and the dead letters,
+//! in PostgreSQL or (`--nats URL`) on NATS JetStream, of the JetStream
+//! topology (`nats plan`), and the dead letter console (`console`).
 //!
-//! Exit codes: 0 done; 1 the database failed or could not be reached;
-//! 2 bad usage (unknown command or flag, malformed id); 3 no such dead
-//! letter; 4 bad configuration (a URL that does not parse, a bad schema
-//! name, an address the console may not or cannot listen on).
+//! Exit codes: 0 done; 1 the database or NATS server failed or could not
+//! be reached; 2 bad usage (unknown command or flag, malformed id); 3 no
+//! such dead letter; 4 bad configuration (a URL that does not parse, a bad
+//! schema name, an address the console may not or cannot listen on);
+//! 5 `nats plan`: the server does not hold the plan.
+
+#[path = "event-ops/dlq.rs"]
+mod dlq;
+#[cfg(feature = "nats")]
+#[path = "event-ops/nats.rs"]
+mod nats;
 
 use clap::{Args, Parser, Subcommand};
-use event_delivery::{DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters};
+use event_delivery::{DeadLetter, DeadLetterId};
 use event_postgres::{Outbox, PgDeadLetters, PgQueue, Tables, class_name, migrate};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -19,14 +28,15 @@ use time::format_description::well_known::Rfc3339;
 
 const EXIT_HELP: &str = "Exit codes:
   0  done
-  1  the database failed or could not be reached
+  1  the database or NATS server failed or could not be reached
   2  bad usage (unknown command or flag, malformed id)
-  3  no such dead letter
+  3  no such dead letter (or DLQ stream)
   4  bad configuration (a URL that does not parse, a bad schema name,
-     an address the console may not or cannot listen on)";
+     an address the console may not or cannot listen on)
+  5  nats plan: the server does not hold the plan (missing or different)";
 
 #[derive(Parser)]
-#[command(name = "event-ops", version, about = "Inspect and repair the PostgreSQL outbox and dead letters", after_help = EXIT_HELP)]
+#[command(name = "event-ops", version, about = "Inspect and repair the PostgreSQL outbox and dead letters, and the NATS JetStream ones", after_help = EXIT_HELP)]
 struct Cli {
     /// The database, e.g. postgres://postgres@127.0.0.1:5432/test.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
@@ -37,6 +47,9 @@ struct Cli {
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
+    #[cfg(feature = "nats")]
+    #[command(flatten)]
+    nats: nats::NatsArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,11 +61,16 @@ enum Command {
     /// The outbox.
     #[command(subcommand)]
     Outbox(OutboxCommand),
-    /// The dead letter queue.
+    /// The dead letter queue (with --nats, the DLQ streams).
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// The NATS JetStream topology.
+    #[cfg(feature = "nats")]
+    #[command(subcommand)]
+    Nats(nats::NatsCommand),
     /// Serve the dead letter console: a web page and a JSON API to
-    /// inspect, retry, discard and bulk-retry (see docs/console.md).
+    /// inspect, retry, discard and bulk-retry (see docs/console.md); with
+    /// --nats, over one consumer service's DLQ stream.
     Console(ConsoleArgs),
 }
 
@@ -63,6 +81,10 @@ struct ConsoleArgs {
     /// EVENT_OPS_CONSOLE_PASSWORD.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
+    /// With --nats: the consumer service whose DLQ stream to serve (ids
+    /// are per stream, so one console serves one).
+    #[arg(long)]
+    consumer: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -86,7 +108,13 @@ enum DlqCommand {
     /// List entries, oldest first.
     List(Filter),
     /// One entry: payload, error, class, attempts, failures.
-    Show { id: String },
+    Show {
+        id: String,
+        /// The entry's consumer (needed on NATS when several consumer
+        /// services have a DLQ stream: ids are per stream).
+        #[arg(long)]
+        consumer: Option<String>,
+    },
     /// Move one entry (or, with --type, every entry of a type) back into
     /// its consumer's queue.
     Retry {
@@ -96,7 +124,13 @@ enum DlqCommand {
         filter: Filter,
     },
     /// Delete one entry for good.
-    Discard { id: String },
+    Discard {
+        id: String,
+        /// The entry's consumer (needed on NATS when several consumer
+        /// services have a DLQ stream: ids are per stream).
+        #[arg(long)]
+        consumer: Option<String>,
+    },
     /// Depth by consumer and event type.
     Stats,
 }
@@ -106,6 +140,10 @@ enum Failure {
     Usage(String),
     NotFound(String),
     Config(String),
+    /// `nats plan` found the server different from the plan: the report,
+    /// printed on stdout.
+    #[cfg_attr(not(feature = "nats"), allow(dead_code))]
+    Differs(String),
 }
 
 impl Failure {
@@ -115,6 +153,7 @@ impl Failure {
             Failure::Usage(m) => (2, m),
             Failure::NotFound(m) => (3, m),
             Failure::Config(m) => (4, m),
+            Failure::Differs(_) => (5, "the server does not hold the plan"),
         }
     }
 }
@@ -204,10 +243,23 @@ async fn connect(url: Option<&str>) -> Result<PgPool, Failure> {
 }
 
 async fn run(cli: Cli) -> Result<String, Failure> {
+    #[cfg(feature = "nats")]
+    match cli.command {
+        Command::Nats(command) => return nats::run(&cli.nats, command, cli.json).await,
+        Command::Dlq(command) if cli.nats.url.is_some() => {
+            let url = cli.nats.url.as_deref().unwrap_or_default();
+            return nats::dlq(&cli.nats, url, command, cli.json).await;
+        }
+        Command::Console(args) if cli.nats.url.is_some() => {
+            let url = cli.nats.url.as_deref().unwrap_or_default();
+            let (store, what) =
+                nats::console_store(&cli.nats, url, args.consumer.as_deref()).await?;
+            return serve_console(store, args.listen, &what).await;
+        }
+        _ => {}
+    }
     let tables = Tables::new(cli.schema.clone()).map_err(|e| Failure::Config(e.to_string()))?;
     let pool = connect(cli.database_url.as_deref()).await?;
-    let dlq = PgDeadLetters::new(pool.clone(), &tables);
-    let queue = PgQueue::new(pool.clone(), &tables);
     let json = cli.json;
     let out = match cli.command {
         Command::Migrate => {
@@ -238,156 +290,25 @@ async fn run(cli: Cli) -> Result<String, Failure> {
                 )
             }
         }
-        Command::Dlq(DlqCommand::List(filter)) => {
-            let filter = DeadLetterFilter {
-                consumer: filter.consumer,
-                event_type: filter.event_type,
+        Command::Dlq(command) => {
+            let ops = dlq::PgOps {
+                dlq: PgDeadLetters::new(pool.clone(), &tables),
+                queue: PgQueue::new(pool.clone(), &tables),
             };
-            let entries = dlq.list(&filter).await.map_err(db)?;
-            if json {
-                Value::Array(entries.iter().map(|e| entry_json(e, false)).collect()).to_string()
-            } else {
-                let rows: Vec<Vec<String>> = entries
-                    .iter()
-                    .map(|e| {
-                        vec![
-                            e.id.to_string(),
-                            e.consumer.clone(),
-                            e.event_type.clone().unwrap_or_else(|| "?".into()),
-                            e.attempts.to_string(),
-                            class_name(e.class).into(),
-                            time(e.last_failure),
-                            e.error.clone(),
-                        ]
-                    })
-                    .collect();
-                table(
-                    &[
-                        "ID",
-                        "CONSUMER",
-                        "TYPE",
-                        "ATTEMPTS",
-                        "CLASS",
-                        "LAST FAILURE",
-                        "ERROR",
-                    ],
-                    &rows,
-                )
-            }
-        }
-        Command::Dlq(DlqCommand::Show { id }) => {
-            let id = parse_id(&id)?;
-            let entry = dlq
-                .get(id)
-                .await
-                .map_err(db)?
-                .ok_or_else(|| Failure::NotFound(format!("no dead letter {id}")))?;
-            let v = entry_json(&entry, true);
-            if json {
-                v.to_string()
-            } else {
-                let mut out = String::new();
-                for key in [
-                    "id",
-                    "consumer",
-                    "type",
-                    "version",
-                    "eventId",
-                    "tenantId",
-                    "partitionKey",
-                    "class",
-                    "attempts",
-                    "firstFailure",
-                    "lastFailure",
-                    "error",
-                ] {
-                    let value = match &v[key] {
-                        Value::String(s) => s.clone(),
-                        Value::Null => "-".into(),
-                        other => other.to_string(),
-                    };
-                    out.push_str(&format!("{key:<13} {value}\n"));
-                }
-                out.push_str("payload:\n");
-                out.push_str(&serde_json::to_string_pretty(&v["payload"]).unwrap_or_default());
-                out.push('\n');
-                out
-            }
-        }
-        Command::Dlq(DlqCommand::Retry { id, filter }) => {
-            let retried = match (id, &filter.event_type) {
-                (Some(id), None) => {
-                    let id = parse_id(&id)?;
-                    let entry = dlq
-                        .retry(id, &queue)
-                        .await
-                        .map_err(db)?
-                        .ok_or_else(|| Failure::NotFound(format!("no dead letter {id}")))?;
-                    vec![entry]
-                }
-                (None, Some(t)) => {
-                    let filter = DeadLetterFilter {
-                        consumer: filter.consumer.clone(),
-                        event_type: Some(t.clone()),
-                    };
-                    dlq.retry_all(&filter, &queue).await.map_err(db)?
-                }
-                _ => {
-                    return Err(Failure::Usage(
-                        "dlq retry takes an id, or --type (with an optional --consumer)".into(),
-                    ));
-                }
-            };
-            if json {
-                json!({"retried": retried.iter().map(|e| e.id.to_string()).collect::<Vec<_>>()})
-                    .to_string()
-            } else {
-                format!(
-                    "moved {} dead letter(s) back into their queues\n",
-                    retried.len()
-                )
-            }
-        }
-        Command::Dlq(DlqCommand::Discard { id }) => {
-            let id = parse_id(&id)?;
-            if !dlq.discard(id).await.map_err(db)? {
-                return Err(Failure::NotFound(format!("no dead letter {id}")));
-            }
-            if json {
-                json!({"discarded": id.to_string()}).to_string()
-            } else {
-                format!("discarded {id}\n")
-            }
+            dlq::run(&ops, command, json).await?
         }
         Command::Console(args) => {
+            if args.consumer.is_some() {
+                return Err(Failure::Usage(
+                    "console --consumer names a NATS DLQ stream: it needs --nats".into(),
+                ));
+            }
             let store = event_postgres::console::PgReplay::new(pool.clone(), &tables);
             let what = format!("dead letters of schema `{}`", tables.schema());
             serve_console(store, args.listen, &what).await?
         }
-        Command::Dlq(DlqCommand::Stats) => {
-            let stats = dlq.stats().await.map_err(db)?;
-            if json {
-                Value::Array(
-                    stats
-                        .iter()
-                        .map(|(c, t, n)| json!({"consumer": c, "type": t, "depth": n}))
-                        .collect(),
-                )
-                .to_string()
-            } else {
-                let rows: Vec<Vec<String>> = stats
-                    .iter()
-                    .map(|(c, t, n)| {
-                        vec![
-                            c.clone(),
-                            t.clone().unwrap_or_else(|| "?".into()),
-                            n.to_string(),
-                        ]
-                    })
-                    .collect();
-                table(&["CONSUMER", "TYPE", "DEPTH"], &rows)
-            }
-        }
+        #[cfg(feature = "nats")]
+        Command::Nats(_) => unreachable!("handled above"),
     };
     pool.close().await;
     Ok(out)
@@ -408,7 +329,7 @@ async fn serve_console<R: event_delivery::Replay>(
     // Fail now rather than on the first page view when the store cannot
     // be read (a schema that was never migrated, say).
     store
-        .depth(&DeadLetterFilter::all())
+        .depth(&event_delivery::DeadLetterFilter::all())
         .await
         .map_err(|e| Failure::Database(format!("cannot read the dead letters: {e}")))?;
     let console = Console::new(store)
@@ -469,6 +390,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(failure) => {
+            if let Failure::Differs(report) = &failure {
+                print!("{report}");
+            }
             let (code, message) = failure.exit();
             eprintln!("event-ops: {message}");
             ExitCode::from(code)
