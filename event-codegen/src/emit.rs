@@ -1,6 +1,6 @@
 //! The generator's items to formatted Rust.
 
-use crate::model::{Constraint, Field, Item, Num, OpenEnum, Struct, Ty, Union};
+use crate::model::{Alias, Constraint, Field, Item, Newtype, Num, OpenEnum, Struct, Ty, Union};
 
 /// How the generated code names the runtime crate.
 pub(crate) struct Emit {
@@ -208,7 +208,152 @@ impl Writer<'_> {
             Item::Struct(s) => self.strukt(s),
             Item::Enum(e) => self.open_enum(e),
             Item::Union(u) => self.union(u),
+            Item::Newtype(n) => self.newtype(n),
+            Item::Alias(a) => self.alias(a),
         }
+    }
+
+    fn alias(&mut self, a: &Alias) {
+        self.doc(a.doc.as_deref());
+        let ty = self.ty(&a.ty);
+        self.push(&format!("pub type {} = {ty};\n", a.name));
+    }
+
+    /// `pub struct Name(pub T);` with hand-written serde impls: the value is
+    /// written as `T` is, and read as `T` then validated, so a value that
+    /// breaks a constraint never decodes.
+    fn newtype(&mut self, n: &Newtype) {
+        self.doc(n.doc.as_deref());
+        let rt = self.rt;
+        let name = &n.name;
+        let ty = self.ty(&n.ty);
+        let serde = format!("{rt}::__private::serde");
+        let v = format!("{rt}::__private::validate");
+        // `time` types take the runtime's wire formats, as fields do.
+        let with = match &n.ty {
+            Ty::DateTime => Some("rfc3339"),
+            Ty::Date => Some("date"),
+            Ty::Option(t) if **t == Ty::DateTime => Some("rfc3339::option"),
+            Ty::Option(t) if **t == Ty::Date => Some("date::option"),
+            Ty::Vec(t) if **t == Ty::DateTime => Some("rfc3339_vec"),
+            Ty::Vec(t) if **t == Ty::Date => Some("date_vec"),
+            _ => None,
+        };
+        let (ser, de) = match with {
+            Some(w) => (
+                format!("{rt}::__private::wire::{w}::serialize(&self.0, serializer)"),
+                format!("{rt}::__private::wire::{w}::deserialize(deserializer)?"),
+            ),
+            None => (
+                format!("{serde}::Serialize::serialize(&self.0, serializer)"),
+                format!("<{ty} as {serde}::Deserialize>::deserialize(deserializer)?"),
+            ),
+        };
+        self.push(&format!(
+            "#[derive(Debug, Clone, PartialEq)]\npub struct {name}(pub {ty});\n\
+             impl {name} {{\n\
+             /// The value, when it satisfies the schema.\n\
+             pub fn new(value: {ty}) -> ::core::result::Result<Self, {rt}::ValidationError> {{\n\
+             let value = {name}(value);\n\
+             {rt}::EventData::validate(&value)?;\n\
+             ::core::result::Result::Ok(value)\n}}\n}}\n\
+             impl {serde}::Serialize for {name} {{\n\
+             fn serialize<S: {serde}::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {{\n{ser}\n}}\n}}\n\
+             impl<'de> {serde}::Deserialize<'de> for {name} {{\n\
+             fn deserialize<D: {serde}::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {{\n\
+             let value = {name}({de});\n\
+             {rt}::EventData::validate(&value).map_err(<D::Error as {serde}::de::Error>::custom)?;\n\
+             ::core::result::Result::Ok(value)\n}}\n}}\n"
+        ));
+        let mut body = String::new();
+        let mut statics = 0;
+        if n.ty == Ty::Value {
+            if !n.types.is_empty() {
+                let list: Vec<String> = n.types.iter().map(|t| format!("{t:?}")).collect();
+                body.push_str(&format!(
+                    "{v}::json_type(&self.0, &[{}])?;\n",
+                    list.join(", ")
+                ));
+            }
+            for (i, values) in n.values.iter().enumerate() {
+                let name = if i == 0 {
+                    "VALUES".to_string()
+                } else {
+                    format!("VALUES_{i}")
+                };
+                body.push_str(&format!(
+                    "static {name}: {v}::Values = {v}::Values::new({values:?});\n{v}::one_of_values(&self.0, &{name})?;\n"
+                ));
+            }
+            let of = |c: &Constraint| match c {
+                Constraint::MinLength(_)
+                | Constraint::MaxLength(_)
+                | Constraint::Pattern(_)
+                | Constraint::Constant(_)
+                | Constraint::Format(_) => 0,
+                Constraint::Minimum(_)
+                | Constraint::Maximum(_)
+                | Constraint::ExclusiveMinimum(_)
+                | Constraint::ExclusiveMaximum(_) => 1,
+                Constraint::MinItems(_) | Constraint::MaxItems(_) => 2,
+            };
+            for (kind, get, scalar) in [
+                (0, "as_str()", Ty::String),
+                (1, "as_f64()", Ty::F64),
+                (2, "as_array()", Ty::Vec(Box::new(Ty::Value))),
+            ] {
+                let these: Vec<Constraint> = n
+                    .constraints
+                    .iter()
+                    .filter(|c| of(c) == kind)
+                    .map(|c| match c {
+                        // Checked as `f64`: the bound is written as one.
+                        Constraint::Minimum(Num::Int(i)) => {
+                            Constraint::Minimum(Num::Float(*i as f64))
+                        }
+                        Constraint::Maximum(Num::Int(i)) => {
+                            Constraint::Maximum(Num::Float(*i as f64))
+                        }
+                        Constraint::ExclusiveMinimum(Num::Int(i)) => {
+                            Constraint::ExclusiveMinimum(Num::Float(*i as f64))
+                        }
+                        Constraint::ExclusiveMaximum(Num::Int(i)) => {
+                            Constraint::ExclusiveMaximum(Num::Float(*i as f64))
+                        }
+                        other => other.clone(),
+                    })
+                    .collect();
+                if these.is_empty() {
+                    continue;
+                }
+                let (bind, expr) = if kind == 1 { ("x", "&x") } else { ("x", "x") };
+                body.push_str(&format!("if let Some({bind}) = self.0.{get} {{\n"));
+                checks(&v, &scalar, expr, &these, &mut body, &mut statics, 0, "");
+                body.push_str("}\n");
+            }
+        } else {
+            checks(
+                &v,
+                &n.ty,
+                "&self.0",
+                &n.constraints,
+                &mut body,
+                &mut statics,
+                0,
+                "",
+            );
+        }
+        let mut nested = String::new();
+        nested_validate(&v, &n.ty, "&self.0", &mut nested, 0, "");
+        self.push(&format!(
+            "impl {rt}::EventData for {name} {{\n\
+             fn fields() -> &'static [{rt}::FieldInfo] {{\n&[]\n}}\n\
+             #[allow(clippy::needless_borrow)]\n\
+             fn validate(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n\
+             #[allow(unused_imports)]\n\
+             use {v}::{{ViaEventData as _, ViaOther as _}};\n\
+             {body}{nested}::core::result::Result::Ok(())\n}}\n}}\n"
+        ));
     }
 
     fn strukt(&mut self, s: &Struct) {
@@ -403,6 +548,140 @@ impl Writer<'_> {
             Ty::Option(t) => format!("Option<{}>", self.ty(t)),
             Ty::Box(t) => format!("Box<{}>", self.ty(t)),
         }
+    }
+}
+
+/// The checks of `constraints` on the value `expr` (a reference) of type
+/// `ty`, as statements that return the first failure: an `Option` is
+/// checked when it holds a value, the count constraints of a `Vec` on the
+/// vector and the others on each element. `wrap` places an error inside
+/// the elements being iterated.
+#[allow(clippy::too_many_arguments)]
+fn checks(
+    v: &str,
+    ty: &Ty,
+    expr: &str,
+    constraints: &[Constraint],
+    out: &mut String,
+    statics: &mut usize,
+    depth: usize,
+    wrap: &str,
+) {
+    if constraints.is_empty() {
+        return;
+    }
+    match ty {
+        Ty::Box(inner) => checks(
+            v,
+            inner,
+            &format!("&**({expr})"),
+            constraints,
+            out,
+            statics,
+            depth + 1,
+            wrap,
+        ),
+        Ty::Option(inner) => {
+            let x = format!("x{depth}");
+            out.push_str(&format!("if let Some({x}) = ({expr}).as_ref() {{\n"));
+            checks(v, inner, &x, constraints, out, statics, depth + 1, wrap);
+            out.push_str("}\n");
+        }
+        Ty::Vec(inner) => {
+            let (counts, each): (Vec<&Constraint>, Vec<&Constraint>) = constraints
+                .iter()
+                .partition(|c| matches!(c, Constraint::MinItems(_) | Constraint::MaxItems(_)));
+            for c in counts {
+                let (f, n) = match c {
+                    Constraint::MinItems(n) => ("min_items", n),
+                    Constraint::MaxItems(n) => ("max_items", n),
+                    _ => continue,
+                };
+                out.push_str(&format!("{v}::{f}({expr}, {n}){wrap}?;\n"));
+            }
+            if !each.is_empty() {
+                let (i, x) = (format!("i{depth}"), format!("x{depth}"));
+                out.push_str(&format!(
+                    "for ({i}, {x}) in ({expr}).iter().enumerate() {{\n"
+                ));
+                let each: Vec<Constraint> = each.into_iter().cloned().collect();
+                let wrap = format!(".map_err(|e| e.at_index({i})){wrap}");
+                checks(v, inner, &x, &each, out, statics, depth + 1, &wrap);
+                out.push_str("}\n");
+            }
+        }
+        _ => {
+            for c in constraints {
+                let call = match c {
+                    Constraint::Minimum(n) => format!("minimum({expr}, {})", num(*n)),
+                    Constraint::Maximum(n) => format!("maximum({expr}, {})", num(*n)),
+                    Constraint::ExclusiveMinimum(n) => {
+                        format!("exclusive_minimum({expr}, {})", num(*n))
+                    }
+                    Constraint::ExclusiveMaximum(n) => {
+                        format!("exclusive_maximum({expr}, {})", num(*n))
+                    }
+                    Constraint::MinLength(n) => format!("min_length({expr}, {n})"),
+                    Constraint::MaxLength(n) => format!("max_length({expr}, {n})"),
+                    Constraint::Pattern(p) => {
+                        let name = format!("PATTERN_{statics}");
+                        *statics += 1;
+                        out.push_str(&format!(
+                            "static {name}: {v}::Pattern = {v}::Pattern::new({p:?});\n"
+                        ));
+                        format!("pattern({expr}, &{name})")
+                    }
+                    Constraint::Constant(s) => format!("constant({expr}, {s:?})"),
+                    Constraint::Format(f) => format!("format({expr}, {f:?})"),
+                    Constraint::MinItems(n) => format!("min_items({expr}, {n})"),
+                    Constraint::MaxItems(n) => format!("max_items({expr}, {n})"),
+                };
+                out.push_str(&format!("{v}::{call}{wrap}?;\n"));
+            }
+        }
+    }
+}
+
+/// Validates the generated types inside a newtype's value.
+fn nested_validate(v: &str, ty: &Ty, expr: &str, out: &mut String, depth: usize, wrap: &str) {
+    fn has_named(ty: &Ty) -> bool {
+        match ty {
+            Ty::Named(_) => true,
+            Ty::Vec(t) | Ty::Map(t) | Ty::Option(t) | Ty::Box(t) => has_named(t),
+            _ => false,
+        }
+    }
+    if !has_named(ty) {
+        return;
+    }
+    let x = format!("x{depth}");
+    match ty {
+        Ty::Named(_) => out.push_str(&format!(
+            "(&{v}::Probe({expr})).validate_nested(){wrap}?;\n"
+        )),
+        Ty::Box(inner) => nested_validate(v, inner, &format!("&**({expr})"), out, depth + 1, wrap),
+        Ty::Option(inner) => {
+            out.push_str(&format!("if let Some({x}) = ({expr}).as_ref() {{\n"));
+            nested_validate(v, inner, &x, out, depth + 1, wrap);
+            out.push_str("}\n");
+        }
+        Ty::Vec(inner) => {
+            let i = format!("i{depth}");
+            out.push_str(&format!(
+                "for ({i}, {x}) in ({expr}).iter().enumerate() {{\n"
+            ));
+            let wrap = format!(".map_err(|e| e.at_index({i})){wrap}");
+            nested_validate(v, inner, &x, out, depth + 1, &wrap);
+            out.push_str("}\n");
+        }
+        Ty::Map(inner) => {
+            let k = format!("k{depth}");
+            out.push_str(&format!("for ({k}, {x}) in ({expr}).iter() {{\n"));
+            let wrap = format!(".map_err(|e| e.at({k})){wrap}");
+            nested_validate(v, inner, &x, out, depth + 1, &wrap);
+            out.push_str("}\n");
+        }
+        _ => {}
     }
 }
 

@@ -6,7 +6,9 @@
 
 use crate::diagnostic::{Diagnostics, FileId, Severity};
 use crate::json::{Kind, Node, Span, escape_token};
-use crate::model::{Constraint, EventAttrs, Field, Item, Num, OpenEnum, Struct, Ty, Union};
+use crate::model::{
+    Alias, Constraint, EventAttrs, Field, Item, Newtype, Num, OpenEnum, Struct, Ty, Union,
+};
 use crate::naming;
 use crate::resolve::{self as uri, Registry};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -155,6 +157,18 @@ impl Lowered {
     }
 }
 
+/// What a `Value` newtype checks, gathered over `allOf` parts.
+#[derive(Default)]
+struct ValueChecks {
+    /// The JSON types allowed; `None`: no part says.
+    types: Option<Vec<String>>,
+    /// Where the types were last narrowed (file, pointer of `type`).
+    types_at: Option<(usize, String)>,
+    /// Lists of allowed values (JSON arrays); the value is in each.
+    values: Vec<String>,
+    constraints: Vec<Constraint>,
+}
+
 /// A named item waiting to be lowered.
 struct Pending {
     file: usize,
@@ -171,6 +185,9 @@ struct Prop<'a> {
     wire: String,
     key_span: Span,
     node: &'a Node,
+    /// Other `allOf` parts that define the property too: (file, pointer,
+    /// schema), each narrowing the first.
+    also: Vec<(usize, String, &'a Node)>,
 }
 
 #[derive(Default)]
@@ -271,64 +288,13 @@ impl<'a> Lower<'a> {
             planned.push((name, group));
         }
         // Shared definitions: every file without `x-event`.
-        for (i, f) in self.files.iter().enumerate() {
+        for i in 0..self.files.len() {
             if event_files.contains(&i) {
                 continue;
             }
-            if let Some(r) = f.root.get("$ref") {
-                // A root `$ref` (usually beside the `$defs` it names): the
-                // file's type is the referenced one, under its own name.
-                self.check_keywords(i, "", &f.root);
-                let before = self.diags.counts().0;
-                let (t, p, n) = self.deref(i, "", &f.root);
-                if n.get("$ref").is_some() {
-                    // Unresolved (reported), or a cycle of `$ref`s alone.
-                    if self.diags.counts().0 == before {
-                        self.report(
-                            Severity::Error,
-                            "ref-cycle",
-                            i,
-                            "/$ref",
-                            r.span.clone(),
-                            "this `$ref` cycle never reaches a type",
-                            Some("a cycle must pass through an object (`properties`) to become a type"),
-                        );
-                    }
-                    continue;
-                }
-                if Self::is_item(n) {
-                    self.named(t, &p);
-                } else {
-                    self.report(
-                        Severity::Error,
-                        "unsupported-root",
-                        i,
-                        "/$ref",
-                        r.span.clone(),
-                        "the root `$ref` names a schema that is not an object, an enum or a union, which is not generated as a type of its own",
-                        Some("refer to the definition from the properties that use it"),
-                    );
-                }
-                continue;
-            }
-            if let Some(what) = Self::not_an_object(&f.root) {
-                // Not yet generated as a newtype: refused, never an empty
-                // struct that accepts anything.
-                let (at, span) = match f.root.get("type") {
-                    Some(t) => ("/type", t.span.clone()),
-                    None => ("", f.root.span.clone()),
-                };
-                self.report(
-                    Severity::Error,
-                    "unsupported-root",
-                    i,
-                    at,
-                    span,
-                    format!("a shared definition whose root is {what} is not generated as a type of its own"),
-                    Some("put it in the `$defs` of the schemas that use it, or make the root an object with `properties`"),
-                );
-                continue;
-            }
+            // Every shared definition is a type of its own, whatever its
+            // root: a struct, an enum, a union, a newtype or, for a root
+            // `$ref`, an alias (`lower_named`).
             self.named(i, "");
         }
         for (name, group) in planned {
@@ -567,10 +533,71 @@ impl<'a> Lower<'a> {
             return;
         };
         let doc = doc_of(node);
-        if let Some(alts) = node.get("oneOf").or_else(|| node.get("anyOf")) {
+        let root = p.pointer.is_empty();
+        if node.get("$ref").is_some() {
+            // A root `$ref`: the referenced type itself when it would take
+            // the file's name (`{"$ref": "#/$defs/Money", ...}` in
+            // `money.json` is `Money`, not `Money2` and an alias), else
+            // another name for it, or a newtype of a referenced plain value.
+            let (f, tp, target) = self.deref(p.file, &p.pointer, node);
+            let natural = target
+                .get("title")
+                .and_then(Node::as_str)
+                .map(naming::type_ident)
+                .unwrap_or_else(|| {
+                    let last = tp.rsplit('/').next().unwrap_or_default();
+                    naming::type_ident(&last.replace("~1", "/").replace("~0", "~"))
+                });
+            if target.get("$ref").is_none()
+                && Self::is_item(target)
+                && !tp.is_empty()
+                && naming::avoid_reserved(&natural) == p.name
+                && !self.names.contains_key(&(f, tp.clone()))
+            {
+                self.check_keywords(p.file, &p.pointer, node);
+                self.names.insert((f, tp.clone()), p.name.clone());
+                self.pending.push(Pending {
+                    file: f,
+                    pointer: tp,
+                    name: p.name,
+                    skip: None,
+                });
+                return;
+            }
+            let lowered = self.ty_of(p.file, &p.pointer, node, &p.name);
+            let ty = if lowered.nullable {
+                lowered.ty.option()
+            } else {
+                lowered.ty
+            };
+            if matches!(ty, Ty::Named(_)) && lowered.constraints.is_empty() {
+                self.items.push(Item::Alias(Alias {
+                    name: p.name,
+                    doc,
+                    ty,
+                }));
+            } else {
+                self.items.push(Item::Newtype(Newtype {
+                    name: p.name,
+                    doc,
+                    ty,
+                    constraints: lowered.constraints,
+                    types: Vec::new(),
+                    values: Vec::new(),
+                }));
+            }
+        } else if let Some(alts) = node.get("oneOf").or_else(|| node.get("anyOf")) {
             self.union(p.file, &p.pointer, node, alts, p.name, doc);
-        } else if node.get("enum").is_some() {
+        } else if node
+            .get("enum")
+            .is_some_and(|values| Self::is_open_enum(values, root))
+        {
             self.open_enum(p.file, &p.pointer, node, p.name, doc);
+        } else if node.get("enum").is_some()
+            || node.get("const").is_some()
+            || !self.is_struct(p.file, &p.pointer, node)
+        {
+            self.newtype(p.file, &p.pointer, node, p.name, doc);
         } else {
             let skip: Vec<String> = p.skip.into_iter().collect();
             let fields = self.fields(p.file, &p.pointer, node, &p.name, &skip);
@@ -623,6 +650,374 @@ impl<'a> Lower<'a> {
         }));
     }
 
+    /// A named schema that is not an object, an open enum or a union: a
+    /// newtype. One JSON type (and maybe `null`) without `enum`/`const`
+    /// holds its Rust type with the constraints a field of that type
+    /// would carry; anything else (no `type`, several types, `enum` or
+    /// `const` of any values) holds a `Value`, checked against the types,
+    /// the values and the constraints of each type, as JSON Schema reads
+    /// them. A keyword that neither form can check is an error.
+    fn newtype(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        name: String,
+        doc: Option<String>,
+    ) {
+        let types = type_names(node);
+        let kinds: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
+        let values = node.get("enum").is_some() || node.get("const").is_some();
+        // As for a property: `items` without `type` is an array, an
+        // `additionalProperties` schema a map.
+        let inferred = kinds.is_empty()
+            && (node.get("items").is_some()
+                || node
+                    .get("additionalProperties")
+                    .is_some_and(|ap| matches!(ap.kind, Kind::Object(_))));
+        if (kinds.len() == 1 || inferred)
+            && !values
+            && node.get("allOf").is_none()
+            && matches!(node.kind, Kind::Object(_))
+        {
+            let lowered = self.ty_of(file, pointer, node, &name);
+            let ty = if lowered.nullable {
+                lowered.ty.option()
+            } else {
+                lowered.ty
+            };
+            self.items.push(Item::Newtype(Newtype {
+                name,
+                doc,
+                ty,
+                constraints: lowered.constraints,
+                types: Vec::new(),
+                values: Vec::new(),
+            }));
+            return;
+        }
+        let mut acc = ValueChecks::default();
+        let mut seen = Vec::new();
+        self.value_checks(file, pointer, node, &mut acc, &mut seen);
+        self.items.push(Item::Newtype(Newtype {
+            name,
+            doc,
+            ty: Ty::Value,
+            constraints: acc.constraints,
+            types: acc.types.unwrap_or_default(),
+            values: acc.values,
+        }));
+    }
+
+    /// The checks of a `Value` newtype for `node`, added to `acc`: its
+    /// types, values and constraints, and those of each `allOf` part, all
+    /// of which must hold (the types allowed are the intersection).
+    fn value_checks(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        acc: &mut ValueChecks,
+        seen: &mut Vec<(usize, String)>,
+    ) {
+        match node.kind {
+            Kind::Bool(true) => return,
+            Kind::Bool(false) => {
+                self.report(
+                    Severity::Warning,
+                    "accepts-nothing",
+                    file,
+                    pointer,
+                    node.span.clone(),
+                    "the schema `false` accepts no value: the type never decodes",
+                    Some("remove it, or the schema it is part of"),
+                );
+                acc.values.push("[]".to_string());
+                return;
+            }
+            Kind::Object(_) => {}
+            _ => {
+                self.report(
+                    Severity::Error,
+                    "bad-schema",
+                    file,
+                    pointer,
+                    node.span.clone(),
+                    format!("a schema must be an object, found {}", node.describe()),
+                    None,
+                );
+                return;
+            }
+        }
+        if seen.contains(&(file, pointer.to_string())) || seen.len() > 64 {
+            self.report(
+                Severity::Error,
+                "ref-cycle",
+                file,
+                pointer,
+                node.span.clone(),
+                "this `allOf` refers back to a schema that contains it, so it never reaches a type",
+                Some("an `allOf` part must be another schema; remove the part that refers back"),
+            );
+            return;
+        }
+        seen.push((file, pointer.to_string()));
+        if let Some(r) = node.get("$ref") {
+            self.check_keywords(file, pointer, node);
+            if let Some((f, p, target)) = self.resolve(file, pointer, r) {
+                self.value_checks(f, &p, target, acc, seen);
+            }
+            seen.pop();
+            return;
+        }
+        if let Some(parts) = node.get("allOf") {
+            match parts.as_array() {
+                Some(parts) => {
+                    for (i, part) in parts.iter().enumerate() {
+                        self.value_checks(file, &format!("{pointer}/allOf/{i}"), part, acc, seen);
+                    }
+                }
+                None => self.report(
+                    Severity::Error,
+                    "bad-keyword",
+                    file,
+                    &format!("{pointer}/allOf"),
+                    parts.span.clone(),
+                    format!(
+                        "`allOf` must be an array of schemas, found {}",
+                        parts.describe()
+                    ),
+                    None,
+                ),
+            }
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(m) = node.member(key) {
+                self.report(
+                    Severity::Error,
+                    "unsupported-keyword",
+                    file,
+                    &format!("{pointer}/{key}"),
+                    m.key_span.clone(),
+                    format!("`{key}` inside an `allOf` of values that are not objects is not checked"),
+                    Some("move the alternatives out of the `allOf`, or give every part `type: object`"),
+                );
+            }
+        }
+        self.check_keywords(file, pointer, node);
+        let mut allowed: Vec<String> = Vec::new();
+        if let Some(t) = node.get("type") {
+            const TYPES: &[&str] = &[
+                "string", "integer", "number", "boolean", "object", "array", "null",
+            ];
+            let listed: Vec<&Node> = match &t.kind {
+                Kind::Array(v) => v.iter().collect(),
+                _ => vec![t],
+            };
+            for x in listed {
+                match x.as_str() {
+                    Some(k) if TYPES.contains(&k) => allowed.push(k.to_string()),
+                    _ => self.report(
+                        Severity::Error,
+                        "bad-type",
+                        file,
+                        &format!("{pointer}/type"),
+                        x.span.clone(),
+                        match x.as_str() {
+                            Some(b) => format!("unknown type `{b}`"),
+                            None => "`type` must be a string or an array of strings".to_string(),
+                        },
+                        Some("one of `string`, `integer`, `number`, `boolean`, `object`, `array`, `null`"),
+                    ),
+                }
+            }
+        }
+        if node.get("type").is_some() {
+            let type_span = node
+                .get("type")
+                .map(|t| t.span.clone())
+                .unwrap_or(node.span.clone());
+            acc.types = Some(match acc.types.take() {
+                None => allowed.clone(),
+                Some(before) => {
+                    // `integer` is a `number`: their intersection is `integer`.
+                    let both: Vec<String> = before
+                        .iter()
+                        .filter(|t| {
+                            allowed.contains(t)
+                                || (t.as_str() == "integer"
+                                    && allowed.iter().any(|a| a == "number"))
+                        })
+                        .cloned()
+                        .chain(
+                            allowed
+                                .iter()
+                                .filter(|a| {
+                                    a.as_str() == "integer"
+                                        && before.iter().any(|b| b == "number")
+                                        && !before.iter().any(|b| b == "integer")
+                                })
+                                .cloned(),
+                        )
+                        .collect();
+                    if both.is_empty() {
+                        self.report(
+                            Severity::Error,
+                            "allof-conflict",
+                            file,
+                            &format!("{pointer}/type"),
+                            type_span,
+                            format!(
+                                "`allOf` parts disagree on the type: {} here, {} at `{}`{}; no value is both",
+                                allowed.join(", "),
+                                before.join(", "),
+                                acc.types_at.as_ref().map_or(String::new(), |(_, p)| p.clone()),
+                                acc.types_at
+                                    .as_ref()
+                                    .filter(|(f, _)| *f != file)
+                                    .map_or(String::new(), |(f, _)| format!(
+                                        " in `{}`",
+                                        self.files[*f].path.display()
+                                    )),
+                            ),
+                            Some("remove one of the parts, or make their types agree"),
+                        );
+                    }
+                    both
+                }
+            });
+            acc.types_at = Some((file, format!("{pointer}/type")));
+        }
+        let mut listed_values = None;
+        if let Some(e) = node.get("enum") {
+            match e.as_array() {
+                Some(_) => listed_values = Some(e.to_value().to_string()),
+                None => self.report(
+                    Severity::Error,
+                    "bad-keyword",
+                    file,
+                    &format!("{pointer}/enum"),
+                    e.span.clone(),
+                    format!("`enum` must be an array, found {}", e.describe()),
+                    None,
+                ),
+            }
+        }
+        if let Some(c) = node.get("const") {
+            let one = serde_json::Value::Array(vec![c.to_value()]).to_string();
+            // With both, a value must be in the enum and be the const.
+            listed_values = match listed_values {
+                Some(_)
+                    if !node
+                        .get("enum")
+                        .and_then(Node::as_array)
+                        .is_some_and(|v| v.iter().any(|x| x.to_value() == c.to_value())) =>
+                {
+                    self.report(
+                        Severity::Error,
+                        "empty-range",
+                        file,
+                        &format!("{pointer}/const"),
+                        c.span.clone(),
+                        "the `const` is not one of the `enum` values, so no value is valid",
+                        Some("remove one of the two"),
+                    );
+                    Some(one)
+                }
+                _ => Some(one),
+            };
+        }
+        let mut constraints = Vec::new();
+        // String keywords.
+        self.counts(file, pointer, node, LENGTH_BOUNDS, &mut constraints);
+        constraints.extend(self.pattern(file, pointer, node));
+        if let Some(fmt) = node.get("format") {
+            match fmt.as_str() {
+                Some(f) if FORMATS.contains(&f) => {
+                    constraints.push(Constraint::Format(f.to_string()))
+                }
+                Some(other) if !self.owner.contains_key(&file) => {
+                    if !self.vocabulary.formats.contains(other) {
+                        let other = other.to_string();
+                        self.report(
+                            Severity::Warning,
+                            "unknown-format",
+                            file,
+                            &format!("{pointer}/format"),
+                            fmt.span.clone(),
+                            format!("format `{other}` is not checked: it is an annotation"),
+                            Some(&format!("silence this with `--allow-format {other}` (`Config::allow_format`); checked formats: {}", FORMATS.join(", "))),
+                        );
+                    }
+                }
+                _ => self.report(
+                    Severity::Error,
+                    "bad-keyword",
+                    file,
+                    &format!("{pointer}/format"),
+                    fmt.span.clone(),
+                    format!(
+                        "`format` must be one of {}, found {}",
+                        FORMATS.join(", "),
+                        fmt.to_value()
+                    ),
+                    None,
+                ),
+            }
+        }
+        // Number keywords.
+        for (key, bound) in [
+            ("minimum", Constraint::Minimum as fn(Num) -> Constraint),
+            ("maximum", Constraint::Maximum),
+            ("exclusiveMinimum", Constraint::ExclusiveMinimum),
+            ("exclusiveMaximum", Constraint::ExclusiveMaximum),
+        ] {
+            if let Some(v) = node.get(key) {
+                match v.as_number().and_then(serde_json::Number::as_f64) {
+                    Some(n) => constraints.push(bound(Num::Float(n))),
+                    None => self.report(
+                        Severity::Error,
+                        "bad-keyword",
+                        file,
+                        &format!("{pointer}/{key}"),
+                        v.span.clone(),
+                        format!("`{key}` must be a number, found {}", v.describe()),
+                        None,
+                    ),
+                }
+            }
+        }
+        // Array keywords.
+        self.counts(file, pointer, node, ITEM_BOUNDS, &mut constraints);
+        // What a JSON value alone cannot check: the schemas of the parts.
+        for key in ["items", "properties", "required", "additionalProperties"] {
+            if let Some(m) = node.member(key) {
+                let trivial = matches!(m.value.kind, Kind::Bool(true))
+                    || (key == "required" && m.value.as_array().is_some_and(|v| v.is_empty()));
+                if trivial {
+                    continue;
+                }
+                let what = if allowed.is_empty() {
+                    "a schema without `type`".to_string()
+                } else {
+                    format!("a schema of the types {}", allowed.join(", "))
+                };
+                self.report(
+                    Severity::Error,
+                    "unsupported-keyword",
+                    file,
+                    &format!("{pointer}/{}", escape_token(key)),
+                    m.key_span.clone(),
+                    format!("`{key}` in {what} is not checked: the value is kept as JSON, and only its type, values, lengths and bounds are checked"),
+                    Some("give the schema a single `type` (`array`, `object`), or use `oneOf` with one schema per type"),
+                );
+            }
+        }
+        acc.constraints.extend(constraints);
+        acc.values.extend(listed_values);
+        seen.pop();
+    }
+
     fn union(
         &mut self,
         file: usize,
@@ -649,6 +1044,19 @@ impl<'a> Lower<'a> {
             }
             let (f, p, n) = self.deref(file, &alt_ptr, alt);
             resolved.push((alt_ptr, alt, f, p, n));
+        }
+        if resolved.is_empty() {
+            // Only `null`: an enum without variants could hold nothing, so
+            // the type is a value that must be `null`.
+            self.items.push(Item::Newtype(Newtype {
+                name,
+                doc,
+                ty: Ty::Value,
+                constraints: Vec::new(),
+                types: vec!["null".to_string()],
+                values: Vec::new(),
+            }));
+            return;
         }
         // A tagged union: every alternative an object with one common
         // property holding a string `const`.
@@ -920,37 +1328,93 @@ impl<'a> Lower<'a> {
         }
     }
 
-    /// What a root schema is when it is neither an object nor an item
-    /// (`a string`, `an enum of non-string values`); `None` otherwise.
-    fn not_an_object(node: &Node) -> Option<String> {
-        if Self::is_item(node) || !matches!(node.kind, Kind::Object(_)) {
-            return None;
-        }
-        let types = type_names(node);
-        if !types.is_empty() && !types.contains(&"object") {
-            return Some(format!("of type `{}`", types.join("`, `")));
-        }
-        if types.is_empty() {
-            if node.get("enum").is_some() {
-                return Some("an `enum` of non-string values".to_string());
-            }
-            if node.get("const").is_some() {
-                return Some("a `const`".to_string());
-            }
-        }
-        None
-    }
-
-    /// Whether the schema becomes an item of its own.
+    /// Whether the schema becomes an item of its own: an object, a union,
+    /// an `enum` (of strings: an open enum; of other values: a newtype that
+    /// accepts exactly them) or a `const` that is not a string or a number
+    /// (those are field constraints).
     fn is_item(node: &Node) -> bool {
         node.get("oneOf").is_some()
             || node.get("anyOf").is_some()
             || node.get("allOf").is_some()
             || node.get("properties").is_some()
+            || node.get("enum").is_some()
             || node
-                .get("enum")
-                .and_then(Node::as_array)
-                .is_some_and(|v| v.iter().any(|x| x.as_str().is_some()))
+                .get("const")
+                .is_some_and(|c| !matches!(c.kind, Kind::String(_) | Kind::Number(_)))
+    }
+
+    /// Whether a named schema becomes a struct: it has properties, it is
+    /// an `allOf` with a part that is an object (after `$ref`s), or it is
+    /// an object that is not a map.
+    fn is_struct(&mut self, file: usize, pointer: &str, node: &'a Node) -> bool {
+        let mut seen = Vec::new();
+        self.object_like(file, pointer, node, &mut seen, true)
+    }
+
+    fn object_like(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        seen: &mut Vec<(usize, String)>,
+        top: bool,
+    ) -> bool {
+        if seen.contains(&(file, pointer.to_string())) || seen.len() > 64 {
+            // A cycle: reported where the struct is shaped.
+            return true;
+        }
+        seen.push((file, pointer.to_string()));
+        let types = type_names(node);
+        let ap = node.get("additionalProperties");
+        let mut object = node.get("properties").is_some()
+            || node.get("required").is_some()
+            || (types == ["object"] && !ap.is_some_and(|ap| matches!(ap.kind, Kind::Object(_))))
+            || (types.is_empty() && ap.is_some_and(|ap| ap.kind == Kind::Bool(false)));
+        if !top {
+            // Inside an `allOf`, any object keyword makes the whole an object.
+            object |= ap.is_some() || types.contains(&"object");
+        }
+        if !object {
+            if let Some(r) = node.get("$ref") {
+                object = match self.resolve(file, pointer, r) {
+                    Some((f, p, target)) => self.object_like(f, &p, target, seen, false),
+                    // Reported again, and once, where it is lowered.
+                    None => true,
+                };
+            }
+        }
+        if !object {
+            if let Some(parts) = node.get("allOf").and_then(Node::as_array) {
+                for (i, part) in parts.iter().enumerate() {
+                    if matches!(part.kind, Kind::Object(_))
+                        && self.object_like(
+                            file,
+                            &format!("{pointer}/allOf/{i}"),
+                            part,
+                            seen,
+                            false,
+                        )
+                    {
+                        object = true;
+                        break;
+                    }
+                }
+            }
+        }
+        seen.pop();
+        object
+    }
+
+    /// Whether an `enum` becomes an open enum: its values are strings (and,
+    /// where the use site makes the field an `Option`, `null`).
+    fn is_open_enum(values: &Node, root: bool) -> bool {
+        let Some(values) = values.as_array() else {
+            return false;
+        };
+        values.iter().any(|v| v.as_str().is_some())
+            && values
+                .iter()
+                .all(|v| v.as_str().is_some() || (!root && v.kind == Kind::Null))
     }
 
     /// Checks the keywords of a schema object.
@@ -1123,22 +1587,6 @@ impl<'a> Lower<'a> {
                         v.iter()
                             .any(|x| x.get("type").and_then(Node::as_str) == Some("null"))
                     });
-            if let Some(e) = node.get("enum").and_then(Node::as_array) {
-                if let Some(bad) = e
-                    .iter()
-                    .find(|x| x.as_str().is_none() && x.kind != Kind::Null)
-                {
-                    self.report(
-                        Severity::Error,
-                        "unsupported-keyword",
-                        file,
-                        &format!("{pointer}/enum"),
-                        bad.span.clone(),
-                        format!("`enum` values must be strings, found {}", bad.describe()),
-                        Some("use `minimum`/`maximum` for a range of numbers"),
-                    );
-                }
-            }
             return Lowered {
                 ty: Ty::Named(name),
                 nullable,
@@ -1209,6 +1657,27 @@ impl<'a> Lower<'a> {
             {
                 kinds.push("string");
             }
+        }
+        if kinds.is_empty()
+            && [
+                "minimum",
+                "maximum",
+                "exclusiveMinimum",
+                "exclusiveMaximum",
+                "minItems",
+                "maxItems",
+            ]
+            .iter()
+            .any(|k| node.get(k).is_some())
+        {
+            // Bounds without `type`: each applies to values of its type and
+            // other types pass, as JSON Schema reads it; a checked `Value`.
+            let name = self.named_as(file, pointer, Some(hint), None);
+            return Lowered {
+                ty: Ty::Named(name),
+                nullable: false,
+                constraints: Vec::new(),
+            };
         }
         let mut out = match kinds.first().copied() {
             Some("string") => self.string(file, pointer, node),
@@ -1319,42 +1788,7 @@ impl<'a> Lower<'a> {
             }
         }
         self.counts(file, pointer, node, LENGTH_BOUNDS, &mut constraints);
-        if let Some(p) = node.get("pattern") {
-            let at = format!("{pointer}/pattern");
-            match p.as_str() {
-                Some(s) => {
-                    match regex::Regex::new(s) {
-                        Ok(_) => constraints.push(Constraint::Pattern(s.to_string())),
-                        Err(e) => {
-                            let first = e
-                                .to_string()
-                                .lines()
-                                .last()
-                                .unwrap_or_default()
-                                .trim()
-                                .trim_start_matches("error: ")
-                                .to_string();
-                            self.report(Severity::Error, "bad-pattern",
-                            file,
-                            &at,
-                            p.span.clone(),
-                            format!("`pattern` is not a regular expression the runtime can run: {first}"),
-                            Some("the `regex` crate's syntax: no look-around, no back-references"),
-                        );
-                        }
-                    }
-                }
-                None => self.report(
-                    Severity::Error,
-                    "bad-keyword",
-                    file,
-                    &at,
-                    p.span.clone(),
-                    format!("`pattern` must be a string, found {}", p.describe()),
-                    None,
-                ),
-            }
-        }
+        constraints.extend(self.pattern(file, pointer, node));
         if let Some(c) = node.get("const") {
             match c.as_str() {
                 Some(s) => constraints.push(Constraint::Constant(s.to_string())),
@@ -1387,6 +1821,48 @@ impl<'a> Lower<'a> {
             nullable: false,
             constraints,
         }
+    }
+
+    /// The `pattern` of `node`, compiled with the runtime's engine; a
+    /// pattern it cannot run is reported.
+    fn pattern(&mut self, file: usize, pointer: &str, node: &'a Node) -> Option<Constraint> {
+        if let Some(p) = node.get("pattern") {
+            let at = format!("{pointer}/pattern");
+            match p.as_str() {
+                Some(s) => {
+                    match regex::Regex::new(s) {
+                        Ok(_) => return Some(Constraint::Pattern(s.to_string())),
+                        Err(e) => {
+                            let first = e
+                                .to_string()
+                                .lines()
+                                .last()
+                                .unwrap_or_default()
+                                .trim()
+                                .trim_start_matches("error: ")
+                                .to_string();
+                            self.report(Severity::Error, "bad-pattern",
+                            file,
+                            &at,
+                            p.span.clone(),
+                            format!("`pattern` is not a regular expression the runtime can run: {first}"),
+                            Some("the `regex` crate's syntax: no look-around, no back-references"),
+                        );
+                        }
+                    }
+                }
+                None => self.report(
+                    Severity::Error,
+                    "bad-keyword",
+                    file,
+                    &at,
+                    p.span.clone(),
+                    format!("`pattern` must be a string, found {}", p.describe()),
+                    None,
+                ),
+            }
+        }
+        None
     }
 
     /// The count keywords of `node` (`minLength`, `maxItems`, ...) as
@@ -1668,17 +2144,10 @@ impl<'a> Lower<'a> {
                 let wire = m.key.clone();
                 let ptr = format!("{pointer}/properties/{}", escape_token(&wire));
                 if let Some(i) = shape.props.iter().position(|p| p.wire == wire) {
+                    // The same property in another part: an intersection,
+                    // applied when the field is lowered (`narrow`).
                     if shape.props[i].node.to_value() != m.value.to_value() {
-                        let span = m.key_span.clone();
-                        self.report(
-                            Severity::Error,
-                            "allof-conflict",
-                            file,
-                            &ptr,
-                            span,
-                            format!("property `{wire}` is defined twice by `allOf`, differently"),
-                            Some("define it in one place"),
-                        );
+                        shape.props[i].also.push((file, ptr, &m.value));
                     }
                     continue;
                 }
@@ -1688,6 +2157,7 @@ impl<'a> Lower<'a> {
                     wire,
                     key_span: m.key_span.clone(),
                     node: &m.value,
+                    also: Vec::new(),
                 });
             }
         }
@@ -1774,7 +2244,31 @@ impl<'a> Lower<'a> {
             if let Some(parts) = parts.as_array() {
                 for (i, part) in parts.iter().enumerate() {
                     if part.get("$ref").is_none() {
-                        self.check_keywords(file, &format!("{pointer}/allOf/{i}"), part);
+                        let at = format!("{pointer}/allOf/{i}");
+                        self.check_keywords(file, &at, part);
+                        // A part of an object is about the object: a
+                        // keyword of another type is reported, not dropped.
+                        let types = type_names(part);
+                        if let Some(t) = part
+                            .get("type")
+                            .filter(|_| !types.is_empty() && !types.contains(&"object"))
+                        {
+                            self.report(
+                                Severity::Error,
+                                "allof-conflict",
+                                file,
+                                &format!("{at}/type"),
+                                t.span.clone(),
+                                format!(
+                                    "this `allOf` part is of type {}, and the schema at `{}` is an object; no value is both",
+                                    types.join(", "),
+                                    if pointer.is_empty() { "#" } else { pointer }
+                                ),
+                                Some("remove the part, or make it describe the object"),
+                            );
+                        } else if matches!(part.kind, Kind::Object(_)) {
+                            self.check_misplaced(file, &at, part, "object");
+                        }
                     }
                 }
             }
@@ -1871,6 +2365,7 @@ impl<'a> Lower<'a> {
             }
             let hint = format!("{owner}{}", naming::type_ident(&prop.wire));
             let lowered = self.ty_of(prop.file, &prop.pointer, prop.node, &hint);
+            let lowered = self.narrow(lowered, &prop, &hint);
             let required = shape.required.contains(&prop.wire);
             let default_node = prop.node.get("default");
             let mut default = false;
@@ -1971,6 +2466,237 @@ impl<'a> Lower<'a> {
         fields
     }
 
+    /// Narrows the type of a property by the other `allOf` parts that
+    /// define it: their bounds, lengths and counts tighten the first's, a
+    /// smaller `enum` of strings replaces it, a `type` without `null` makes
+    /// it required to be non-null. A part that no value of the first can
+    /// satisfy (another type, disjoint values) is an `allof-conflict`
+    /// naming both places; a narrowing the types cannot express is an
+    /// error too, never dropped.
+    fn narrow(&mut self, mut lowered: Lowered, prop: &Prop<'a>, hint: &str) -> Lowered {
+        if prop.also.is_empty() {
+            return lowered;
+        }
+        let (pf, pp, first) = self.deref(prop.file, &prop.pointer, prop.node);
+        let wire = prop.wire.clone();
+        let first_at = prop.pointer.clone();
+        for (f, p, part) in prop.also.clone() {
+            let (f, p, node) = self.deref(f, &p, part);
+            if (f, p.as_str()) == (pf, pp.as_str()) {
+                continue;
+            }
+            let conflict = |this: &mut Self, message: String, hint: &str| {
+                this.report(
+                    Severity::Error,
+                    "allof-conflict",
+                    f,
+                    &p,
+                    node.span.clone(),
+                    message,
+                    Some(hint),
+                );
+            };
+            match node.kind {
+                Kind::Bool(true) => continue,
+                Kind::Object(_) => {}
+                _ => {
+                    conflict(
+                        self,
+                        format!(
+                            "property `{wire}` is defined again by `allOf` with a schema that accepts nothing"
+                        ),
+                        "define it in one place",
+                    );
+                    continue;
+                }
+            }
+            self.check_keywords(f, &p, node);
+            let types = type_names(node);
+            if !types.is_empty() && !types.contains(&"null") {
+                lowered.nullable = false;
+            }
+            if let Some(values) = node.get("enum") {
+                let wide: Option<Vec<serde_json::Value>> = first
+                    .get("enum")
+                    .and_then(Node::as_array)
+                    .map(|v| v.iter().map(Node::to_value).collect());
+                let narrow: Vec<serde_json::Value> = values
+                    .as_array()
+                    .map(|v| v.iter().map(Node::to_value).collect())
+                    .unwrap_or_default();
+                let strings =
+                    |v: &[serde_json::Value]| v.iter().all(|x| x.is_string() || x.is_null());
+                match wide {
+                    Some(wide) if strings(&wide) && strings(&narrow) => {
+                        let outside: Vec<String> = narrow
+                            .iter()
+                            .filter(|v| !wide.contains(v))
+                            .map(|v| v.to_string())
+                            .collect();
+                        if outside.is_empty() {
+                            let name = self.named_as(f, &p, Some(hint), None);
+                            lowered.ty = Ty::Named(name);
+                        } else {
+                            conflict(
+                                self,
+                                format!(
+                                    "property `{wire}` is narrowed by `allOf` to values that `{first_at}` does not allow: {}",
+                                    outside.join(", ")
+                                ),
+                                "list only values that both parts allow",
+                            );
+                        }
+                    }
+                    _ => conflict(
+                        self,
+                        format!(
+                            "property `{wire}` is narrowed by an `enum` in `allOf`, and `{first_at}` is not an `enum` of strings; the intersection is not generated"
+                        ),
+                        "define the property in one place",
+                    ),
+                }
+                continue;
+            }
+            let kind = match &lowered.ty {
+                Ty::String => "string",
+                Ty::Int(_) => "integer",
+                Ty::F64 => "number",
+                Ty::Bool => "boolean",
+                Ty::Vec(_) => "array",
+                _ => "",
+            };
+            let part_kinds: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
+            if kind.is_empty() {
+                conflict(
+                    self,
+                    format!(
+                        "property `{wire}` is defined twice by `allOf`, differently, and its type at `{first_at}` (an object, a union or a formatted string) is not narrowed"
+                    ),
+                    "define it in one place",
+                );
+                continue;
+            }
+            let agrees = part_kinds.is_empty()
+                || part_kinds.contains(&kind)
+                || (kind == "integer" && part_kinds.contains(&"number"));
+            if !agrees {
+                conflict(
+                    self,
+                    format!(
+                        "property `{wire}` is of type {kind} at `{first_at}` and {} here; no value is both",
+                        part_kinds.join(", ")
+                    ),
+                    "remove one of the definitions, or make their types agree",
+                );
+                continue;
+            }
+            self.check_misplaced(f, &p, node, kind);
+            let mut more = Vec::new();
+            match kind {
+                "string" => {
+                    let l = self.string(f, &p, node);
+                    if l.ty != Ty::String {
+                        conflict(
+                            self,
+                            format!(
+                                "property `{wire}` is narrowed by `allOf` to a typed `format`; the intersection is not generated"
+                            ),
+                            "put the `format` in the first definition",
+                        );
+                        continue;
+                    }
+                    more = l.constraints;
+                }
+                "number" => more = self.number(f, &p, node, false).constraints,
+                "array" => {
+                    self.counts(f, &p, node, ITEM_BOUNDS, &mut more);
+                    if let Some(items) = node.get("items") {
+                        if first.get("items").map(Node::to_value) != Some(items.to_value()) {
+                            conflict(
+                                self,
+                                format!(
+                                    "property `{wire}` has other `items` in another `allOf` part; the intersection of item schemas is not generated"
+                                ),
+                                "define the items in one place",
+                            );
+                        }
+                    }
+                }
+                "integer" => {
+                    let Ty::Int(width) = lowered.ty.clone() else {
+                        continue;
+                    };
+                    let Some((_, tmin, tmax)) = naming::int_width_named(width) else {
+                        continue;
+                    };
+                    let bound = |c: &[Constraint], min: bool| {
+                        c.iter().find_map(|c| match (c, min) {
+                            (Constraint::Minimum(Num::Int(n)), true)
+                            | (Constraint::Maximum(Num::Int(n)), false) => Some(*n),
+                            _ => None,
+                        })
+                    };
+                    let unbounded = |w: &str| w == "i64" || w == "u64";
+                    let mut lo = bound(&lowered.constraints, true)
+                        .or((width.starts_with('u') || !unbounded(width)).then_some(tmin));
+                    let mut hi =
+                        bound(&lowered.constraints, false).or((!unbounded(width)).then_some(tmax));
+                    let part = self.number(f, &p, node, true);
+                    let (_, pmin, pmax) = match &part.ty {
+                        Ty::Int(w) => naming::int_width_named(w).unwrap_or(("i64", tmin, tmax)),
+                        _ => ("i64", tmin, tmax),
+                    };
+                    let plo = bound(&part.constraints, true).or(match &part.ty {
+                        Ty::Int(w) if w.starts_with('u') || !unbounded(w) => Some(pmin),
+                        _ => None,
+                    });
+                    let phi = bound(&part.constraints, false).or(match &part.ty {
+                        Ty::Int(w) if !unbounded(w) => Some(pmax),
+                        _ => None,
+                    });
+                    lo = [lo, plo].into_iter().flatten().max();
+                    hi = [hi, phi].into_iter().flatten().min();
+                    if let (Some(l), Some(h)) = (lo, hi) {
+                        if l > h {
+                            conflict(
+                                self,
+                                format!(
+                                    "property `{wire}`: no integer is at least {l} and at most {h}, the bounds of `{first_at}` and of this `allOf` part"
+                                ),
+                                "check `minimum` and `maximum` of both parts",
+                            );
+                            continue;
+                        }
+                    }
+                    let (w, nmin, nmax) = naming::int_width(lo, hi);
+                    lowered.ty = Ty::Int(w);
+                    lowered
+                        .constraints
+                        .retain(|c| !matches!(c, Constraint::Minimum(_) | Constraint::Maximum(_)));
+                    if let Some(l) = lo.filter(|&l| l > nmin) {
+                        lowered.constraints.push(Constraint::Minimum(Num::Int(l)));
+                    }
+                    if let Some(h) = hi.filter(|&h| h < nmax) {
+                        lowered.constraints.push(Constraint::Maximum(Num::Int(h)));
+                    }
+                }
+                _ => {}
+            }
+            for c in more {
+                if let Err(why) = tighten(&mut lowered.constraints, c) {
+                    conflict(
+                        self,
+                        format!(
+                            "property `{wire}`: {why}, between `{first_at}` and this `allOf` part"
+                        ),
+                        "define the property in one place",
+                    );
+                }
+            }
+        }
+        lowered
+    }
+
     /// Boxes the fields through which a type contains itself; a required
     /// field of the struct's own type can hold no finite value.
     fn box_cycles(&mut self) {
@@ -1987,6 +2713,18 @@ impl<'a> Lower<'a> {
                     .iter()
                     .filter_map(|v| v.2.direct_named().map(str::to_string))
                     .collect(),
+                Item::Newtype(n) => {
+                    n.ty.direct_named()
+                        .map(str::to_string)
+                        .into_iter()
+                        .collect()
+                }
+                Item::Alias(a) => {
+                    a.ty.direct_named()
+                        .map(str::to_string)
+                        .into_iter()
+                        .collect()
+                }
                 Item::Enum(_) => Vec::new(),
             };
             edges.insert(item.name().to_string(), targets);
@@ -2028,10 +2766,61 @@ impl<'a> Lower<'a> {
                         }
                     }
                 }
-                Item::Enum(_) => {}
+                Item::Newtype(n) => {
+                    if let Some(t) = n.ty.direct_named() {
+                        if reaches(t, &n.name) {
+                            n.ty = std::mem::replace(&mut n.ty, Ty::Value).boxed();
+                        }
+                    }
+                }
+                Item::Enum(_) | Item::Alias(_) => {}
             }
         }
     }
+}
+
+/// Adds `c` to `constraints`, keeping one constraint per keyword: the
+/// tighter bound or length; two different patterns, constants or formats
+/// cannot be one attribute and are an error.
+fn tighten(constraints: &mut Vec<Constraint>, c: Constraint) -> Result<(), String> {
+    use std::mem::discriminant;
+    let value = |n: &Num| match *n {
+        Num::Int(i) => i as f64,
+        Num::Float(f) => f,
+    };
+    let Some(i) = constraints
+        .iter()
+        .position(|x| discriminant(x) == discriminant(&c))
+    else {
+        constraints.push(c);
+        return Ok(());
+    };
+    let old = &mut constraints[i];
+    let tighter = match (&*old, &c) {
+        (Constraint::Minimum(a), Constraint::Minimum(b))
+        | (Constraint::ExclusiveMinimum(a), Constraint::ExclusiveMinimum(b)) => value(b) > value(a),
+        (Constraint::Maximum(a), Constraint::Maximum(b))
+        | (Constraint::ExclusiveMaximum(a), Constraint::ExclusiveMaximum(b)) => value(b) < value(a),
+        (Constraint::MinLength(a), Constraint::MinLength(b))
+        | (Constraint::MinItems(a), Constraint::MinItems(b)) => b > a,
+        (Constraint::MaxLength(a), Constraint::MaxLength(b))
+        | (Constraint::MaxItems(a), Constraint::MaxItems(b)) => b < a,
+        (a, b) if a == b => false,
+        (Constraint::Pattern(_), _) => {
+            return Err("two different `pattern`s cannot both be checked".to_string());
+        }
+        (Constraint::Constant(_), _) => {
+            return Err("two different `const` values: no value is both".to_string());
+        }
+        (Constraint::Format(_), _) => {
+            return Err("two different `format`s: no value is both".to_string());
+        }
+        _ => false,
+    };
+    if tighter {
+        *old = c;
+    }
+    Ok(())
 }
 
 /// The description of a schema, and its title when both are given.

@@ -143,11 +143,39 @@ pub(crate) struct Union {
     pub variants: Vec<(String, Option<String>, Ty)>,
 }
 
+/// A schema that is not an object, an enum of strings or a union, given a
+/// type of its own: `pub struct Name(pub T);` that checks its constraints
+/// when it is decoded and validated.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Newtype {
+    pub name: String,
+    pub doc: Option<String>,
+    /// The value held. `Ty::Value` for a schema that admits several JSON
+    /// types; its constraints then apply to the values of their type.
+    pub ty: Ty,
+    pub constraints: Vec<Constraint>,
+    /// The JSON types allowed (`type`), for `Ty::Value`; empty: any.
+    pub types: Vec<String>,
+    /// The values allowed (`enum`, `const`), each list as the JSON text of
+    /// an array; a value must be in every list.
+    pub values: Vec<String>,
+}
+
+/// Another name for a generated type (a root `$ref`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Alias {
+    pub name: String,
+    pub doc: Option<String>,
+    pub ty: Ty,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Item {
     Struct(Struct),
     Enum(OpenEnum),
     Union(Union),
+    Newtype(Newtype),
+    Alias(Alias),
 }
 
 impl Item {
@@ -156,6 +184,8 @@ impl Item {
             Item::Struct(s) => &s.name,
             Item::Enum(e) => &e.name,
             Item::Union(u) => &u.name,
+            Item::Newtype(n) => &n.name,
+            Item::Alias(a) => &a.name,
         }
     }
 }

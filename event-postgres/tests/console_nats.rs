@@ -1,5 +1,7 @@
 //! `event-ops console --nats`: the console over one consumer service's DLQ
-//! stream, run as the binary against the machine's JetStream server.
+//! stream, run as the binary against the machine's JetStream server, its
+//! actions driven through the JSON API (`event_ops_nats.rs` checks the
+//! page).
 
 mod common;
 
@@ -93,7 +95,7 @@ async fn the_console_serves_a_nats_dlq_stream_and_retries_through_it() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "event-ops: the console serves one consumer's DLQ stream: pass --consumer \
+        "event-ops: the console shows one consumer's DLQ stream on NATS: pass --consumer \
          (one of certificate-service, notification-service)\n"
     );
 

@@ -442,3 +442,106 @@ async fn dlq_commands_work_on_the_nats_dlq_streams_with_the_documented_exit_code
     println!("dlq --nats: 3 listed over 2 DLQ streams, 1 retried by id, 1 by type, 1 discarded");
     cleanup(&js, &topology).await;
 }
+
+/// One plain HTTP/1.1 GET to the console, as a browser's first request.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_on_nats_shows_the_named_services_dlq_stream() {
+    let prefix = unique("console");
+    let subjects = Subjects::new(prefix.clone());
+    let topology = Topology::new()
+        .subjects(subjects.clone())
+        .service("certificate-service", [("enrollment.completed", 1)])
+        .service("notification-service", [("enrollment.completed", 1)]);
+    let js = js().await;
+    topology.ensure(&js).await.unwrap();
+    let certs = NatsDeadLetters::new(js.clone(), subjects.clone(), "certificate-service");
+    let notes = NatsDeadLetters::new(js.clone(), subjects.clone(), "notification-service");
+    certs
+        .put(dead("certificate-service", "enr_1", 1))
+        .await
+        .unwrap();
+    certs
+        .put(dead("certificate-service", "enr_2", 2))
+        .await
+        .unwrap();
+    notes
+        .put(dead("notification-service", "enr_3", 3))
+        .await
+        .unwrap();
+    let url = nats_url();
+
+    // Two services have a DLQ stream: the console must be told which.
+    let out = ops(&[
+        "console",
+        "--listen",
+        "127.0.0.1:0",
+        "--nats",
+        &url,
+        "--subject-prefix",
+        &prefix,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pass --consumer"), "{}", stderr(&out));
+    // --consumer without --nats is a usage error, not a PostgreSQL console.
+    let out = ops(&["console", "--consumer", "certificate-service"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    let mut console = Command::new(env!("CARGO_BIN_EXE_event-ops"))
+        .args([
+            "console",
+            "--listen",
+            "127.0.0.1:0",
+            "--consumer",
+            "certificate-service",
+            "--nats",
+            &url,
+            "--subject-prefix",
+            &prefix,
+        ])
+        .env_remove("DATABASE_URL")
+        .env_remove("EVENT_OPS_CONSOLE_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(console.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    let response = tokio::task::spawn_blocking(move || http_get(&addr, "/api/depth"))
+        .await
+        .unwrap();
+    let _ = console.kill();
+    let _ = console.wait();
+    cleanup(&js, &topology).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let body = &response[response.find("\r\n\r\n").unwrap() + 4..];
+    // The body may be chunked; the JSON object is what lies between braces.
+    let json = &body[body.find('{').unwrap()..=body.rfind('}').unwrap()];
+    let depth: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(depth["total"], 2, "{depth}");
+    assert_eq!(
+        depth["breakdown"],
+        json!([{"consumer": "certificate-service", "type": "enrollment.completed", "depth": 2, "state": "warning"}])
+    );
+}

@@ -181,16 +181,25 @@ pub fn constant(value: &str, expected: &str) -> Check {
 
 /// `format`: `email` (an RFC 5321 mailbox, checked for its structure:
 /// one `@`, a local part of at most 64 characters, a domain of dot-separated
-/// labels of letters, digits and `-`) or `uri` (an absolute RFC 3986 URI:
-/// a scheme, `:`, and no whitespace or control characters). Any other
-/// format name is refused, so a typo is not a check that passes.
+/// labels of letters, digits and `-`), `uri` (an absolute RFC 3986 URI:
+/// a scheme, `:`, and no whitespace or control characters), `uuid`,
+/// `date-time` (RFC 3339, as `OffsetDateTime` fields read it) or `date`
+/// (`YYYY-MM-DD`). Any other format name is refused, so a typo is not a
+/// check that passes.
 pub fn format(value: &str, format: &str) -> Check {
     let ok = match format {
         "email" => is_email(value),
         "uri" => is_uri(value),
+        "uuid" => uuid::Uuid::parse_str(value).is_ok(),
+        "date-time" => crate::wire::rfc3339::parse(value).is_ok(),
+        "date" => time::Date::parse(
+            value,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .is_ok(),
         other => {
             return fail(format!(
-                "unknown format {other:?}: expected `email` or `uri`"
+                "unknown format {other:?}: expected `email`, `uri`, `uuid`, `date-time` or `date`"
             ));
         }
     };
@@ -287,6 +296,124 @@ pub fn pattern(value: &str, pattern: &Pattern) -> Check {
     }
 }
 
+/// `type` on a JSON value: the value is of one of the JSON Schema types
+/// `allowed` (`null`, `boolean`, `object`, `array`, `number`, `string`,
+/// `integer`; a number without a fractional part, `1.0` too, is an
+/// `integer`).
+///
+/// ```
+/// use event_runtime::validate::json_type;
+/// use serde_json::json;
+/// assert!(json_type(&json!(1.0), &["integer"]).is_ok());
+/// assert!(json_type(&json!("x"), &["integer", "null"]).is_err());
+/// ```
+pub fn json_type(value: &serde_json::Value, allowed: &[&str]) -> Check {
+    use serde_json::Value;
+    let ok = allowed.iter().any(|t| match (*t, value) {
+        ("null", Value::Null)
+        | ("boolean", Value::Bool(_))
+        | ("object", Value::Object(_))
+        | ("array", Value::Array(_))
+        | ("number", Value::Number(_))
+        | ("string", Value::String(_)) => true,
+        ("integer", Value::Number(n)) => {
+            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
+        _ => false,
+    });
+    if ok {
+        Ok(())
+    } else {
+        let found = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Object(_) => "an object",
+            Value::Array(_) => "an array",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+        };
+        fail(format!(
+            "must be of type {}, found {found}",
+            allowed.join(" or ")
+        ))
+    }
+}
+
+/// The values of an `enum` (or the one of a `const`), as JSON text parsed
+/// on first use.
+///
+/// Generated code keeps one in a `static` per checked type.
+#[derive(Debug)]
+pub struct Values {
+    source: &'static str,
+    parsed: OnceLock<Result<Vec<serde_json::Value>, String>>,
+}
+
+impl Values {
+    /// The values of the JSON array `source`.
+    pub const fn new(source: &'static str) -> Self {
+        Values {
+            source,
+            parsed: OnceLock::new(),
+        }
+    }
+}
+
+/// `enum` and `const` on a JSON value: the value equals one of `allowed`,
+/// as JSON Schema compares values (numbers by their value, so `1` equals
+/// `1.0`; objects whatever the order of their members).
+///
+/// ```
+/// use event_runtime::validate::{one_of_values, Values};
+/// use serde_json::json;
+/// static ALLOWED: Values = Values::new(r#"[1, "one", {"n": [1]}, null]"#);
+/// assert!(one_of_values(&json!(1.0), &ALLOWED).is_ok());
+/// assert!(one_of_values(&json!({"n": [1.0]}), &ALLOWED).is_ok());
+/// assert!(one_of_values(&json!(true), &ALLOWED).is_err());
+/// ```
+pub fn one_of_values(value: &serde_json::Value, allowed: &Values) -> Check {
+    let parsed = allowed.parsed.get_or_init(|| {
+        match serde_json::from_str::<serde_json::Value>(allowed.source) {
+            Ok(serde_json::Value::Array(values)) => Ok(values),
+            Ok(_) => Err("not a JSON array".to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    match parsed {
+        Ok(values) if values.iter().any(|v| json_equal(v, value)) => Ok(()),
+        Ok(values) if values.len() == 1 => fail(format!("must be {}, found {value}", values[0])),
+        Ok(_) => fail(format!("must be one of {}, found {value}", allowed.source)),
+        Err(error) => fail(format!(
+            "the allowed values {:?} do not read: {error}",
+            allowed.source
+        )),
+    }
+}
+
+/// JSON Schema equality: numbers by value, arrays item by item, objects
+/// member by member whatever their order.
+pub fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => match (x.as_u64(), y.as_u64()) {
+                (Some(x), Some(y)) => x == y,
+                _ => x.as_f64() == y.as_f64(),
+            },
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
 /// Reaches the constraints of nested `EventData` values from generated
 /// code, which cannot tell from a field's type whether it implements
 /// `EventData`: `(&Probe(&value)).validate_nested()` resolves to
@@ -376,10 +503,45 @@ mod tests {
         ] {
             assert!(format(bad, "uri").is_err(), "{bad:?} passed as a uri");
         }
+        assert!(format("0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a11", "uuid").is_ok());
+        assert!(format("0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a1", "uuid").is_err());
+        assert!(format("2026-03-27T10:30:00+02:00", "date-time").is_ok());
+        assert!(format("2026-03-27", "date-time").is_err());
+        assert!(format("2016-12-31T23:59:60Z", "date-time").is_err());
+        assert!(format("2026-03-27", "date").is_ok());
+        assert!(format("2026-02-30", "date").is_err());
         assert_eq!(
             format("x", "hostname").unwrap_err().message(),
-            "unknown format \"hostname\": expected `email` or `uri`"
+            "unknown format \"hostname\": expected `email`, `uri`, `uuid`, `date-time` or `date`"
         );
+    }
+
+    #[test]
+    fn json_types_and_values() {
+        use serde_json::json;
+        assert!(json_type(&json!(2.0), &["integer"]).is_ok());
+        assert!(json_type(&json!(2.5), &["integer"]).is_err());
+        assert!(json_type(&json!(2.5), &["number"]).is_ok());
+        assert_eq!(
+            json_type(&json!("x"), &["integer", "null"])
+                .unwrap_err()
+                .message(),
+            "must be of type integer or null, found a string"
+        );
+        assert!(json_equal(
+            &json!({"a": [1, {"b": 2}]}),
+            &json!({"a": [1.0, {"b": 2.0}]})
+        ));
+        assert!(!json_equal(&json!([1, 2]), &json!([2, 1])));
+        assert!(!json_equal(&json!({"a": 1}), &json!({"a": 1, "b": 1})));
+        assert!(!json_equal(&json!(0), &json!(false)));
+        static ONE: Values = Values::new("[null]");
+        assert_eq!(
+            one_of_values(&json!(0), &ONE).unwrap_err().message(),
+            "must be null, found 0"
+        );
+        static BROKEN: Values = Values::new("[1,");
+        assert!(one_of_values(&json!(1), &BROKEN).is_err());
     }
 
     #[test]

@@ -189,3 +189,171 @@ fn the_expected_cadence_is_part_of_the_contract() {
     assert_eq!(PaymentSettledV1::contract().expected_every, Some("1d"));
     assert_eq!(EnrollmentCompletedV1::contract().expected_every, None);
 }
+
+mod roots {
+    //! Shared definitions whose root is not an object: newtypes that
+    //! accept exactly what their schema accepts.
+    use event_runtime::EventData;
+    use gencheck::roots::{
+        Anything, Current, Flag, Handle, IdOrName, Labels, Level, Loose, Mixed, Moments, Narrowed,
+        NarrowedKind2, OnlyNull, Percent, Ratio, Settings, Short, Slug, Tags, Window, Yes,
+    };
+    use event_runtime::__private::serde::de::DeserializeOwned;
+    use serde_json::{Value, json};
+
+    fn accepts<T: DeserializeOwned + EventData>(value: Value) -> bool {
+        match serde_json::from_str::<T>(&value.to_string()) {
+            Ok(v) => v.validate().is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Every value of `ok` decodes, every value of `bad` does not.
+    fn check<T: DeserializeOwned + EventData>(ok: &[Value], bad: &[Value]) {
+        for v in ok {
+            assert!(accepts::<T>(v.clone()), "{} refused {v}", std::any::type_name::<T>());
+        }
+        for v in bad {
+            assert!(!accepts::<T>(v.clone()), "{} accepted {v}", std::any::type_name::<T>());
+        }
+    }
+
+    #[test]
+    fn scalar_roots_keep_their_constraints() {
+        check::<Slug>(&[json!("a-1")], &[json!(""), json!("A"), json!("a".repeat(41)), json!(1)]);
+        check::<Percent>(&[json!(0), json!(100)], &[json!(101), json!(-1), json!("1")]);
+        check::<Ratio>(&[json!(1), json!(0.5)], &[json!(0), json!(1.5)]);
+        check::<Flag>(&[json!(true)], &[json!("true"), json!(null)]);
+        check::<Handle>(&[json!(null), json!("ada")], &[json!("ad"), json!(3)]);
+        check::<Short>(&[json!("ab")], &[json!("abcde")]);
+        // A producer builds one through the same checks.
+        assert!(Percent::new(100).is_ok());
+        assert_eq!(
+            Percent::new(101).unwrap_err().to_string(),
+            "must be at most 100, found 101"
+        );
+        assert!(Slug::new("Not A Slug".to_string()).is_err());
+    }
+
+    #[test]
+    fn array_and_map_roots_check_their_items() {
+        check::<Tags>(
+            &[json!(["a"]), json!(["a", "b", "c"])],
+            &[json!([]), json!(["a", "b", "c", "d"]), json!(["a".repeat(11)]), json!("a")],
+        );
+        let err = serde_json::from_str::<Tags>(r#"["ok", "far too long"]"#).unwrap_err();
+        assert!(err.to_string().contains("[1]"), "{err}");
+        check::<Moments>(&[json!(["2026-03-27T10:30:00Z"])], &[json!(["yesterday"])]);
+        let m: Moments = serde_json::from_str(r#"["2026-03-27T10:30:00+02:00"]"#).unwrap();
+        assert_eq!(serde_json::to_value(&m).unwrap(), json!(["2026-03-27T10:30:00+02:00"]));
+        check::<Labels>(&[json!({"a": "b"}), json!({})], &[json!({"a": 1}), json!([])]);
+    }
+
+    #[test]
+    fn enum_and_const_of_any_values_accept_exactly_them() {
+        check::<Level>(&[json!(1), json!(2.0), json!(null)], &[json!(3), json!("1")]);
+        check::<Mixed>(
+            &[json!("low"), json!(2), json!(true), json!({"k": [1.0]})],
+            &[json!("high"), json!(false), json!({"k": [1], "x": 0}), json!([])],
+        );
+        check::<Yes>(&[json!(true)], &[json!(false), json!(1)]);
+        // Written back as read.
+        let m: Mixed = serde_json::from_str(r#"{"k":[1]}"#).unwrap();
+        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"k":[1]}"#);
+    }
+
+    #[test]
+    fn roots_of_several_types_check_each_type_by_its_keywords() {
+        check::<IdOrName>(&[json!(1), json!("ada")], &[json!(0), json!("a".repeat(9)), json!(true)]);
+        // Without `type`, each keyword applies to the values of its type.
+        check::<Loose>(
+            &[json!(10), json!("a@b.example"), json!(null), json!([1])],
+            &[json!(9), json!("a"), json!("not an email")],
+        );
+        check::<Anything>(&[json!(null), json!([1, "x"]), json!({"a": 1})], &[]);
+    }
+
+    #[test]
+    fn a_union_whose_only_alternative_is_null_compiles_and_holds_null() {
+        check::<OnlyNull>(&[json!(null)], &[json!(123), json!("x"), json!({})]);
+    }
+
+    #[test]
+    fn an_all_of_of_values_checks_every_part() {
+        check::<Window>(
+            &[json!(20), json!(30), json!(24.0)],
+            &[json!(19), json!(31), json!(25), json!(20.5), json!("20")],
+        );
+    }
+
+    #[test]
+    fn a_property_narrowed_by_a_second_all_of_part_keeps_both_definitions() {
+        let ok = json!({"size": 100, "code": "ab", "kind": "b", "tags": ["x"], "note": "n"});
+        let n: Narrowed = serde_json::from_value(ok.clone()).unwrap();
+        assert_eq!(n.kind, Some(NarrowedKind2::B));
+        for (key, bad) in [
+            ("size", json!(101)),
+            ("code", json!("a")),
+            ("code", json!("abcdefghi")),
+            ("tags", json!(["x", "y", "z"])),
+            ("note", json!(null)),
+        ] {
+            let mut v = ok.clone();
+            v[key] = bad.clone();
+            assert!(
+                serde_json::from_value::<Narrowed>(v).is_err(),
+                "{key}: {bad} accepted"
+            );
+        }
+        let mut v = ok;
+        v.as_object_mut().unwrap().remove("code");
+        assert!(serde_json::from_value::<Narrowed>(v).is_err(), "`code` is required by the second part");
+    }
+
+    #[test]
+    fn a_root_ref_is_the_referenced_type_and_properties_hold_value_enums() {
+        let s: Current = serde_json::from_value(json!({"level": 2, "on": true})).unwrap();
+        let _: &Settings = &s;
+        assert!(serde_json::from_value::<Settings>(json!({"level": 3})).is_err());
+        assert!(serde_json::from_value::<Settings>(json!({"on": false})).is_err());
+        assert!(serde_json::from_value::<Settings>(json!({"level": "low"})).is_ok());
+        // Bounds without `type` apply to numbers; other values pass.
+        assert!(serde_json::from_value::<Settings>(json!({"limit": 0})).is_err());
+        assert!(serde_json::from_value::<Settings>(json!({"limit": 1.5})).is_ok());
+        assert!(serde_json::from_value::<Settings>(json!({"limit": "any"})).is_ok());
+    }
+}
+
+#[test]
+fn an_event_property_with_an_enum_of_numbers_accepts_exactly_them() {
+    use gencheck::value_enums::RatingSubmittedV1;
+    let rating = |stars: Value, weight: Value| {
+        envelope(
+            "rating.submitted",
+            "1.0",
+            json!({"ratingId": "0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a11", "stars": stars, "weight": weight}),
+        )
+    };
+    let e = Envelope::<RatingSubmittedV1>::from_json_str(&rating(json!(5), json!(0.5))).unwrap();
+    assert_eq!(e.data().stars.0, json!(5));
+    assert!(Envelope::<RatingSubmittedV1>::from_json_str(&rating(json!(3), json!(null))).is_ok());
+    for (stars, weight) in [(json!(6), json!(1)), (json!(2.5), json!(1)), (json!(1), json!(2))] {
+        let err = Envelope::<RatingSubmittedV1>::from_json_str(&rating(stars.clone(), weight.clone()))
+            .unwrap_err();
+        assert_eq!(err.class(), ErrorClass::Permanent, "{stars} {weight}: {err}");
+    }
+}
+
+#[test]
+fn a_producer_checks_a_value_newtype_field_before_publishing() {
+    use gencheck::value_enums::{RatingSubmittedV1, RatingSubmittedV1Stars};
+    let mut e = RatingSubmittedV1 {
+        rating_id: "0b8e4a52-54f4-4a5c-9d4e-3f1f2b0c9a11".parse().unwrap(),
+        stars: RatingSubmittedV1Stars(json!(5)),
+        weight: None,
+    };
+    assert!(e.validate().is_ok());
+    e.stars = RatingSubmittedV1Stars(json!(9));
+    let err = e.validate().unwrap_err();
+    assert_eq!(err.path(), "stars", "{err}");
+}

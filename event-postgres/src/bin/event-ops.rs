@@ -1,6 +1,6 @@
 //! `event-ops`: the operator's view of the outbox and the dead letters,
-//! in PostgreSQL or (`--nats URL`) on NATS JetStream, of the JetStream
-//! topology (`nats plan`), and the dead letter console (`console`).
+//! in PostgreSQL or (`--nats URL`) on NATS JetStream, and of the JetStream
+//! topology (`nats plan`).
 //!
 //! Exit codes: 0 done; 1 the database or NATS server failed or could not
 //! be reached; 2 bad usage (unknown command or flag, malformed id); 3 no
@@ -69,8 +69,7 @@ enum Command {
     #[command(subcommand)]
     Nats(nats::NatsCommand),
     /// Serve the dead letter console: a web page and a JSON API to
-    /// inspect, retry, discard and bulk-retry (see docs/console.md); with
-    /// --nats, over one consumer service's DLQ stream.
+    /// inspect, retry, discard and bulk-retry (see docs/console.md).
     Console(ConsoleArgs),
 }
 
@@ -81,9 +80,9 @@ struct ConsoleArgs {
     /// EVENT_OPS_CONSOLE_PASSWORD.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
-    /// With --nats: the consumer service whose DLQ stream to serve (ids
-    /// are per stream, so one console serves one).
-    #[arg(long)]
+    /// With --nats: the consumer service whose DLQ stream the console
+    /// shows (needed when more than one service has a DLQ stream).
+    #[arg(long, value_name = "SERVICE")]
     consumer: Option<String>,
 }
 
@@ -252,11 +251,15 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         }
         Command::Console(args) if cli.nats.url.is_some() => {
             let url = cli.nats.url.as_deref().unwrap_or_default();
-            let (store, what) =
-                nats::console_store(&cli.nats, url, args.consumer.as_deref()).await?;
+            let (store, what) = nats::console_store(&cli.nats, url, args.consumer.clone()).await?;
             return serve_console(store, args.listen, &what).await;
         }
         _ => {}
+    }
+    if matches!(&cli.command, Command::Console(args) if args.consumer.is_some()) {
+        return Err(Failure::Usage(
+            "console --consumer picks a NATS DLQ stream: it needs --nats URL".into(),
+        ));
     }
     let tables = Tables::new(cli.schema.clone()).map_err(|e| Failure::Config(e.to_string()))?;
     let pool = connect(cli.database_url.as_deref()).await?;
@@ -298,11 +301,6 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             dlq::run(&ops, command, json).await?
         }
         Command::Console(args) => {
-            if args.consumer.is_some() {
-                return Err(Failure::Usage(
-                    "console --consumer names a NATS DLQ stream: it needs --nats".into(),
-                ));
-            }
             let store = event_postgres::console::PgReplay::new(pool.clone(), &tables);
             let what = format!("dead letters of schema `{}`", tables.schema());
             serve_console(store, args.listen, &what).await?

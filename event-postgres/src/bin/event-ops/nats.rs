@@ -20,7 +20,7 @@ pub(crate) struct NatsArgs {
     #[arg(long = "nats", global = true, value_name = "URL")]
     pub url: Option<String>,
     /// The subject prefix of the streams (`events`: `events.<type>.v<major>`,
-    /// stream EVENTS, DLQ streams `EVENTS_DLQ_<SERVICE>`).
+    /// stream `EVENTS`, DLQ streams `EVENTS_DLQ_<SERVICE>`).
     #[arg(long, default_value = "events", global = true)]
     pub subject_prefix: String,
 }
@@ -392,12 +392,12 @@ pub(crate) async fn dlq(
     out
 }
 
-/// The DLQ stream the console serves with `--nats`: the one of `consumer`,
-/// or the only one there is; and how the console names it.
+/// The DLQ stream the console shows on NATS: `consumer`'s, or the one
+/// service's when only one has a DLQ stream.
 pub(crate) async fn console_store(
     nats: &NatsArgs,
     url: &str,
-    consumer: Option<&str>,
+    consumer: Option<String>,
 ) -> Result<(NatsDeadLetters, String), Failure> {
     let js = connect(url).await?;
     let subjects = Subjects::new(nats.subject_prefix.clone());
@@ -410,18 +410,24 @@ pub(crate) async fn console_store(
         deployed.join(", ")
     };
     let service = match consumer {
-        Some(c) if deployed.iter().any(|d| d == c) => c.to_owned(),
+        Some(c) if deployed.contains(&c) => c,
         Some(c) => {
             return Err(Failure::NotFound(format!(
                 "no DLQ stream {} for consumer `{c}` under prefix `{}` (consumers with one: {known})",
-                subjects.dlq_stream(c),
+                subjects.dlq_stream(&c),
                 nats.subject_prefix
             )));
         }
         None if deployed.len() == 1 => deployed[0].clone(),
+        None if deployed.is_empty() => {
+            return Err(Failure::NotFound(format!(
+                "no DLQ stream under prefix `{}`",
+                nats.subject_prefix
+            )));
+        }
         None => {
             return Err(Failure::Usage(format!(
-                "the console serves one consumer's DLQ stream: pass --consumer (one of {known})"
+                "the console shows one consumer's DLQ stream on NATS: pass --consumer (one of {known})"
             )));
         }
     };
