@@ -627,6 +627,21 @@ fn event_ops_console_refuses_a_routable_address_without_credentials() {
         String::from_utf8_lossy(&out.stderr),
         "event-ops: EVENT_OPS_CONSOLE_USER is set without EVENT_OPS_CONSOLE_PASSWORD\n"
     );
+    // A schema that was never migrated is reported at start, not on the
+    // first page view.
+    let schema = format!("never_{:016x}", fastrand::u64(..));
+    let out = ops_console("127.0.0.1:0", &schema, &[])
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("event-ops: cannot read the dead letters: ")
+            && stderr.contains(&format!(
+                "relation \"{schema}.dead_letters\" does not exist"
+            )),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -1081,6 +1096,11 @@ async fn in_chromium_an_operator_inspects_retries_discards_and_bulk_retries() {
     assert_eq!(browser.text("#result [data-k=retried]").await, "9");
     assert_eq!(browser.text("#result [data-k=handled]").await, "8");
     assert_eq!(browser.text("#result [data-k=failed-again]").await, "1");
+    std::fs::write(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-bulk-retry.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
     for (_, e) in &rest[1..] {
         // Once each: the one someone else retried was not retried again.
         assert_eq!(effects_of(&db, e.id().as_str()).await, 1);

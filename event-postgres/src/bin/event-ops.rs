@@ -320,10 +320,18 @@ async fn serve_console<R: event_delivery::Replay>(
     listen: std::net::SocketAddr,
     what: &str,
 ) -> Result<String, Failure> {
-    use event_postgres::console::{Auth, Console, ConsoleError};
+    use event_postgres::console::{Auth, Console, ConsoleError, check_listen};
     let config = |e: ConsoleError| Failure::Config(e.to_string());
+    let auth = Auth::from_env().map_err(config)?;
+    check_listen(listen, &auth).map_err(config)?;
+    // Fail now rather than on the first page view when the store cannot
+    // be read (a schema that was never migrated, say).
+    store
+        .depth(&event_delivery::DeadLetterFilter::all())
+        .await
+        .map_err(|e| Failure::Database(format!("cannot read the dead letters: {e}")))?;
     let console = Console::new(store)
-        .auth(Auth::from_env().map_err(config)?)
+        .auth(auth)
         .bind(listen)
         .await
         .map_err(config)?;

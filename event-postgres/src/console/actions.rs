@@ -173,3 +173,133 @@ impl Actions {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use event_delivery::{DeadLetterFilter, DeadLetters, InMemoryDeadLetters};
+    use event_runtime::ErrorClass;
+
+    /// Dead letters in memory whose "queue" is a list of waiting event ids.
+    #[derive(Default)]
+    struct Memory {
+        dead: InMemoryDeadLetters,
+        queue: Mutex<Vec<String>>,
+    }
+
+    impl DeadLetters for Memory {
+        async fn put(&self, e: DeadLetter) -> Result<DeadLetterId, DeadLetterError> {
+            self.dead.put(e).await
+        }
+        async fn list(&self, f: &DeadLetterFilter) -> Result<Vec<DeadLetter>, DeadLetterError> {
+            self.dead.list(f).await
+        }
+        async fn get(&self, id: DeadLetterId) -> Result<Option<DeadLetter>, DeadLetterError> {
+            self.dead.get(id).await
+        }
+        async fn take(&self, id: DeadLetterId) -> Result<Option<DeadLetter>, DeadLetterError> {
+            self.dead.take(id).await
+        }
+        async fn take_all(&self, f: &DeadLetterFilter) -> Result<Vec<DeadLetter>, DeadLetterError> {
+            self.dead.take_all(f).await
+        }
+        async fn discard(&self, id: DeadLetterId) -> Result<bool, DeadLetterError> {
+            self.dead.discard(id).await
+        }
+        async fn depth(&self, f: &DeadLetterFilter) -> Result<usize, DeadLetterError> {
+            self.dead.depth(f).await
+        }
+    }
+
+    impl Replay for Memory {
+        async fn replay(&self, id: DeadLetterId) -> Result<Option<DeadLetter>, DeadLetterError> {
+            let taken = self.dead.take(id).await?;
+            if let Some(e) = &taken {
+                self.queue.lock().unwrap().extend(e.event_id.clone());
+            }
+            Ok(taken)
+        }
+        async fn replay_all(
+            &self,
+            f: &DeadLetterFilter,
+        ) -> Result<Vec<DeadLetter>, DeadLetterError> {
+            let taken = self.dead.take_all(f).await?;
+            let mut queue = self.queue.lock().unwrap();
+            queue.extend(taken.iter().filter_map(|e| e.event_id.clone()));
+            Ok(taken)
+        }
+        async fn waiting(
+            &self,
+            _consumer: &str,
+            ids: &[String],
+        ) -> Result<Option<usize>, DeadLetterError> {
+            let queue = self.queue.lock().unwrap();
+            Ok(Some(ids.iter().filter(|id| queue.contains(id)).count()))
+        }
+    }
+
+    fn entry(consumer: &str, event_id: Option<&str>) -> DeadLetter {
+        let now = OffsetDateTime::now_utc();
+        DeadLetter {
+            id: DeadLetterId(0),
+            payload: b"{}".to_vec().into(),
+            partition_key: None,
+            event_id: event_id.map(Into::into),
+            event_type: Some("enrollment.completed".into()),
+            version: None,
+            tenant_id: None,
+            consumer: consumer.into(),
+            error: "boom".into(),
+            class: ErrorClass::Permanent,
+            attempts: 1,
+            first_failure: now,
+            last_failure: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retry_counts_handled_waiting_failed_again_and_untracked() {
+        let store = Memory::default();
+        for id in [Some("evt_1"), Some("evt_2"), None] {
+            store.put(entry("certificates", id)).await.unwrap();
+        }
+        let taken = store.replay_all(&DeadLetterFilter::all()).await.unwrap();
+        let actions = Actions::default();
+        let n = actions.record("retry all".into(), true, "Retried 3.".into(), &taken);
+        let outcome = |current: Vec<DeadLetter>| {
+            let (actions, store) = (&actions, &store);
+            async move { actions.outcome(n, &current, store).await.unwrap().unwrap() }
+        };
+        let o = outcome(store.list(&DeadLetterFilter::all()).await.unwrap()).await;
+        assert_eq!(
+            (o.retried, o.waiting, o.handled, o.failed_again, o.untracked),
+            (3, Some(2), Some(0), 0, 1)
+        );
+
+        // evt_1 is handled; evt_2 fails again and comes back; an entry of
+        // another consumer with evt_1's id is not this retry's.
+        store.queue.lock().unwrap().clear();
+        let back = store
+            .put(entry("certificates", Some("evt_2")))
+            .await
+            .unwrap();
+        store
+            .put(entry("notifications", Some("evt_1")))
+            .await
+            .unwrap();
+        let o = outcome(store.list(&DeadLetterFilter::all()).await.unwrap()).await;
+        assert_eq!(
+            (o.retried, o.waiting, o.handled, o.failed_again, o.untracked),
+            (3, Some(0), Some(1), 1, 1)
+        );
+
+        // Discarding the entry that came back does not turn it into a
+        // success: a failure once seen is kept.
+        assert!(store.discard(back).await.unwrap());
+        let o = outcome(store.list(&DeadLetterFilter::all()).await.unwrap()).await;
+        assert_eq!((o.handled, o.failed_again), (Some(1), 1));
+        // An action that retried nothing has no outcome.
+        let m = actions.record("discard dl_9".into(), true, "Discarded.".into(), &[]);
+        assert!(actions.outcome(m, &[], &store).await.unwrap().is_none());
+    }
+}

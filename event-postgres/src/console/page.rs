@@ -251,7 +251,7 @@ pub(crate) async fn render<R: Replay>(
                     div #result class=(if *ok { "result ok" } else { "result failed" }) { p.message { (message) } }
                 }
                 (confirm(&view, &all))
-                main {
+                main.with-entry[selected.is_some()] {
                     section #depth {
                         h2 { "Depth by consumer and event type" }
                         @if rows.is_empty() {

@@ -11,8 +11,9 @@
 //!   A POST whose `Origin` is not the console's own, or that the browser
 //!   marks `Sec-Fetch-Site: cross-site`, is refused as well.
 //! - **Host**: on a loopback address the `Host` header must name a
-//!   loopback host and the console's port, so a page that rebinds its own
-//!   domain to 127.0.0.1 cannot read the console (DNS rebinding).
+//!   loopback host (`localhost`, `127.0.0.1`, `[::1]`, any port), so a page
+//!   that rebinds its own domain to 127.0.0.1 cannot read the console (DNS
+//!   rebinding).
 
 use super::ConsoleError;
 use axum::body::Body;
@@ -172,9 +173,10 @@ pub fn check_listen(addr: SocketAddr, auth: &Auth) -> Result<(), ConsoleError> {
 pub(crate) struct Guard {
     pub(crate) auth: Auth,
     pub(crate) csrf: String,
-    /// The `Host` values accepted; `None` accepts any (a console on a
-    /// routable address, which requires credentials).
-    pub(crate) hosts: Option<Vec<String>>,
+    /// Whether the `Host` header must name a loopback host (a console on
+    /// a loopback address); one on a routable address requires
+    /// credentials and accepts any name it is reached by.
+    pub(crate) loopback_host: bool,
 }
 
 impl Guard {
@@ -184,26 +186,30 @@ impl Guard {
             ConsoleError::Config(format!("cannot draw the CSRF token from the OS: {e}"))
         })?;
         let csrf = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let hosts = addr.ip().is_loopback().then(|| {
-            let port = addr.port();
-            vec![
-                format!("127.0.0.1:{port}"),
-                format!("localhost:{port}"),
-                format!("[::1]:{port}"),
-                addr.to_string(),
-            ]
-        });
-        Ok(Guard { auth, csrf, hosts })
+        Ok(Guard {
+            auth,
+            csrf,
+            loopback_host: addr.ip().is_loopback(),
+        })
     }
 
+    /// Any port is accepted, so an SSH tunnel (`-L 9000:127.0.0.1:8080`)
+    /// works; the name is what a rebinding page cannot fake.
     fn host_ok(&self, headers: &HeaderMap) -> bool {
-        let Some(hosts) = &self.hosts else {
+        if !self.loopback_host {
             return true;
+        }
+        let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+            return false;
         };
-        headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .is_some_and(|h| hosts.iter().any(|ok| ok.eq_ignore_ascii_case(h)))
+        let name = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+        };
+        name.eq_ignore_ascii_case("localhost")
+            || name
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     fn same_origin(&self, headers: &HeaderMap) -> bool {
@@ -395,6 +401,39 @@ mod tests {
         assert!(check_listen("10.1.2.3:8080".parse().unwrap(), &none).is_err());
         let token = Auth::none().bearer("t");
         assert!(check_listen("0.0.0.0:8080".parse().unwrap(), &token).is_ok());
+    }
+
+    #[test]
+    fn on_loopback_only_loopback_host_names_are_answered() {
+        let guard = Guard::new("127.0.0.1:8080".parse().unwrap(), Auth::none()).unwrap();
+        let host = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, value.parse().unwrap());
+            h
+        };
+        for ok in [
+            "127.0.0.1:8080",
+            "localhost:9000",
+            "LOCALHOST",
+            "[::1]:8080",
+            "127.0.0.2",
+        ] {
+            assert!(guard.host_ok(&host(ok)), "{ok}");
+        }
+        for refused in [
+            "evil.example:8080",
+            "127.0.0.1.evil.example",
+            "10.0.0.1:8080",
+            "[::2]:80",
+        ] {
+            assert!(!guard.host_ok(&host(refused)), "{refused}");
+        }
+        assert!(!guard.host_ok(&HeaderMap::new()));
+        let routable =
+            Guard::new("0.0.0.0:8080".parse().unwrap(), Auth::none().bearer("t")).unwrap();
+        assert!(routable.host_ok(&host("console.internal:443")));
+        assert_eq!(guard.csrf.len(), 64);
+        assert_ne!(guard.csrf, routable.csrf);
     }
 
     #[test]
