@@ -21,7 +21,8 @@ use crate::dead_letter::DeadLetters;
 use crate::store::ProcessedStore;
 use crate::transport::{Incoming, Subscriber};
 use event_runtime::Catalog;
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::task::JoinSet;
@@ -52,7 +53,10 @@ where
         // Deliveries waiting behind their lane; bounded so a hot key cannot
         // pull the whole queue into memory.
         let max_waiting = limit.saturating_mul(4).max(16);
-        let mut lanes: HashMap<Arc<str>, Lane<S::Incoming>> = HashMap::new();
+        // At most `limit` lanes are open at once, so the map stays small
+        // whatever the keys: a fast hash over a few entries, with no
+        // collision attack to defend against.
+        let mut lanes: FxHashMap<Arc<str>, Lane<S::Incoming>> = FxHashMap::default();
         let waiting = Arc::new(AtomicUsize::new(0));
         let mut tasks: JoinSet<Option<Arc<str>>> = JoinSet::new();
         let mut open = true;
