@@ -16,7 +16,7 @@
 //! schema `enrollment_example`, dropped before and after the run.
 //!
 //! ```text
-//! cargo run -p event-postgres --example enrollment
+//! cargo run -p event-postgres --example enrollment-postgres
 //! ```
 
 use event_delivery::{

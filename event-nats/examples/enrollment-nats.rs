@@ -14,7 +14,7 @@
 //! and after the run.
 //!
 //! ```text
-//! cargo run -p event-nats --example enrollment
+//! cargo run -p event-nats --example enrollment-nats
 //! ```
 
 use event_delivery::{
