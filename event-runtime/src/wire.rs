@@ -454,3 +454,85 @@ fn unexpected(value: &serde_json::Value) -> serde::de::Unexpected<'_> {
         serde_json::Value::Object(_) => Unexpected::Map,
     }
 }
+
+/// The checks of one constrained field of a derived struct, on the field's
+/// whole value. The derive writes one marker type per such field; the
+/// reading code below is generic, so a field costs a constant and a type,
+/// not a function body of its own.
+pub trait FieldCheck<T> {
+    /// Every check of the field (elements, array, option) on its value.
+    const CHECK: fn(&T) -> crate::validate::Check;
+}
+
+/// A constrained field as the derived `Deserialize` reads it: decoded, then
+/// checked while serde is still inside the field, so that a violation is
+/// reported at the field's path (`data.quantity`).
+pub struct Checked<T, C>(pub T, core::marker::PhantomData<C>);
+
+impl<T: Default, C> Default for Checked<T, C> {
+    fn default() -> Self {
+        Checked(T::default(), core::marker::PhantomData)
+    }
+}
+
+impl<'de, T: Deserialize<'de>, C: FieldCheck<T>> Deserialize<'de> for Checked<T, C> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = T::deserialize(d)?;
+        match C::CHECK(&value) {
+            Ok(()) => Ok(Checked(value, core::marker::PhantomData)),
+            Err(e) => Err(serde::de::Error::custom(e)),
+        }
+    }
+}
+
+/// The checks of an array field whose elements are constrained: each
+/// element is checked as it is read (`data.tags[1]`), then the array.
+pub trait ArrayCheck<T> {
+    /// The checks of one element.
+    const ELEMENT: ElementCheck<T>;
+    /// The checks of the array as a whole (`minItems`, `maxItems`).
+    const ITEMS: Option<fn(&[T]) -> crate::validate::Check>;
+}
+
+/// A `Vec<T>` field read by [`checked_vec`] and then checked as a whole.
+pub struct CheckedVec<T, C>(pub Vec<T>, core::marker::PhantomData<C>);
+
+impl<T, C> Default for CheckedVec<T, C> {
+    fn default() -> Self {
+        CheckedVec(Vec::new(), core::marker::PhantomData)
+    }
+}
+
+impl<'de, T: Deserialize<'de>, C: ArrayCheck<T>> Deserialize<'de> for CheckedVec<T, C> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = checked_vec(d, C::ELEMENT)?;
+        match C::ITEMS.map_or(Ok(()), |items| items(&value)) {
+            Ok(()) => Ok(CheckedVec(value, core::marker::PhantomData)),
+            Err(e) => Err(serde::de::Error::custom(e)),
+        }
+    }
+}
+
+/// An `Option<Vec<T>>` field read by [`checked_option_vec`], then checked
+/// as a whole when present.
+pub struct CheckedOptionVec<T, C>(pub Option<Vec<T>>, core::marker::PhantomData<C>);
+
+impl<T, C> Default for CheckedOptionVec<T, C> {
+    fn default() -> Self {
+        CheckedOptionVec(None, core::marker::PhantomData)
+    }
+}
+
+impl<'de, T: Deserialize<'de>, C: ArrayCheck<T>> Deserialize<'de> for CheckedOptionVec<T, C> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = checked_option_vec(d, C::ELEMENT)?;
+        let checked = match (&value, C::ITEMS) {
+            (Some(array), Some(items)) => items(array),
+            _ => Ok(()),
+        };
+        match checked {
+            Ok(()) => Ok(CheckedOptionVec(value, core::marker::PhantomData)),
+            Err(e) => Err(serde::de::Error::custom(e)),
+        }
+    }
+}
