@@ -175,6 +175,8 @@ for cmd in check build; do
         for ((run = 0; run < RUNS; run++)); do
             for kind in generated plain; do
                 read -r c r w < <(measure "$cmd" "$WORK/$kind-$n")
+                # As it goes, so that a run cut short still says something.
+                echo "cargo $cmd, $n events, $kind: $c s CPU, $((r / 1024)) MB, $w s wall" >&2
                 cpu[$cmd,$kind,$n]+="$c "
                 rss[$cmd,$kind,$n]+="$r "
                 wall[$cmd,$kind,$n]+="$w "
