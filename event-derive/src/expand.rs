@@ -368,83 +368,9 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
     }
 }
 
-/// Whether a constrained field is read through the runtime's `Checked`
-/// wrappers (a marker type and constants) rather than a `deserialize_with`
-/// function of its own: every constrained field but those whose reading the
-/// user or the date formats take over.
-fn reads_checked(field: &Field) -> bool {
-    !field.attrs.constraints.is_empty()
-        && field.attrs.unknown.is_none()
-        && !field.custom_serde()
-        && !field.serde_has(&["default"])
-        && !matches!(field.shape.scalar, Scalar::Date | Scalar::DateTime)
-}
-
-/// The wrapper type a checked field is read as, and the marker type with
-/// its checks.
-fn checked_field(field: &Field, index: usize, rt: &TokenStream) -> (TokenStream, TokenStream) {
-    let p = quote!(#rt::__private);
-    let marker = format_ident!("__Checks{}", index);
-    let ty = field.ty;
-    let inner = field.shape.inner;
-    let has_scalar = field.attrs.constraints.iter().any(|c| !c.on_array());
-    let has_items = field.attrs.constraints.iter().any(|c| c.on_array());
-    let check = quote!(#p::validate::Check);
-    if field.shape.vec && has_scalar {
-        let scalar = format_ident!("__scalar_{}", index);
-        let items = if has_items {
-            let items = format_ident!("__items_{}", index);
-            quote!(#p::core::option::Option::Some(#items))
-        } else {
-            quote!(#p::core::option::Option::None)
-        };
-        let wrapper = if field.shape.option {
-            quote!(#p::wire::CheckedOptionVec<#inner, #marker>)
-        } else {
-            quote!(#p::wire::CheckedVec<#inner, #marker>)
-        };
-        let checks = quote! {
-            struct #marker;
-            impl #p::wire::ArrayCheck<#inner> for #marker {
-                const ELEMENT: #p::wire::ElementCheck<#inner> = #scalar;
-                const ITEMS: #p::core::option::Option<fn(&[#inner]) -> #check> = #items;
-            }
-        };
-        return (wrapper, checks);
-    }
-    let all = format_ident!("__check_{}", index);
-    let checks = quote! {
-        struct #marker;
-        impl #p::wire::FieldCheck<#ty> for #marker {
-            const CHECK: fn(&#ty) -> #check = #all;
-        }
-    };
-    (quote!(#p::wire::Checked<#ty, #marker>), checks)
-}
-
-/// The field of the wire mirror (`de` false: the `Serialize` mirror; true:
-/// the struct the `Deserialize` impl reads), with the serde attributes that
-/// make the wire format.
-fn mirror_field(field: &Field, index: usize, rt: &TokenStream, de: bool) -> TokenStream {
-    if !(de && reads_checked(field)) {
-        return mirror_field_plain(field, index, rt, de);
-    }
-    let ident = field.ident;
-    let ty = checked_field(field, index, rt).0;
-    let user = &field.serde;
-    let mut attrs = Vec::new();
-    if !field.serde_has(&["rename"]) {
-        let wire = field.wire_name();
-        attrs.push(quote!(#[serde(rename = #wire)]));
-    }
-    let needs_default = field.shape.option || field.attrs.default.is_some();
-    if needs_default {
-        attrs.push(quote!(#[serde(default)]));
-    }
-    quote!(#(#user)* #(#attrs)* #ident: #ty)
-}
-
-fn mirror_field_plain(field: &Field, index: usize, rt: &TokenStream, de: bool) -> TokenStream {
+/// The field of the wire mirror, with the serde attributes that make the
+/// wire format.
+fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
     let ident = field.ident;
     let ty = field.ty;
     let user = &field.serde;
@@ -459,12 +385,10 @@ fn mirror_field_plain(field: &Field, index: usize, rt: &TokenStream, de: bool) -
         attrs.push(quote!(#[serde(rename = #wire)]));
     }
     let needs_default = field.shape.option || field.attrs.default.is_some();
-    if de && needs_default && !field.serde_has(&["default"]) {
+    if needs_default && !field.serde_has(&["default"]) {
         attrs.push(quote!(#[serde(default)]));
     }
-    if !de
-        && field.shape.option
-        && !field.serde_has(&["skip_serializing_if", "skip_serializing", "skip"])
+    if field.shape.option && !field.serde_has(&["skip_serializing_if", "skip_serializing", "skip"])
     {
         attrs.push(quote!(#[serde(skip_serializing_if = "::core::option::Option::is_none")]));
     }
@@ -489,8 +413,6 @@ fn mirror_field_plain(field: &Field, index: usize, rt: &TokenStream, de: bool) -
         if let Some(with) = with {
             let path = format!("{p}::{with}");
             attrs.push(quote!(#[serde(with = #path)]));
-        } else if !de {
-            // The rest is how the field is read.
         } else if let Some(strict) = strict.filter(|_| field.attrs.constraints.is_empty()) {
             let path = format!("{p}::{strict}");
             attrs.push(quote!(#[serde(deserialize_with = #path)]));
@@ -542,29 +464,10 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
     let mirror = format_ident!("__{}Wire", ident);
 
     let fields = &input.fields;
-    let de_struct = format_ident!("__{}De", ident);
-    let expecting = format!("struct {ident}");
     let mirror_fields = fields
         .iter()
         .enumerate()
-        .map(|(i, f)| mirror_field(f, i, &rt, false));
-    let de_fields = fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| mirror_field(f, i, &rt, true));
-    let markers = fields
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| reads_checked(f))
-        .map(|(i, f)| checked_field(f, i, &rt).1);
-    let moves = fields.iter().map(|f| {
-        let member = f.ident;
-        if reads_checked(f) {
-            quote!(#member: __w.#member.0)
-        } else {
-            quote!(#member: __w.#member)
-        }
-    });
+        .map(|(i, f)| mirror_field(f, i, &rt));
     let checks: Vec<TokenStream> = fields
         .iter()
         .enumerate()
@@ -575,7 +478,6 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         .enumerate()
         .filter(|(_, f)| !f.attrs.constraints.is_empty() && !f.custom_serde())
         .filter(|(_, f)| !matches!(f.shape.scalar, Scalar::Date | Scalar::DateTime))
-        .filter(|(_, f)| !reads_checked(f))
         .map(|(i, f)| de_fn(f, i, &rt));
     let validations = fields
         .iter()
@@ -603,19 +505,11 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         .collect();
 
     let serde_impls = quote! {
-        #[derive(#p::serde::Serialize)]
+        #[derive(#p::serde::Serialize, #p::serde::Deserialize)]
         #[serde(crate = #serde_path, remote = #remote)]
         struct #mirror {
             #(#mirror_fields,)*
         }
-
-        #[derive(#p::serde::Deserialize)]
-        #[serde(crate = #serde_path, expecting = #expecting)]
-        struct #de_struct {
-            #(#de_fields,)*
-        }
-
-        #(#markers)*
 
         #[automatically_derived]
         impl #p::serde::Serialize for #ident {
@@ -627,8 +521,7 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         #[automatically_derived]
         impl<'de> #p::serde::Deserialize<'de> for #ident {
             fn deserialize<__D: #p::serde::Deserializer<'de>>(__deserializer: __D) -> #p::core::result::Result<Self, __D::Error> {
-                let __w = <#de_struct as #p::serde::Deserialize>::deserialize(#p::wire::ObjectOnly(__deserializer))?;
-                #p::core::result::Result::Ok(#ident { #(#moves),* })
+                #mirror::deserialize(#p::wire::ObjectOnly(__deserializer))
             }
         }
     };
