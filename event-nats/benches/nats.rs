@@ -3,10 +3,12 @@
 //!
 //! ```text
 //! cargo bench -p event-nats --bench nats
-//! BENCH_MESSAGES=3000 BENCH_ROUNDS=7 cargo bench -p event-nats --bench nats
+//! BENCH_MESSAGES=3000 BENCH_ROUNDS=15 cargo bench -p event-nats --bench nats
 //! ```
 //!
 //! Needs the JetStream server at `NATS_URL` (default 127.0.0.1:4222).
+//! `BENCH_ONLY=raw` or `BENCH_ONLY=typed` runs one side, to count its
+//! client instructions under `valgrind --tool=callgrind`.
 //!
 //! What is compared, so that both sides make the server do the same work:
 //!
@@ -171,7 +173,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let n = env_u64("BENCH_MESSAGES", 3000);
-    let rounds = env_u64("BENCH_ROUNDS", 7).clamp(1, 99);
+    // `raw` or `typed` runs one side only, for instruction counts under
+    // callgrind; ratios then are not printed.
+    let only = std::env::var("BENCH_ONLY").ok();
+    let (run_raw, run_typed) = match only.as_deref() {
+        Some("raw") => (true, false),
+        Some("typed") => (false, true),
+        _ => (true, true),
+    };
+    let rounds = env_u64("BENCH_ROUNDS", 15).clamp(1, 99);
     let url = std::env::var("NATS_URL").unwrap_or_else(|_| "127.0.0.1:4222".to_owned());
     let js = event_nats::connect(&url).await.unwrap();
     let nanos = std::time::SystemTime::now()
@@ -220,20 +230,32 @@ async fn main() {
         payload_len = encoded[0].1.len();
 
         let raw_first = round % 2 == 0;
-        let (raw_p, typed_p) = if raw_first {
-            let r = raw_publish(&js, &raw_subject, &encoded).await;
-            (r, typed_publish(&publisher, &envelopes).await)
+        let mut raw_p = Duration::ZERO;
+        let mut typed_p = Duration::ZERO;
+        for side in if raw_first {
+            [true, false]
         } else {
-            let t = typed_publish(&publisher, &envelopes).await;
-            (raw_publish(&js, &raw_subject, &encoded).await, t)
-        };
-        let (raw_c, typed_c) = if raw_first {
-            let r = raw_consume(&raw_consumer, n).await;
-            (r, typed_consume(&js, &typed_t, n).await)
+            [false, true]
+        } {
+            if side && run_raw {
+                raw_p = raw_publish(&js, &raw_subject, &encoded).await;
+            } else if !side && run_typed {
+                typed_p = typed_publish(&publisher, &envelopes).await;
+            }
+        }
+        let mut raw_c = Duration::ZERO;
+        let mut typed_c = Duration::ZERO;
+        for side in if raw_first {
+            [true, false]
         } else {
-            let t = typed_consume(&js, &typed_t, n).await;
-            (raw_consume(&raw_consumer, n).await, t)
-        };
+            [false, true]
+        } {
+            if side && run_raw {
+                raw_c = raw_consume(&raw_consumer, n).await;
+            } else if !side && run_typed {
+                typed_c = typed_consume(&js, &typed_t, n).await;
+            }
+        }
 
         let rate = |d: Duration| n as f64 / d.as_secs_f64();
         let pr = raw_p.as_secs_f64() / typed_p.as_secs_f64();
@@ -270,6 +292,9 @@ async fn main() {
     println!("payload {payload_len} bytes");
     for (side, (messages, bytes)) in ["raw", "typed"].iter().zip(stored) {
         println!("{side:<5} streams: {messages} messages, {bytes} bytes stored in all");
+    }
+    if only.is_some() {
+        return;
     }
     println!(
         "median of {rounds} pair ratios typed/raw: publish with ack {:.2}, consume and ack {:.2}",
