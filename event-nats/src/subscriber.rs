@@ -304,8 +304,15 @@ impl NatsSubscriber {
                         heartbeat,
                         self.max_deliver,
                     ));
+                    // A panic outside the handler (a dead letter store,
+                    // say) ends this delivery only, as it would end its
+                    // task: the message is not settled and JetStream
+                    // delivers it again after the ack wait.
                     let settled = std::future::poll_fn(|cx| {
-                        Poll::Ready(work.as_mut().poll(cx).is_ready())
+                        let poll = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            work.as_mut().poll(cx)
+                        }));
+                        Poll::Ready(!matches!(poll, Ok(Poll::Pending)))
                     })
                     .await;
                     if !settled {
