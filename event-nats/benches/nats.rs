@@ -24,8 +24,8 @@
 //!   envelope inside the timed loop; the raw side sends pre-encoded bytes.
 //! - Consuming: both pull in batches of 16 and ack each message once. The
 //!   raw side acks in order on one task; the typed side is
-//!   `NatsSubscriber::run` (16 concurrent deliveries, a task each, decode,
-//!   in-memory idempotency claim, handler, ack).
+//!   `NatsSubscriber::run` (up to 16 deliveries at once: decode, in-memory
+//!   idempotency claim, handler, ack).
 //! - Raw and typed run back to back in pairs, alternating which goes first,
 //!   over several rounds after one warm-up round; the figure is the median
 //!   of the per-pair ratios, so load that changes between rounds cancels
