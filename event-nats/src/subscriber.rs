@@ -15,6 +15,7 @@ use event_runtime::{Catalog, Delivery, Header};
 use futures_util::{FutureExt, StreamExt};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::task::Poll;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
@@ -292,7 +293,31 @@ impl NatsSubscriber {
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                 next = self.next_message(), if can_pull => {
                     let Some(incoming) = next else { break };
-                    tasks.spawn(settle(consumer.clone(), incoming, heartbeat, self.max_deliver));
+                    // Most deliveries settle without waiting (decode, an
+                    // in-memory claim, a handler that does not block, an
+                    // ack queued on the connection): run them here, and
+                    // give only those still pending a task of their own,
+                    // which saves a spawn and a wake-up per message.
+                    let mut work = Box::pin(settle(
+                        consumer.clone(),
+                        incoming,
+                        heartbeat,
+                        self.max_deliver,
+                    ));
+                    // A panic outside the handler (a dead letter store,
+                    // say) ends this delivery only, as it would end its
+                    // task: the message is not settled and JetStream
+                    // delivers it again after the ack wait.
+                    let settled = std::future::poll_fn(|cx| {
+                        let poll = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            work.as_mut().poll(cx)
+                        }));
+                        Poll::Ready(!matches!(poll, Ok(Poll::Pending)))
+                    })
+                    .await;
+                    if !settled {
+                        tasks.spawn(work);
+                    }
                 }
             }
         }

@@ -122,7 +122,9 @@ impl Transport for NatsTransport {
     async fn send(&self, message: Message) -> Result<(), NatsError> {
         let subject = self.subjects.event(message.event_type, message.major);
         let headers = Self::headers(&message);
-        let payload = Bytes::copy_from_slice(&message.payload);
+        // The encoded envelope is sent as it is, not copied: `Bytes` takes
+        // over the shared buffer.
+        let payload = Bytes::from_owner(message.payload);
         if message.delivery == Delivery::AtMostOnce {
             return self
                 .js
