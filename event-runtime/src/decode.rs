@@ -487,9 +487,6 @@ pub(crate) fn read_parts<'de, D: Deserialize<'de>>(
     mode: Mode,
     parts: &mut Parts<'de, D>,
 ) -> Result<(), serde_json::Error> {
-    // One UTF-8 check of the whole input is cheaper than serde_json's check
-    // of every string it borrows from a byte slice; invalid input takes the
-    // byte-slice reader, which names the position.
     read_parts_with(bytes, mode, &Plain(PhantomData), parts)
 }
 
@@ -500,32 +497,19 @@ pub(crate) fn read_parts_with<'de, R: DataReader<'de>>(
     reader: &R,
     parts: &mut Parts<'de, R::Data>,
 ) -> Result<(), serde_json::Error> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => read_parts_from(
-            serde_json::Deserializer::from_str(text),
-            mode,
-            reader,
-            parts,
-        ),
-        Err(_) => read_parts_from(
-            serde_json::Deserializer::from_slice(bytes),
-            mode,
-            reader,
-            parts,
-        ),
-    }
-}
-
-fn read_parts_from<'de, X, R>(
-    mut de: serde_json::Deserializer<X>,
-    mode: Mode,
-    reader: &R,
-    parts: &mut Parts<'de, R::Data>,
-) -> Result<(), serde_json::Error>
-where
-    X: serde_json::de::Read<'de>,
-    R: DataReader<'de>,
-{
+    // One UTF-8 check of the whole input is cheaper than serde_json's check
+    // of every string it borrows from a byte slice, and it leaves one reader:
+    // the payload decoders are compiled for `StrRead` only, not a second
+    // time for `SliceRead`. Input that is not UTF-8 is not JSON; the caller's
+    // diagnosis names its position (`diagnose` reads the raw fields, which
+    // checks UTF-8).
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        <serde_json::Error as de::Error>::custom(format_args!(
+            "invalid UTF-8 at byte {}",
+            e.valid_up_to()
+        ))
+    })?;
+    let mut de = serde_json::Deserializer::from_str(text);
     de.deserialize_map(PartsVisitor {
         mode,
         reader,
