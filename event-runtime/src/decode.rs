@@ -986,16 +986,12 @@ pub(crate) type DataCheck = fn(&str) -> Option<DecodeError>;
 
 /// Decodes a payload from its bytes as `T` and names the JSON path of the
 /// first problem; `None` when it decodes. Used by generated routing code.
-///
-/// The decode is the plain one the happy path already compiles; the path is
-/// found afterwards in the text, from the position serde_json names, so no
-/// second, path-tracking decoder is compiled per payload type.
 pub fn check_data<T: DeserializeOwned>(data: &str) -> Option<DecodeError> {
-    let error = serde_json::from_str::<T>(data).err()?;
-    locate_data_error(data, error)
-}
-
-fn locate_data_error(data: &str, error: serde_json::Error) -> Option<DecodeError> {
+    let mut de = serde_json::Deserializer::from_str(data);
+    let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(_) => return None,
+        Err(e) => e,
+    };
     if data == "null" {
         return Some(DecodeError::new(
             Kind::MissingField,
@@ -1003,149 +999,15 @@ fn locate_data_error(data: &str, error: serde_json::Error) -> Option<DecodeError
             "missing required envelope field `data`",
         ));
     }
-    let text = error.to_string();
+    let mut path = match error.path().to_string() {
+        p if p == "." => "data".to_owned(),
+        p if p.starts_with('[') => format!("data{p}"),
+        p => format!("data.{p}"),
+    };
     // serde quotes the offending value, which may be megabytes long.
-    let message = elide_middle(strip_position(&text));
-    let at_end = ["missing field `", "invalid length "]
-        .iter()
-        .any(|prefix| message.starts_with(prefix));
-    let mut path = "data".to_owned();
-    path_at(
-        data,
-        byte_index(data, error.line(), error.column()),
-        at_end,
-        &mut path,
-    );
+    let message = elide_middle(strip_position(&error.into_inner().to_string()));
     name_member(&mut path, &message);
     Some(DecodeError::new(Kind::InvalidData, path, message))
-}
-
-/// The byte index of serde_json's 1-based line and byte column.
-fn byte_index(text: &str, line: usize, column: usize) -> usize {
-    let start = match line {
-        0 | 1 => 0,
-        n => text
-            .bytes()
-            .enumerate()
-            .filter(|&(_, b)| b == b'\n')
-            .nth(n - 2)
-            .map_or(text.len(), |(i, _)| i + 1),
-    };
-    (start + column).min(text.len())
-}
-
-/// Appends to `path` the path of the innermost value of the JSON `text`
-/// that holds byte `at`, as `.key` and `[index]` segments.
-///
-/// serde_json names a value's error just after the value (a number, a
-/// string) or at its first byte (an object or array where a scalar was
-/// expected), and an object's or array's own error (`at_end`: a missing
-/// field, too few elements) at its closing bracket, where its last member
-/// may also end; there the container is meant, not the member.
-///
-/// The walk is iterative, so deep nesting takes no stack.
-fn path_at(text: &str, at: usize, at_end: bool, path: &mut String) {
-    let bytes = text.as_bytes();
-    let len = bytes.len();
-    let skip_ws = |mut i: usize| {
-        while i < len && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        i
-    };
-    let string_end = |mut i: usize| {
-        i += 1;
-        while i < len && bytes[i] != b'"' {
-            i += if bytes[i] == b'\\' { 2 } else { 1 };
-        }
-        (i + 1).min(len)
-    };
-    // The best candidate so far: the start of the value and its path.
-    let mut best: Option<(usize, String)> = None;
-    let mut consider = |start: usize, end: usize, here: &str| {
-        if start <= at && at <= end && !(at_end && at == end) {
-            if best.as_ref().is_none_or(|(s, _)| start > *s) {
-                best = Some((start, here.to_owned()));
-            }
-        }
-    };
-    // Per open container: its start, the path length before it, the next
-    // index (`None` for an object).
-    let mut stack: Vec<(usize, usize, Option<usize>)> = Vec::new();
-    let mut here = String::new();
-    let mut i = skip_ws(0);
-    'values: while i < len && i <= at {
-        // A value starts at `i`; its segment is the end of `here`.
-        match bytes[i] {
-            b'{' | b'[' => {
-                stack.push((i, here.len(), (bytes[i] == b'[').then_some(0)));
-                i = skip_ws(i + 1);
-            }
-            b'"' => {
-                let end = string_end(i);
-                consider(i, end, &here);
-                i = skip_ws(end);
-            }
-            _ => {
-                let mut end = i;
-                while end < len
-                    && !matches!(bytes[end], b',' | b'}' | b']')
-                    && !bytes[end].is_ascii_whitespace()
-                {
-                    end += 1;
-                }
-                consider(i, end, &here);
-                i = skip_ws(end);
-            }
-        }
-        // Close containers, then move to the next member.
-        loop {
-            let Some(&mut (start, before, ref mut index)) = stack.last_mut() else {
-                break 'values;
-            };
-            if i < len && matches!(bytes[i], b'}' | b']') {
-                i += 1;
-                stack.pop();
-                consider(start, i, &here[..before]);
-                here.truncate(before);
-                i = skip_ws(i);
-                continue;
-            }
-            if i < len && bytes[i] == b',' {
-                i = skip_ws(i + 1);
-            }
-            here.truncate(before);
-            match index {
-                Some(n) => {
-                    here.push_str(&format!("[{n}]"));
-                    *n += 1;
-                }
-                None => {
-                    let end = string_end(i);
-                    let raw = &text[i.min(end)..end];
-                    let key = if raw.contains('\\') {
-                        serde_json::from_str::<String>(raw).unwrap_or_default()
-                    } else {
-                        raw.get(1..raw.len().saturating_sub(1))
-                            .unwrap_or("")
-                            .to_owned()
-                    };
-                    here.push('.');
-                    here.push_str(&key);
-                    // Past the colon.
-                    i = skip_ws(skip_ws(end) + 1);
-                }
-            }
-            break;
-        }
-    }
-    // The containers still open when the walk passed `at` hold it.
-    for &(start, before, _) in &stack {
-        consider(start, usize::MAX, &here[..before]);
-    }
-    if let Some((_, found)) = best {
-        path.push_str(&found);
-    }
 }
 
 /// serde reports a missing or repeated field at the object that holds it;
