@@ -391,8 +391,9 @@ mod without_the_trait_in_scope {
 }
 
 /// Input that is not UTF-8 is malformed JSON, named by its position, for
-/// the routed, the typed and the header decode alike, wherever the bad
-/// byte is and whatever else is wrong with the envelope.
+/// the routed and the typed decode alike, wherever the bad byte is and
+/// whatever else is wrong with the envelope (a payload error before it, a
+/// bad version, an unknown type).
 #[test]
 fn input_that_is_not_utf8_is_malformed_json_named_by_its_position() {
     let with_bad_byte = |v: &Value, marker: &str| {
