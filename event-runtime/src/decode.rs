@@ -490,6 +490,28 @@ pub(crate) fn read_parts<'de, D: Deserialize<'de>>(
     read_parts_with(bytes, mode, &Plain(PhantomData), parts)
 }
 
+/// [`read_parts`] of the header alone, which skips `data` and the unknown
+/// fields by their structure, as the header scanner does: input that is not
+/// UTF-8 in a skipped value is read with the byte-slice reader, which checks
+/// only the strings it keeps. Nothing here is generic over a payload type,
+/// so the second reader costs one instance in the runtime, not one per
+/// event.
+pub(crate) fn read_header_parts<'de>(
+    bytes: &'de [u8],
+    parts: &mut Parts<'de, IgnoredAny>,
+) -> Result<(), serde_json::Error> {
+    if std::str::from_utf8(bytes).is_ok() {
+        return read_parts(bytes, Mode::Header, parts);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.deserialize_map(PartsVisitor {
+        mode: Mode::Header,
+        reader: &Plain(PhantomData),
+        parts,
+    })?;
+    de.end()
+}
+
 /// [`read_parts`] with a chosen way of reading `data`.
 pub(crate) fn read_parts_with<'de, R: DataReader<'de>>(
     bytes: &'de [u8],

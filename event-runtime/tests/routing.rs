@@ -435,3 +435,19 @@ fn input_that_is_not_utf8_is_malformed_json_named_by_its_position() {
         }
     }
 }
+
+/// The header decode skips the payload by its structure, so a byte that is
+/// not UTF-8 in the payload does not stop it, with or without an escape in
+/// a header string (which the header scanner leaves to the serde reader).
+#[test]
+fn a_header_is_read_past_a_payload_that_is_not_utf8() {
+    for id in ["evt_1", "evt_\\u0031"] {
+        let text = format!(
+            r#"{{"id":"{id}","type":"enrollment.completed","version":"1.0","timestamp":"2026-03-27T10:30:00.000Z","source":"s","tenantId":"t","correlationId":"c","data":{{"note":"~"}}}}"#
+        );
+        let mut bytes = text.clone().into_bytes();
+        bytes[text.find('~').unwrap()] = 0xff;
+        let header = event_runtime::Header::from_json_slice(&bytes).unwrap();
+        assert_eq!(header.event_type(), "enrollment.completed", "{id}");
+    }
+}
