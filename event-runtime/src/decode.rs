@@ -487,10 +487,29 @@ pub(crate) fn read_parts<'de, D: Deserialize<'de>>(
     mode: Mode,
     parts: &mut Parts<'de, D>,
 ) -> Result<(), serde_json::Error> {
-    // One UTF-8 check of the whole input is cheaper than serde_json's check
-    // of every string it borrows from a byte slice; invalid input takes the
-    // byte-slice reader, which names the position.
     read_parts_with(bytes, mode, &Plain(PhantomData), parts)
+}
+
+/// [`read_parts`] of the header alone, which skips `data` and the unknown
+/// fields by their structure, as the header scanner does: input that is not
+/// UTF-8 in a skipped value is read with the byte-slice reader, which checks
+/// only the strings it keeps. Nothing here is generic over a payload type,
+/// so the second reader costs one instance in the runtime, not one per
+/// event.
+pub(crate) fn read_header_parts<'de>(
+    bytes: &'de [u8],
+    parts: &mut Parts<'de, IgnoredAny>,
+) -> Result<(), serde_json::Error> {
+    if std::str::from_utf8(bytes).is_ok() {
+        return read_parts(bytes, Mode::Header, parts);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.deserialize_map(PartsVisitor {
+        mode: Mode::Header,
+        reader: &Plain(PhantomData),
+        parts,
+    })?;
+    de.end()
 }
 
 /// [`read_parts`] with a chosen way of reading `data`.
@@ -500,32 +519,19 @@ pub(crate) fn read_parts_with<'de, R: DataReader<'de>>(
     reader: &R,
     parts: &mut Parts<'de, R::Data>,
 ) -> Result<(), serde_json::Error> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => read_parts_from(
-            serde_json::Deserializer::from_str(text),
-            mode,
-            reader,
-            parts,
-        ),
-        Err(_) => read_parts_from(
-            serde_json::Deserializer::from_slice(bytes),
-            mode,
-            reader,
-            parts,
-        ),
-    }
-}
-
-fn read_parts_from<'de, X, R>(
-    mut de: serde_json::Deserializer<X>,
-    mode: Mode,
-    reader: &R,
-    parts: &mut Parts<'de, R::Data>,
-) -> Result<(), serde_json::Error>
-where
-    X: serde_json::de::Read<'de>,
-    R: DataReader<'de>,
-{
+    // One UTF-8 check of the whole input is cheaper than serde_json's check
+    // of every string it borrows from a byte slice, and it leaves one reader:
+    // the payload decoders are compiled for `StrRead` only, not a second
+    // time for `SliceRead`. Input that is not UTF-8 is not JSON; the caller's
+    // diagnosis names its position (`diagnose` reads the raw fields, which
+    // checks UTF-8).
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        <serde_json::Error as de::Error>::custom(format_args!(
+            "invalid UTF-8 at byte {}",
+            e.valid_up_to()
+        ))
+    })?;
+    let mut de = serde_json::Deserializer::from_str(text);
     de.deserialize_map(PartsVisitor {
         mode,
         reader,

@@ -510,9 +510,7 @@ impl<'a> Header<'a> {
         if !decode::scan_header(bytes, &mut parts) {
             // The scanner does not name problems; the serde path does.
             parts = decode::Parts::empty();
-            if let Err(fast) =
-                decode::read_parts::<serde::de::IgnoredAny>(bytes, Mode::Header, &mut parts)
-            {
+            if let Err(fast) = decode::read_header_parts(bytes, &mut parts) {
                 return Err(decode::diagnose(bytes, Mode::Header, None, None, fast));
             }
         }

@@ -389,3 +389,65 @@ mod without_the_trait_in_scope {
         }
     }
 }
+
+/// Input that is not UTF-8 is malformed JSON, named by its position, for
+/// the routed and the typed decode alike, wherever the bad byte is and
+/// whatever else is wrong with the envelope (a payload error before it, a
+/// bad version, an unknown type).
+#[test]
+fn input_that_is_not_utf8_is_malformed_json_named_by_its_position() {
+    let with_bad_byte = |v: &Value, marker: &str| {
+        let text = serde_json::to_string(v).unwrap();
+        let at = text.find(marker).unwrap();
+        let mut bytes = text.into_bytes();
+        bytes[at] = 0xff;
+        bytes
+    };
+    let cases = [
+        envelope(
+            "enrollment.completed",
+            "1.0",
+            json!({ "enrollmentId": "e_~", "score": 3 }),
+        ),
+        envelope(
+            "enrollment.completed",
+            "1.0",
+            json!({ "score": 300, "enrollmentId": "e_~" }),
+        ),
+        envelope(
+            "enrollment.completed",
+            "x.y",
+            json!({ "enrollmentId": "e_~", "score": 3 }),
+        ),
+        envelope("user.deleted", "1.0", json!({ "note": "~" })),
+    ];
+    let columns = [57, 57, 57, 47];
+    for (case, column) in cases.iter().zip(columns) {
+        let bytes = with_bad_byte(case, "~");
+        let expected =
+            format!("malformed JSON: invalid unicode code point at line 1 column {column}");
+        let routed = Inbound::decode(&bytes).unwrap_err();
+        let typed = Envelope::<EnrollmentCompletedV1>::from_json_slice(&bytes).unwrap_err();
+        for e in [routed, typed] {
+            assert_eq!(e.kind(), &DecodeErrorKind::Malformed);
+            assert_eq!(e.path(), "");
+            assert_eq!(e.to_string(), expected);
+        }
+    }
+}
+
+/// The header decode skips the payload by its structure, so a byte that is
+/// not UTF-8 in the payload does not stop it, with or without an escape in
+/// a header string (which the header scanner leaves to the serde reader).
+#[test]
+fn a_header_is_read_past_a_payload_that_is_not_utf8() {
+    for id in ["evt_1", "evt_\\u0031"] {
+        let text = format!(
+            r#"{{"id":"{id}","type":"enrollment.completed","version":"1.0","timestamp":"2026-03-27T10:30:00.000Z","source":"s","tenantId":"t","correlationId":"c","data":{{"note":"~"}}}}"#
+        );
+        let mut bytes = text.clone().into_bytes();
+        bytes[text.find('~').unwrap()] = 0xff;
+        let header = event_runtime::Header::from_json_slice(&bytes).unwrap();
+        assert_eq!(header.event_type(), "enrollment.completed", "{id}");
+    }
+}
