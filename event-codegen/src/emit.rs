@@ -646,39 +646,15 @@ impl Writer<'_> {
             "impl {} {{\nfn check_variant(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n",
             u.name
         ));
-        for ((ident, _, ty), checks) in u.variants.iter().zip(&u.checks) {
-            if checks.is_empty() {
+        let mut statics = 0;
+        for ((ident, _, ty), constraints) in u.variants.iter().zip(&u.checks) {
+            if constraints.is_empty() {
                 continue;
             }
-            self.push(&format!("if let Self::{ident}(x) = self {{\n"));
-            let (array, scalar): (Vec<&Constraint>, Vec<&Constraint>) = checks
-                .iter()
-                .partition(|c| matches!(c, Constraint::MinItems(_) | Constraint::MaxItems(_)));
-            for c in array {
-                self.push(&format!("{}\n", check(&v, "x", c)));
-            }
-            if !scalar.is_empty() {
-                match ty {
-                    Ty::Vec(item) => {
-                        let item = self.ty(item);
-                        self.push(&format!(
-                            "let each = |x: &{item}| -> ::core::result::Result<(), {rt}::ValidationError> {{\n"
-                        ));
-                        for c in &scalar {
-                            self.push(&format!("{}\n", check(&v, "x", c)));
-                        }
-                        self.push(
-                            "Ok(())\n};\nfor (i, x) in x.iter().enumerate() {\neach(x).map_err(|e| e.at_index(i))?;\n}\n",
-                        );
-                    }
-                    _ => {
-                        for c in &scalar {
-                            self.push(&format!("{}\n", check(&v, "x", c)));
-                        }
-                    }
-                }
-            }
-            self.push("}\n");
+            let mut body = format!("if let Self::{ident}(x) = self {{\n");
+            checks(&v, ty, "x", constraints, &mut body, &mut statics, 0, "");
+            body.push_str("}\n");
+            self.push(&body);
         }
         self.push("Ok(())\n}\n}\n");
     }
@@ -855,26 +831,6 @@ fn wire_format(ty: &Ty) -> Option<(&'static str, Option<&'static str>)> {
         Ty::F64 => Some(("float", None)),
         Ty::Vec(t) if **t == Ty::F64 => Some(("float", None)),
         _ => None,
-    }
-}
-
-/// One constraint on the value `x` (a reference), as a statement that
-/// returns the `ValidationError`.
-fn check(v: &str, x: &str, c: &Constraint) -> String {
-    match c {
-        Constraint::Minimum(n) => format!("{v}::minimum({x}, {})?;", num(*n)),
-        Constraint::Maximum(n) => format!("{v}::maximum({x}, {})?;", num(*n)),
-        Constraint::ExclusiveMinimum(n) => format!("{v}::exclusive_minimum({x}, {})?;", num(*n)),
-        Constraint::ExclusiveMaximum(n) => format!("{v}::exclusive_maximum({x}, {})?;", num(*n)),
-        Constraint::MinLength(n) => format!("{v}::min_length({x}, {n})?;"),
-        Constraint::MaxLength(n) => format!("{v}::max_length({x}, {n})?;"),
-        Constraint::MinItems(n) => format!("{v}::min_items({x}, {n})?;"),
-        Constraint::MaxItems(n) => format!("{v}::max_items({x}, {n})?;"),
-        Constraint::Pattern(p) => format!(
-            "{{\nstatic PATTERN: {v}::Pattern = {v}::Pattern::new({p:?});\n{v}::pattern({x}, &PATTERN)?;\n}}"
-        ),
-        Constraint::Constant(c) => format!("{v}::constant({x}, {c:?})?;"),
-        Constraint::Format(f) => format!("{v}::format({x}, {f:?})?;"),
     }
 }
 

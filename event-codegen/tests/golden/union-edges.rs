@@ -17,24 +17,18 @@ impl Bounded {
         }
         if let Self::String2(x) = self {
             ::event_runtime::__private::validate::min_length(x, 5)?;
-            {
-                static PATTERN: ::event_runtime::__private::validate::Pattern = ::event_runtime::__private::validate::Pattern::new(
-                    "^[a-z]+$",
-                );
-                ::event_runtime::__private::validate::pattern(x, &PATTERN)?;
-            }
+            static PATTERN_0: ::event_runtime::__private::validate::Pattern = ::event_runtime::__private::validate::Pattern::new(
+                "^[a-z]+$",
+            );
+            ::event_runtime::__private::validate::pattern(x, &PATTERN_0)?;
         }
         if let Self::Array(x) = self {
             ::event_runtime::__private::validate::max_items(x, 2)?;
-            let each = |
-                x: &i8,
-            | -> ::core::result::Result<(), ::event_runtime::ValidationError> {
-                ::event_runtime::__private::validate::minimum(x, -10)?;
-                ::event_runtime::__private::validate::maximum(x, 10)?;
-                Ok(())
-            };
-            for (i, x) in x.iter().enumerate() {
-                each(x).map_err(|e| e.at_index(i))?;
+            for (i0, x0) in (x).iter().enumerate() {
+                ::event_runtime::__private::validate::minimum(x0, -10)
+                    .map_err(|e| e.at_index(i0))?;
+                ::event_runtime::__private::validate::maximum(x0, 10)
+                    .map_err(|e| e.at_index(i0))?;
             }
         }
         Ok(())
