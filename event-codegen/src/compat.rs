@@ -1032,26 +1032,26 @@ pub fn check_against(
 }
 
 /// Reads every `*.json` file under `root` into a map by relative path.
+/// Symbolic links are not followed, as in generation.
 pub fn load_dir(root: &Path) -> Result<BTreeMap<PathBuf, Value>, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Value>) -> Result<(), String> {
-        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            if path.is_dir() {
-                walk(root, &path, out)?;
-            } else if path.extension().is_some_and(|e| e == "json") {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                let value: Value =
-                    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-                let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-                out.insert(rel, value);
-            }
-        }
-        Ok(())
-    }
+    // The same walk as generation's, so that every view of a catalog reads
+    // the same files: symbolic links are not followed (a link could lead
+    // out of the root, or round in a loop), and a file over the size limit
+    // is refused before it is parsed.
+    let (sources, _symlinks) = crate::read_dir(root).map_err(|e| e.to_string())?;
     let mut out = BTreeMap::new();
-    walk(root, root, &mut out)?;
+    for (rel, bytes) in sources {
+        let path = root.join(&rel);
+        if bytes.len() > crate::MAX_SCHEMA_BYTES {
+            return Err(format!(
+                "{}: the file is larger than {} bytes, the limit for a schema file",
+                path.display(),
+                crate::MAX_SCHEMA_BYTES
+            ));
+        }
+        let value: Value =
+            serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        out.insert(rel, value);
+    }
     Ok(out)
 }

@@ -697,9 +697,9 @@ fn report_finding(
 /// Every `*.json` file under `root`, by path relative to it, sorted.
 /// Symbolic links are not followed: a link could lead out of the root.
 /// They are listed, so a `$ref` to one is reported as such.
-type Read = (Vec<(PathBuf, Vec<u8>)>, std::collections::HashSet<PathBuf>);
+pub(crate) type Read = (Vec<(PathBuf, Vec<u8>)>, std::collections::HashSet<PathBuf>);
 
-fn read_dir(root: &Path) -> Result<Read, Error> {
+pub(crate) fn read_dir(root: &Path) -> Result<Read, Error> {
     let mut out = Vec::new();
     let mut symlinks = std::collections::HashSet::new();
     let mut dirs = vec![PathBuf::new()];

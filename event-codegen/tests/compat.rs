@@ -523,3 +523,40 @@ fn ref_cycles_and_escapes_are_reported_not_followed() {
         "{fwd:#?}"
     );
 }
+
+/// `load_dir` (behind `compat`, `docs` and `alerts`) walks the folder as
+/// generation does: a symbolic link is not followed. Two links back to
+/// the folder made the old walk branch twice per level, forty levels deep
+/// before the kernel stopped it, and a link to a file outside the folder
+/// was read as part of the catalog.
+#[cfg(unix)]
+#[test]
+fn load_dir_does_not_follow_symbolic_links() {
+    let dir = std::env::temp_dir().join(format!("compat-links-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root = dir.join("schemas");
+    std::fs::create_dir_all(root.join("course")).unwrap();
+    std::fs::write(root.join("course/a.json"), r#"{"type": "object"}"#).unwrap();
+    let outside = dir.join("outside.json");
+    std::fs::write(&outside, r#"{"secret": true}"#).unwrap();
+    std::os::unix::fs::symlink(&root, root.join("course/loop-1")).unwrap();
+    std::os::unix::fs::symlink(&root, root.join("course/loop-2")).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("leak.json")).unwrap();
+
+    let files = event_codegen::compat::load_dir(&root).unwrap();
+    let names: Vec<_> = files.keys().cloned().collect();
+    assert_eq!(names, vec![PathBuf::from("course/a.json")]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn load_dir_names_the_file_that_is_not_json() {
+    let dir = std::env::temp_dir().join(format!("compat-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("shop")).unwrap();
+    std::fs::write(dir.join("shop/broken.json"), "{\"type\": ").unwrap();
+    let err = event_codegen::compat::load_dir(&dir).unwrap_err();
+    assert!(err.contains("shop/broken.json"), "{err}");
+    assert!(err.contains("EOF"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
