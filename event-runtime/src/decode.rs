@@ -767,25 +767,28 @@ fn required<'a>(slot: &'a Option<Str<'_>>, name: &'static str) -> Result<&'a str
 /// control characters. `"  "`, `"tenant a"` or a `"\u0000"` inside would
 /// compare unequal to what an operator types, or break a log line.
 fn identifier(value: &str, name: &'static str) -> Result<(), DecodeError> {
-    match value
-        .char_indices()
-        .find(|(_, c)| c.is_whitespace() || c.is_control())
-    {
+    match identifier_fault(value, &format_args!("envelope field `{name}`")) {
         None => Ok(()),
-        Some((at, c)) => Err(DecodeError::new(
-            Kind::InvalidId,
-            name,
-            format!(
-                "envelope field `{name}` holds {} at byte {at} ({:?}): an id is text without whitespace or control characters",
-                if c.is_control() {
-                    "a control character"
-                } else {
-                    "whitespace"
-                },
-                truncate(value),
-            ),
-        )),
+        Some(message) => Err(DecodeError::new(Kind::InvalidId, name, message)),
     }
+}
+
+/// Why `value` is no id, if it is not, naming it as `what` (``envelope
+/// field `tenantId` ``); the encoders and the CloudEvents reader apply the
+/// same rule.
+pub(crate) fn identifier_fault(value: &str, what: &dyn std::fmt::Display) -> Option<String> {
+    let (at, c) = value
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace() || c.is_control())?;
+    Some(format!(
+        "{what} holds {} at byte {at} ({:?}): an id is text without whitespace or control characters",
+        if c.is_control() {
+            "a control character"
+        } else {
+            "whitespace"
+        },
+        truncate(value),
+    ))
 }
 
 /// Validates the fields a header decode reads; `expected` is the type and

@@ -378,9 +378,9 @@ impl<T: Event> Envelope<T> {
 impl<T: Event> Envelope<T> {
     /// Encodes the envelope as JSON.
     ///
-    /// Refuses an empty tenant id, correlation id or source, and a timestamp
-    /// RFC 3339 cannot represent, so nothing leaves that a reader would
-    /// refuse.
+    /// Refuses an empty tenant id, correlation id or source, an id with
+    /// whitespace or a control character in it, and a timestamp RFC 3339
+    /// cannot represent, so nothing leaves that a reader would refuse.
     pub fn to_json_vec(&self) -> Result<Vec<u8>, EncodeError> {
         let mut out = Vec::with_capacity(256);
         self.to_json_writer(&mut out)?;
@@ -396,11 +396,11 @@ impl<T: Event> Envelope<T> {
             .map_err(|e| EncodeError::json(<serde_json::Error as serde::ser::Error>::custom(e)))
     }
 
-    /// Encodes the envelope into `writer`.
-    ///
-    /// Refuses a payload that breaks a constraint of its contract
-    /// ([`Event::validate`]), with the path of the offending value.
-    pub fn to_json_writer<W: std::io::Write>(&self, writer: W) -> Result<(), EncodeError> {
+    /// What every encoding refuses before it writes anything: a payload
+    /// that breaks its contract, an empty tenant id, correlation id or
+    /// source, and an id a reader refuses (whitespace, control characters),
+    /// so the producer hears of it, not its consumers.
+    pub(crate) fn check_outgoing(&self) -> Result<(), EncodeError> {
         self.data.validate().map_err(EncodeError::invalid)?;
         for (name, value) in [
             ("tenantId", &self.tenant_id),
@@ -411,6 +411,27 @@ impl<T: Event> Envelope<T> {
                 return Err(EncodeError::empty_field(name));
             }
         }
+        let ids = [
+            ("tenantId", Some(&self.tenant_id)),
+            ("correlationId", Some(&self.correlation_id)),
+            ("causationId", self.causation_id.as_ref()),
+        ];
+        for (name, value) in ids {
+            if let Some(message) = value.and_then(|v| {
+                crate::decode::identifier_fault(v, &format_args!("envelope field `{name}`"))
+            }) {
+                return Err(EncodeError::refused(name, message));
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes the envelope into `writer`.
+    ///
+    /// Refuses a payload that breaks a constraint of its contract
+    /// ([`Event::validate`]), with the path of the offending value.
+    pub fn to_json_writer<W: std::io::Write>(&self, writer: W) -> Result<(), EncodeError> {
+        self.check_outgoing()?;
         let mut buf = [0u8; 64];
         let timestamp = format_timestamp(self.timestamp, &mut buf)?;
         let mut ser = serde_json::Serializer::new(writer);

@@ -370,6 +370,26 @@ fn metadata_that_cannot_be_an_extension_is_refused_with_its_key() {
 }
 
 #[test]
+fn every_encoding_refuses_an_id_its_readers_refuse() {
+    let env = Envelope::new(CoursePublished {
+        course_id: "c_1".into(),
+    })
+    .tenant("tenant 1")
+    .correlation("c")
+    .build();
+    let expected = "tenantId: envelope field `tenantId` holds whitespace at byte 6 (\"tenant 1\"): an id is text without whitespace or control characters";
+    for e in [
+        env.to_json_vec().unwrap_err(),
+        env.to_cloudevent_json().unwrap_err(),
+        env.to_binary(Binding::Http).unwrap_err(),
+        env.to_binary(Binding::Kafka).unwrap_err(),
+    ] {
+        assert_eq!(e.field(), Some("tenantId"));
+        assert_eq!(e.to_string(), expected);
+    }
+}
+
+#[test]
 fn unknown_envelope_fields_travel_as_extensions_too() {
     let mut envelope = common::envelope();
     envelope.as_object_mut().unwrap().remove("metadata");
@@ -430,7 +450,7 @@ fn course_updated() -> Envelope<CourseUpdated> {
     })
     .id(EventId::new("evt_binary").unwrap())
     .timestamp(datetime!(2026-03-27 10:30:00 +01:00))
-    .tenant("tenant 7f3c")
+    .tenant("tenant_ä%7f3c")
     .correlation("req_xyz789")
     .causation("evt_parent")
     .metadata(metadata)
@@ -458,7 +478,7 @@ fn http_headers_are_ce_dash_and_percent_encoded() {
             ("ce-time", "2026-03-27T10:30:00+01:00"),
             ("content-type", "application/json"),
             ("ce-eventversion", "1.0"),
-            ("ce-tenantid", "tenant%207f3c"),
+            ("ce-tenantid", "tenant_%C3%A4%257f3c"),
             ("ce-correlationid", "req_xyz789"),
             ("ce-causationid", "evt_parent"),
             ("ce-partitionkey", "c_42"),
@@ -474,14 +494,14 @@ fn http_headers_are_ce_dash_and_percent_encoded() {
     let body: Value = serde_json::from_slice(&message.body).unwrap();
     assert_eq!(body, json!({"courseId": "c_42", "title": "Événements"}));
     assert_eq!(message.key.as_deref(), Some("c_42"));
-    assert_eq!(message.header("CE-TenantId"), Some("tenant%207f3c"));
+    assert_eq!(message.header("CE-TenantId"), Some("tenant_%C3%A4%257f3c"));
 }
 
 #[test]
 fn kafka_headers_are_ce_underscore_raw_and_the_key_is_the_partition_key() {
     let message = course_updated().to_binary(Binding::Kafka).unwrap();
     assert_eq!(message.key.as_deref(), Some("c_42"));
-    assert_eq!(message.header("ce_tenantid"), Some("tenant 7f3c"));
+    assert_eq!(message.header("ce_tenantid"), Some("tenant_ä%7f3c"));
     assert_eq!(message.header("ce_region"), Some("Zürich"));
     assert_eq!(message.header("content-type"), Some("application/json"));
     assert_eq!(message.header("ce_time"), Some("2026-03-27T10:30:00+01:00"));
@@ -504,7 +524,7 @@ fn binary_round_trips_in_every_binding() {
         let read = Envelope::<CourseUpdated>::from_binary(binding, pairs(&message), &message.body)
             .unwrap();
         assert_eq!(read.data(), env.data(), "{binding:?}");
-        assert_eq!(read.tenant_id(), "tenant 7f3c");
+        assert_eq!(read.tenant_id(), "tenant_ä%7f3c");
         assert_eq!(read.causation_id(), Some("evt_parent"));
         assert_eq!(read.timestamp(), env.timestamp());
         let metadata = read.metadata().unwrap();
@@ -572,6 +592,21 @@ fn binary_errors_name_the_header() {
     assert_eq!(
         binary_error(Binding::Http, headers, body),
         "ce-tenantid: missing required attribute `ce-tenantid` (event evt_1, type course.published)"
+    );
+
+    // The JSON envelope's rule for ids holds in every binding, so an event
+    // read from one can be written to another.
+    let mut headers = http_headers();
+    headers[6].1 = b"tenant%201".to_vec();
+    assert_eq!(
+        binary_error(Binding::Http, headers, body),
+        "ce-tenantid: attribute `ce-tenantid` holds whitespace at byte 6 (\"tenant 1\"): an id is text without whitespace or control characters (event evt_1, type course.published)"
+    );
+    let mut headers = http_headers();
+    headers[7].1 = b"req%011".to_vec();
+    assert_eq!(
+        binary_error(Binding::Http, headers, body),
+        "ce-correlationid: attribute `ce-correlationid` holds a control character at byte 3 (\"req\\u{1}1\"): an id is text without whitespace or control characters (event evt_1, type course.published)"
     );
 
     let mut headers = http_headers();

@@ -209,6 +209,53 @@ fn a_producer_cannot_publish_an_invalid_event() {
     );
 }
 
+/// An id a reader refuses is refused when the producer encodes it, with
+/// the field named, rather than by every consumer.
+#[test]
+fn a_producer_cannot_publish_an_id_its_readers_refuse() {
+    let event = || -> v1_1::EnrollmentCompleted { serde_json::from_value(data_1_0()).unwrap() };
+    let cases = [
+        (
+            Envelope::new(event())
+                .tenant("tenant a")
+                .correlation("c")
+                .build(),
+            "tenantId",
+        ),
+        (
+            Envelope::new(event())
+                .tenant("t")
+                .correlation("c\u{0}")
+                .build(),
+            "correlationId",
+        ),
+        (
+            Envelope::new(event())
+                .tenant("t")
+                .correlation("c")
+                .causation("evt\n1")
+                .build(),
+            "causationId",
+        ),
+    ];
+    for (env, field) in cases {
+        let err = env.to_json_vec().unwrap_err();
+        assert_eq!(err.field(), Some(field), "{err}");
+        assert!(
+            err.to_string()
+                .contains("an id is text without whitespace or control characters"),
+            "{err}"
+        );
+    }
+    let fine = Envelope::new(event())
+        .tenant("tenant-a")
+        .correlation("c")
+        .causation("evt_1")
+        .build();
+    let bytes = fine.to_json_vec().unwrap();
+    Envelope::<v1_1::EnrollmentCompleted>::from_json_slice(&bytes).unwrap();
+}
+
 #[test]
 fn constants_keys_and_contract() {
     type E = v1_1::EnrollmentCompleted;

@@ -67,8 +67,8 @@ impl Serialize for AttrValue<'_> {
 
 /// The context attributes of `envelope` in the order they are written,
 /// `datacontenttype` included, `data` excluded. Refuses what the JSON
-/// envelope refuses (a payload that breaks its contract, an empty tenant,
-/// correlation id or source) and what CloudEvents cannot carry, naming it.
+/// envelope refuses ([`Envelope::check_outgoing`]) and what CloudEvents
+/// cannot carry, naming it.
 /// `time` is formatted into `buf`.
 pub(super) fn outgoing<'a, T: Event>(
     envelope: &'a Envelope<T>,
@@ -77,16 +77,7 @@ pub(super) fn outgoing<'a, T: Event>(
     fn borrowed(s: &str) -> AttrValue<'_> {
         AttrValue::Str(Cow::Borrowed(s))
     }
-    envelope.data.validate().map_err(EncodeError::invalid)?;
-    for (name, value) in [
-        ("tenantId", &envelope.tenant_id),
-        ("correlationId", &envelope.correlation_id),
-        ("source", &envelope.source),
-    ] {
-        if value.is_empty() {
-            return Err(EncodeError::empty_field(name));
-        }
-    }
+    envelope.check_outgoing()?;
     let time = {
         let mut cursor = &mut buf[..];
         let len = cursor.len();
@@ -472,6 +463,23 @@ fn validate<T: Event>(incoming: &mut Incoming<'_>, names: &Names) -> Result<Vers
                 path.clone(),
                 format!("attribute `{path}` is empty; leave it out when there is no cause"),
             ));
+        }
+    }
+    // The ids the JSON envelope's reader refuses are refused here too, so
+    // an event read from one binding can be written to any other.
+    for (slot, name) in [
+        (&incoming.id, "id"),
+        (&incoming.tenant_id, TENANT_EXTENSION),
+        (&incoming.correlation_id, CORRELATION_EXTENSION),
+        (&incoming.causation_id, CAUSATION_EXTENSION),
+    ] {
+        if let Some(value) = slot.as_deref() {
+            let path = names.path(name);
+            if let Some(message) =
+                crate::decode::identifier_fault(value, &format_args!("attribute `{path}`"))
+            {
+                return Err(DecodeError::new(Kind::InvalidId, path, message));
+            }
         }
     }
     if let Err(e) = event_rules::naming::check_syntax(ty) {
