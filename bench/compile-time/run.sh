@@ -20,6 +20,10 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/event-compile-time.XXXXXX")}
 export CARGO_TARGET_DIR="$WORK/target"
 unset RUSTFLAGS
+# As in bench/compile-cost/run.sh: a derive's users build it as a
+# dependency, never incrementally, and a touched file with an incremental
+# cache would measure the cache.
+export CARGO_INCREMENTAL=0
 
 manifest() { # name
     cat <<TOML
