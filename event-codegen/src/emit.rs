@@ -485,6 +485,7 @@ impl Writer<'_> {
             (f.not_sensitive, "not_sensitive"),
             (f.required, "required"),
             (f.unknown, "unknown"),
+            (f.closed, "closed"),
         ] {
             if on {
                 args.push(word.to_string());

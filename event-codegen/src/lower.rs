@@ -142,6 +142,7 @@ const REF_SIBLINGS: &[&str] = &[
 const FORMATS: &[&str] = &["date-time", "date", "uuid", "uri", "email"];
 
 /// The type of a schema at one use site.
+#[derive(Clone)]
 struct Lowered {
     ty: Ty,
     nullable: bool,
@@ -156,6 +157,17 @@ impl Lowered {
             constraints: Vec::new(),
         }
     }
+}
+
+/// What an `allOf` part makes of a property's type
+/// ([`Lower::narrowed_to_part`]).
+enum Narrowed {
+    /// The part is the intersection.
+    To(Lowered),
+    /// The part allows every value of the first (`null` aside).
+    Unchanged,
+    /// The part allows only `null`, which the first does not.
+    Empty,
 }
 
 /// What a `Value` newtype checks, gathered over `allOf` parts.
@@ -2324,7 +2336,7 @@ impl<'a> Lower<'a> {
                     )
                 } else {
                     (
-                        "`additionalProperties: false` is not enforced: the generated type keeps properties it does not know and writes them back",
+                        "`additionalProperties: false` is not enforced on its own: the generated type keeps properties it does not know and writes them back; as an alternative of a `oneOf` or `anyOf` it is held, to tell the alternatives apart",
                         "a shared definition reads tolerantly and forwards what it read; the properties are in its `additional_properties` field",
                     )
                 };
@@ -2377,6 +2389,13 @@ impl<'a> Lower<'a> {
         // (docs/schema-format.md, "Lossless round trip"); an event payload
         // is the contract of its minor versions.
         let lossless = !self.owner.contains_key(&file);
+        // A closed shared definition keeps unknown properties when read on
+        // its own, and refuses them as an alternative of a union read
+        // exactly (`#[event(unknown, closed)]`).
+        let closed = lossless
+            && node
+                .get("additionalProperties")
+                .is_some_and(|ap| ap.kind == Kind::Bool(false));
         // A name in `required` that `properties` does not define: in a
         // shared definition, a property of any value that must be present;
         // in an event schema, a mistake.
@@ -2467,6 +2486,21 @@ impl<'a> Lower<'a> {
                     default = true;
                 } else if let Some(value) = default_expr(&ty, d) {
                     default_value = Some(value);
+                } else if required {
+                    // Never missing, so never applied; it is an annotation
+                    // only (an `allOf` part may have narrowed the type it
+                    // was written for: `default: false` of a boolean that
+                    // another part fixes to `true`).
+                    let span = d.span.clone();
+                    self.report(
+                        Severity::Warning,
+                        "default-not-applied",
+                        prop.file,
+                        &format!("{}/default", prop.pointer),
+                        span,
+                        "a `default` on a required property is never applied",
+                        Some("the value is kept in the field's documentation"),
+                    );
                 } else {
                     let span = d.span.clone();
                     self.report(
@@ -2545,6 +2579,7 @@ impl<'a> Lower<'a> {
                 not_sensitive,
                 required: required_option,
                 unknown: false,
+                closed: false,
                 accessor,
             });
         }
@@ -2567,6 +2602,7 @@ impl<'a> Lower<'a> {
                 not_sensitive: false,
                 required: false,
                 unknown: false,
+                closed: false,
                 accessor: None,
             });
         }
@@ -2594,10 +2630,204 @@ impl<'a> Lower<'a> {
                 not_sensitive: false,
                 required: false,
                 unknown: true,
+                closed,
                 accessor: None,
             });
         }
         fields
+    }
+
+    /// The intersection of a property's type with an `allOf` part that
+    /// says nothing but `type`, `format`, `enum` or `const` (and
+    /// annotations), where it can be read off without building a new
+    /// schema: a part whose values all lie within the first's is the
+    /// intersection itself (`{"type": "null"}` narrowing a nullable
+    /// property, `enum: [true]` a boolean, `format: date-time` a string
+    /// without constraints); a part that allows every value of the first
+    /// leaves it as it is, `null` aside (the caller has narrowed that).
+    /// `None`: the general narrowing decides.
+    fn narrowed_to_part(
+        &mut self,
+        lowered: &Lowered,
+        (pf, pp, first): (usize, &str, &'a Node),
+        (f, p, part): (usize, &str, &'a Node),
+        hint: &str,
+    ) -> Option<Narrowed> {
+        const SIMPLE: &[&str] = &[
+            "type",
+            "format",
+            "enum",
+            "const",
+            "description",
+            "title",
+            "deprecated",
+            "default",
+        ];
+        let simple = |node: &Node| {
+            node.members().iter().all(|m| {
+                let k = m.key.as_str();
+                SIMPLE.contains(&k) || ANNOTATIONS.contains(&k) || k.starts_with("x-")
+            })
+        };
+        // The first's alternatives: a part that is one of them, or that
+        // allows only types each of which one plain `{"type": ...}`
+        // alternative allows, is the intersection (A and (A or B) is A).
+        let mut alternatives = Vec::new();
+        for keyword in ["oneOf", "anyOf"] {
+            for (i, alternative) in first
+                .get(keyword)
+                .and_then(Node::as_array)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                let at = format!("{pp}/{keyword}/{i}");
+                let (af, ap, resolved) = self.deref(pf, &at, alternative);
+                alternatives.push((at, alternative, (af, ap), resolved));
+            }
+        }
+        let bare = |node: &Node| {
+            let mut value = node.to_value();
+            if let serde_json::Value::Object(map) = &mut value {
+                map.retain(|k, _| {
+                    !ANNOTATIONS.contains(&k.as_str())
+                        && !matches!(k.as_str(), "description" | "title")
+                });
+            }
+            value
+        };
+        for (at, alternative, (af, ap), resolved) in &alternatives {
+            if (*af, ap.as_str()) == (f, p) || bare(resolved) == bare(part) {
+                // Through the alternative as written, so a `$ref` keeps its
+                // named type.
+                return Some(Narrowed::To(self.ty_of(pf, at, alternative, hint)));
+            }
+        }
+        if !simple(part) {
+            return None;
+        }
+        let plain_types: Vec<&str> = alternatives
+            .iter()
+            .filter(|(.., resolved)| simple(resolved) && resolved.get("enum").is_none())
+            .filter(|(.., resolved)| {
+                resolved.get("const").is_none() && resolved.get("format").is_none()
+            })
+            .flat_map(|(.., resolved)| type_names(resolved))
+            .collect();
+        let part_types = type_names(part);
+        if !plain_types.is_empty()
+            && part.get("enum").is_none()
+            && part.get("const").is_none()
+            && part.get("format").is_none()
+            && !part_types.is_empty()
+            && part_types.iter().all(|t| plain_types.contains(t))
+        {
+            return Some(Narrowed::To(self.ty_of(f, p, part, hint)));
+        }
+        let values: Option<Vec<serde_json::Value>> = match (part.get("enum"), part.get("const")) {
+            (Some(e), _) => Some(e.as_array()?.iter().map(Node::to_value).collect()),
+            (None, Some(c)) => Some(vec![c.to_value()]),
+            (None, None) => None,
+        };
+        let first_null = self.accepts_null(lowered, pf, pp, first);
+        let only_null = match &values {
+            Some(v) => !v.is_empty() && v.iter().all(serde_json::Value::is_null),
+            None => part_types == ["null"],
+        };
+        if only_null {
+            return Some(if first_null {
+                Narrowed::To(self.ty_of(f, p, part, hint))
+            } else {
+                Narrowed::Empty
+            });
+        }
+        // The JSON type of the first's values other than `null`, when it
+        // is one plain type.
+        let kind = match &lowered.ty {
+            Ty::String | Ty::DateTime | Ty::Date | Ty::Uuid => "string",
+            Ty::Bool => "boolean",
+            Ty::Int(_) => "integer",
+            Ty::F64 => "number",
+            _ => return None,
+        };
+        let unconstrained = lowered.constraints.is_empty()
+            && first.get("enum").is_none()
+            && first.get("const").is_none();
+        let types_fit = part_types.is_empty()
+            || part_types
+                .iter()
+                .any(|t| *t == kind || (kind == "integer" && *t == "number"));
+        if !types_fit {
+            return None;
+        }
+        if let Some(values) = values {
+            // Integers and numbers are left to the general narrowing, which
+            // knows the widths and bounds.
+            let fits = |v: &serde_json::Value| match v {
+                serde_json::Value::Null => first_null,
+                serde_json::Value::Bool(_) => kind == "boolean",
+                serde_json::Value::String(_) => lowered.ty == Ty::String,
+                _ => false,
+            };
+            if unconstrained && !values.is_empty() && values.iter().all(fits) {
+                let mut l = self.ty_of(f, p, part, hint);
+                l.nullable &= first_null;
+                return Some(Narrowed::To(l));
+            }
+            return None;
+        }
+        let format = part.get("format").and_then(Node::as_str);
+        let first_format = first.get("format").and_then(Node::as_str);
+        match format {
+            None => Some(Narrowed::Unchanged),
+            Some(fm) if Some(fm) == first_format => Some(Narrowed::Unchanged),
+            Some(_) if lowered.ty == Ty::String && unconstrained && first_format.is_none() => {
+                let mut l = self.ty_of(f, p, part, hint);
+                l.nullable &= lowered.nullable;
+                Some(Narrowed::To(l))
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Whether the schema `first`, lowered as `lowered`, accepts `null`.
+    fn accepts_null(
+        &mut self,
+        lowered: &Lowered,
+        file: usize,
+        pointer: &str,
+        first: &'a Node,
+    ) -> bool {
+        if lowered.nullable
+            || matches!(lowered.ty, Ty::Unit | Ty::Option(_) | Ty::Value)
+            || type_names(first).contains(&"null")
+        {
+            return true;
+        }
+        let is_null = |n: &Node| matches!(n.kind, Kind::Null);
+        if first
+            .get("enum")
+            .and_then(Node::as_array)
+            .is_some_and(|v| v.iter().any(is_null))
+            || first.get("const").is_some_and(is_null)
+        {
+            return true;
+        }
+        for keyword in ["oneOf", "anyOf"] {
+            let Some(alternatives) = first.get(keyword).and_then(Node::as_array) else {
+                continue;
+            };
+            for (i, alternative) in alternatives.iter().enumerate() {
+                let at = format!("{pointer}/{keyword}/{i}");
+                let (_, _, alternative) = self.deref(file, &at, alternative);
+                if type_names(alternative) == ["null"]
+                    || alternative.get("const").is_some_and(is_null)
+                {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// Narrows the type of a property by the other `allOf` parts that
@@ -2648,6 +2878,24 @@ impl<'a> Lower<'a> {
             let types = type_names(node);
             if !types.is_empty() && !types.contains(&"null") {
                 lowered.nullable = false;
+            }
+            match self.narrowed_to_part(&lowered, (pf, &pp, first), (f, &p, node), hint) {
+                Some(Narrowed::To(l)) => {
+                    lowered = l;
+                    continue;
+                }
+                Some(Narrowed::Unchanged) => continue,
+                Some(Narrowed::Empty) => {
+                    conflict(
+                        self,
+                        format!(
+                            "property `{wire}` is only `null` here, and `{first_at}` does not allow `null`; no value is both"
+                        ),
+                        "remove one of the definitions, or allow `null` in the first",
+                    );
+                    continue;
+                }
+                None => {}
             }
             if let Some(values) = node.get("enum") {
                 let wide: Option<Vec<serde_json::Value>> = first

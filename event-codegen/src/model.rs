@@ -109,6 +109,9 @@ pub(crate) struct Field {
     /// The field keeps the properties the schema does not name
     /// (`#[event(unknown)]`).
     pub unknown: bool,
+    /// With `unknown`: the schema closes the object
+    /// (`#[event(unknown, closed)]`).
+    pub closed: bool,
     /// A method named like the field that applies the schema's `default`
     /// to a missing value, which the field itself keeps missing.
     pub accessor: Option<Accessor>,

@@ -24,6 +24,7 @@ const SINCE: &str = "since";
 const DEFAULT: &str = "default";
 const NOT_SENSITIVE: &str = "not_sensitive";
 const UNKNOWN: &str = "unknown";
+const CLOSED: &str = "closed";
 const REQUIRED: &str = "required";
 // Variant keys.
 const OTHER: &str = "other";
@@ -164,6 +165,9 @@ pub struct FieldAttrs {
     pub default: Option<Span>,
     pub not_sensitive: Option<Span>,
     pub unknown: Option<Span>,
+    /// With `unknown`: the schema closes the object
+    /// (`additionalProperties: false`), which a union read exactly holds.
+    pub closed: Option<Span>,
     /// On an `Option`: the field must be present, and `None` is `null`.
     pub required: Option<Span>,
     pub constraints: Vec<Constraint>,
@@ -437,6 +441,7 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 DEFAULT => set_once(cx, &mut out.default, span, span, DEFAULT),
                 NOT_SENSITIVE => set_once(cx, &mut out.not_sensitive, span, span, NOT_SENSITIVE),
                 UNKNOWN => set_once(cx, &mut out.unknown, span, span, UNKNOWN),
+                CLOSED => set_once(cx, &mut out.closed, span, span, CLOSED),
                 REQUIRED => set_once(cx, &mut out.required, span, span, REQUIRED),
                 "minimum" => constraint(ConstraintKind::Minimum(parse_number(&meta)?)),
                 "maximum" => constraint(ConstraintKind::Maximum(parse_number(&meta)?)),
@@ -463,7 +468,7 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 }
                 _ => {
                     return unknown_key(cx, &meta, format!(
-                        "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `required`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`, `format`"
+                        "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `closed`, `required`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`, `format`"
                     ));
                 }
             }

@@ -547,6 +547,24 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
             quote!(#check(&self.#member).map_err(|__e| __e.at(#wire))?;)
         });
     let nested: Vec<TokenStream> = fields.iter().filter_map(|f| nested_check(f, &rt)).collect();
+    // A closed object (`#[event(unknown, closed)]`) keeps unknown
+    // properties when read tolerantly, and refuses them inside a union read
+    // exactly (`wire::exact`), so the union can tell it from an
+    // alternative that names them.
+    let deserialize_body = match fields
+        .iter()
+        .find(|f| f.attrs.unknown.is_some() && f.attrs.closed.is_some())
+    {
+        Some(f) => {
+            let member = f.ident;
+            quote! {
+                let __value = #mirror::deserialize(#p::wire::ObjectOnly(__deserializer))?;
+                #p::wire::closed(&__value.#member).map_err(<__D::Error as #p::serde::de::Error>::custom)?;
+                #p::core::result::Result::Ok(__value)
+            }
+        }
+        None => quote!(#mirror::deserialize(#p::wire::ObjectOnly(__deserializer))),
+    };
     let nested_use =
         (!nested.is_empty()).then(|| quote!(use #p::validate::{ViaEventData as _, ViaOther as _};));
     let validate_body = quote! {
@@ -578,7 +596,7 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         #[automatically_derived]
         impl<'de> #p::serde::Deserialize<'de> for #ident {
             fn deserialize<__D: #p::serde::Deserializer<'de>>(__deserializer: __D) -> #p::core::result::Result<Self, __D::Error> {
-                #mirror::deserialize(#p::wire::ObjectOnly(__deserializer))
+                #deserialize_body
             }
         }
     };
@@ -834,10 +852,23 @@ fn expand_enum(e: &Enum) -> TokenStream {
     let (other_arm, unknown_str, unknown_string) = match other {
         Some(v) => {
             let o = v.ident;
+            // Inside a union read exactly (`wire::exact`), an unknown
+            // value is refused, as JSON Schema's `enum` refuses it, so the
+            // union picks the alternative that lists it.
             (
                 quote!(#ident::#o(__v) => __v.as_str(), _ => "",),
-                quote!(#ident::#o(#p::std::borrow::ToOwned::to_owned(__v))),
-                quote!(#ident::#o(__v)),
+                quote!({
+                    if #p::wire::exact() {
+                        return #p::core::result::Result::Err(<__E as #p::serde::de::Error>::unknown_variant(__v, &[#(#wires),*]));
+                    }
+                    #ident::#o(#p::std::borrow::ToOwned::to_owned(__v))
+                }),
+                quote!({
+                    if #p::wire::exact() {
+                        return #p::core::result::Result::Err(<__E as #p::serde::de::Error>::unknown_variant(&__v, &[#(#wires),*]));
+                    }
+                    #ident::#o(__v)
+                }),
             )
         }
         None => (

@@ -149,6 +149,12 @@ fn check_fields(cx: &Ctxt, input: &Input, derive: Derive) {
             }
         }
 
+        if let (Some(span), None) = (attrs.closed, attrs.unknown) {
+            cx.error_at(
+                span,
+                "`closed` says the `unknown` field stays empty where the schema is held exactly; add `unknown` to this field, or remove `closed`",
+            );
+        }
         if let Some(span) = attrs.unknown {
             if unknown_seen {
                 cx.error_at(

@@ -594,26 +594,93 @@ pub type Alternative<T> = (
     fn(&serde_json::Value) -> Result<T, serde_json::Error>,
 );
 
-/// Reads an untagged union (`oneOf` / `anyOf` without a discriminator)
-/// from its value: every alternative is tried as the same schema would be
-/// read as a struct field (a `date-time` as RFC 3339, a struct with its
-/// constraints). `anyOf` takes the first alternative that reads the value;
-/// `oneOf` takes the one that does and refuses a value that two read, as
-/// JSON Schema says (`oneOf` is valid when exactly one alternative is).
-pub fn union<T>(
-    keyword: &str,
-    value: &serde_json::Value,
-    alternatives: &[Alternative<T>],
-) -> Result<T, String> {
+thread_local! {
+    /// How many unions up the stack are reading their alternatives
+    /// exactly ([`exact`]).
+    static EXACT_READS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether the value being read is an alternative of a union read exactly:
+/// then an open enum refuses a value it does not list instead of keeping
+/// it ([`union`]). Generated and derived code asks only on its tolerant
+/// path, so a known value costs nothing.
+#[doc(hidden)]
+pub fn exact() -> bool {
+    EXACT_READS.with(|depth| depth.get() > 0)
+}
+
+/// The check of a closed object's `unknown` field (`#[event(unknown,
+/// closed)]`): empty, or a read that is not exact.
+#[doc(hidden)]
+pub fn closed<M: UnknownNames + ?Sized>(unknown: &M) -> Result<(), String> {
+    match unknown.first_name() {
+        Some(name) if exact() => Err(format!(
+            "property `{name}` is not one the schema names, and it closes the object (`additionalProperties: false`)"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The maps an `unknown` field may be: the name of one property it holds.
+#[doc(hidden)]
+pub trait UnknownNames {
+    fn first_name(&self) -> Option<&str>;
+}
+
+impl UnknownNames for serde_json::Map<String, serde_json::Value> {
+    fn first_name(&self) -> Option<&str> {
+        self.keys().next().map(String::as_str)
+    }
+}
+
+impl<V> UnknownNames for std::collections::BTreeMap<String, V> {
+    fn first_name(&self) -> Option<&str> {
+        self.keys().next().map(String::as_str)
+    }
+}
+
+impl<V, S> UnknownNames for std::collections::HashMap<String, V, S> {
+    fn first_name(&self) -> Option<&str> {
+        self.keys().next().map(String::as_str)
+    }
+}
+
+/// Marks the reads on this thread as exact while it lives; a panic that
+/// unwinds through a read unmarks them too.
+struct Exactly;
+
+impl Exactly {
+    fn new() -> Exactly {
+        EXACT_READS.with(|depth| depth.set(depth.get() + 1));
+        Exactly
+    }
+}
+
+impl Drop for Exactly {
+    fn drop(&mut self) {
+        EXACT_READS.with(|depth| depth.set(depth.get().saturating_sub(1)));
+    }
+}
+
+/// What one pass over the alternatives found.
+enum Pick<T> {
+    One(T),
+    /// Two alternatives of a `oneOf` read the value (the message).
+    Two(String),
+    /// None did; why each refused.
+    None(Vec<String>),
+}
+
+fn pick<T>(keyword: &str, value: &serde_json::Value, alternatives: &[Alternative<T>]) -> Pick<T> {
     let exclusive = keyword == "oneOf";
     let mut found: Option<(&str, T)> = None;
     let mut refused = Vec::new();
     for (name, read) in alternatives {
         match read(value) {
-            Ok(v) if !exclusive => return Ok(v),
+            Ok(v) if !exclusive => return Pick::One(v),
             Ok(v) => {
                 if let Some((first, _)) = &found {
-                    return Err(format!(
+                    return Pick::Two(format!(
                         "the value matches more than one alternative of `{keyword}` (`{first}` and `{name}`); exactly one must match"
                     ));
                 }
@@ -622,10 +689,48 @@ pub fn union<T>(
             Err(e) => refused.push(format!("`{name}`: {e}")),
         }
     }
-    found.map(|(_, v)| v).ok_or_else(|| {
-        format!(
-            "the value matches no alternative of `{keyword}` ({})",
-            refused.join("; ")
-        )
-    })
+    match found {
+        Some((_, v)) => Pick::One(v),
+        None => Pick::None(refused),
+    }
+}
+
+/// Reads an untagged union (`oneOf` / `anyOf` without a discriminator)
+/// from its value: every alternative is tried as the same schema would be
+/// read as a struct field (a `date-time` as RFC 3339, a struct with its
+/// constraints). `anyOf` takes the first alternative that reads the value;
+/// `oneOf` takes the one that does and refuses a value that two read, as
+/// JSON Schema says (`oneOf` is valid when exactly one alternative is).
+///
+/// The alternatives are read exactly first: an open enum inside them
+/// refuses a value it does not list, as JSON Schema's `enum` does, so that
+/// `{"action": "opened"}` matches the alternative whose `action` lists
+/// `opened` and not every other one whose open enum would keep it. Only
+/// when no alternative reads the value exactly is it read tolerantly
+/// (unknown enum values kept), with the same rules; a union inside an
+/// exact read stays exact.
+pub fn union<T>(
+    keyword: &str,
+    value: &serde_json::Value,
+    alternatives: &[Alternative<T>],
+) -> Result<T, String> {
+    let nested = exact();
+    let exactly = {
+        let _exact = Exactly::new();
+        pick(keyword, value, alternatives)
+    };
+    let refused = match exactly {
+        Pick::One(v) => return Ok(v),
+        Pick::Two(message) => return Err(message),
+        Pick::None(refused) if nested => refused,
+        Pick::None(_) => match pick(keyword, value, alternatives) {
+            Pick::One(v) => return Ok(v),
+            Pick::Two(message) => return Err(message),
+            Pick::None(refused) => refused,
+        },
+    };
+    Err(format!(
+        "the value matches no alternative of `{keyword}` ({})",
+        refused.join("; ")
+    ))
 }

@@ -477,3 +477,72 @@ fn a_shared_tagged_union_round_trips_with_its_unknown_properties() {
         assert_eq!(serde_json::to_string(&shape).unwrap().matches("\"kind\"").count(), 1);
     }
 }
+
+/// `allOf` narrowing of a shared alert, as third-party webhook catalogs
+/// write it: each narrowed property reads exactly what both parts allow.
+#[test]
+fn all_of_narrows_nullable_unions_formats_and_booleans() {
+    use gencheck::allof_narrowing::{Alert, DismissedAlert};
+    let read = |v: Value| serde_json::from_value::<DismissedAlert>(v).map_err(|e| e.to_string());
+    let dismissed = json!({
+        "number": 7,
+        "opened": "2026-03-27T10:30:00Z",
+        "dismissed_at": "2026-03-28T09:00:00+02:00",
+        "fixed_at": null,
+        "dismissed_by": {"login": "octo"},
+        "fixed": false,
+        "after_id": 3
+    });
+    let alert = read(dismissed.clone()).unwrap();
+    assert_eq!(alert.dismissed_by.login, "octo");
+    assert_eq!(alert.after_id, Some(3.0));
+    assert_eq!(serde_json::to_value(&alert).unwrap(), dismissed);
+    let mut without_fixed_at = dismissed.clone();
+    without_fixed_at.as_object_mut().unwrap().remove("fixed_at");
+    assert_eq!(read(without_fixed_at).unwrap().fixed_at, None);
+    // Each value the wider alert allows and the narrowing part does not.
+    for (field, value) in [
+        ("opened", json!("last week")),
+        ("dismissed_at", json!(null)),
+        ("fixed_at", json!("2026-03-28T09:00:00Z")),
+        ("dismissed_by", json!(null)),
+        ("fixed", json!(true)),
+        ("after_id", json!("a-string")),
+    ] {
+        let mut wire = dismissed.clone();
+        wire[field] = value.clone();
+        assert!(read(wire.clone()).is_err(), "{field} = {value} was read");
+        // The shared alert itself takes them (the opened time is a plain
+        // string there, the others are its other alternatives).
+        serde_json::from_value::<Alert>(wire).unwrap_or_else(|e| panic!("{field}: {e}"));
+    }
+}
+
+/// A union's alternatives are read exactly first: an open `enum` refuses a
+/// value it does not list and a closed object a property it does not name,
+/// as JSON Schema reads them, so the alternative the value belongs to is
+/// found; read on its own, each type stays tolerant.
+#[test]
+fn a_union_tells_its_alternatives_apart_by_enum_and_closed_objects() {
+    use gencheck::union_exact::{Hook, IssueClosed, Public};
+    let read = |v: Value| serde_json::from_value::<Hook>(v).map_err(|e| e.to_string());
+    assert!(matches!(read(json!({"action": "opened", "number": 1})).unwrap(), Hook::IssueOpened(_)));
+    assert!(matches!(read(json!({"action": "closed", "number": 2})).unwrap(), Hook::IssueClosed(_)));
+    assert!(matches!(read(json!({"repository": "r", "ref": "main"})).unwrap(), Hook::Push(_)));
+    assert!(matches!(read(json!({"repository": "r"})).unwrap(), Hook::Public(_)));
+    // No alternative reads it exactly: read tolerantly, the one that takes
+    // it keeps the unknown property and writes it back.
+    let wire = json!({"repository": "r", "forks": 3});
+    let hook = read(wire.clone()).unwrap();
+    assert!(matches!(&hook, Hook::Public(p) if p.additional_properties.contains_key("forks")));
+    assert_eq!(serde_json::to_value(&hook).unwrap(), wire);
+    // An action neither lists: both issue alternatives take it tolerantly,
+    // which `oneOf` refuses.
+    let err = read(json!({"action": "reopened", "number": 3})).unwrap_err();
+    assert!(err.contains("more than one alternative of `oneOf`"), "{err}");
+    // On their own, the types read tolerantly.
+    let closed: IssueClosed = serde_json::from_value(json!({"action": "reopened", "number": 3, "x": 1})).unwrap();
+    assert_eq!(closed.additional_properties.len(), 1);
+    let public: Public = serde_json::from_value(json!({"repository": "r", "forks": 3})).unwrap();
+    assert_eq!(public.additional_properties.len(), 1);
+}

@@ -46,7 +46,7 @@ pub struct User {
     pub site_admin: Option<bool>,
     pub name: Option<Option<String>>,
     /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown)]
+    #[event(unknown, closed)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 /// issues opened event
