@@ -11,12 +11,12 @@ use crate::model::{
     Ty, Union,
 };
 use crate::naming;
-use crate::resolve::{self as uri, Registry};
+use crate::resolve::{self as uri, Moved, Registry};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// One parsed schema file.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct SchemaFile {
     pub id: FileId,
     pub path: PathBuf,
@@ -204,6 +204,8 @@ pub(crate) struct Lower<'a> {
     files: &'a [SchemaFile],
     /// Where each `$id` and each `$anchor` points.
     registry: Registry,
+    /// The `$ref`s `resolve::normalise` moved into an `allOf` part.
+    moved: &'a Moved,
     /// Files under the root that are symbolic links, which are not read.
     symlinks: &'a HashSet<PathBuf>,
     vocabulary: &'a Vocabulary,
@@ -223,6 +225,7 @@ pub(crate) struct Lower<'a> {
 impl<'a> Lower<'a> {
     pub fn new(
         files: &'a [SchemaFile],
+        moved: &'a Moved,
         symlinks: &'a HashSet<PathBuf>,
         vocabulary: &'a Vocabulary,
         diags: &'a mut Diagnostics,
@@ -231,6 +234,7 @@ impl<'a> Lower<'a> {
         Lower {
             files,
             registry,
+            moved,
             symlinks,
             vocabulary,
             diags,
@@ -257,8 +261,9 @@ impl<'a> Lower<'a> {
     ) {
         let id = self.files[file].id;
         let hint = hint.map(str::to_string);
+        let pointer = self.moved.original(file, pointer);
         self.diags
-            .push(severity, code, id, pointer, span, message, hint);
+            .push(severity, code, id, &pointer, span, message, hint);
     }
 
     /// Lowers the catalog: every event type and major, then every shared

@@ -5,11 +5,313 @@
 //! is resolved against the base in force where it appears, and becomes the
 //! base of the subschema it names. Remote URIs are registered only as the
 //! names the catalog gives its own schemas; nothing is fetched.
+//!
+//! Before that, [`normalise`] reads the keywords beside a `$ref` as the
+//! file's dialect says: draft 7 ignores them (with a warning naming them),
+//! 2019-09 and 2020-12 apply them beside the reference, which is an `allOf`
+//! of the reference and the rest of the schema.
 
 use crate::diagnostic::{Diagnostics, Severity};
-use crate::json::{Kind, Node, escape_token};
+use crate::json::{Kind, Member, Node, escape_token};
 use crate::lower::SchemaFile;
+use std::borrow::Cow;
 use std::collections::HashMap;
+
+/// The JSON Schema dialect a file is read in: its `$schema`, else the
+/// default of the run ([`crate::Config::default_dialect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// Draft 7 (and drafts 4 and 6): the keywords beside a `$ref`,
+    /// `$id` included, are ignored.
+    Draft7,
+    /// Draft 2020-12 (and 2019-09): the keywords beside a `$ref` apply
+    /// beside the referenced schema. The default.
+    #[default]
+    Draft2020_12,
+}
+
+impl Dialect {
+    /// The dialect a `$schema` URI names, if it is one this reads.
+    pub fn from_schema_uri(uri: &str) -> Option<Dialect> {
+        let uri = uri.trim_end_matches('#');
+        if ["draft-03", "draft-04", "draft-06", "draft-07"]
+            .iter()
+            .any(|d| uri.contains(d))
+        {
+            Some(Dialect::Draft7)
+        } else if uri.contains("2019-09") || uri.contains("2020-12") {
+            Some(Dialect::Draft2020_12)
+        } else {
+            None
+        }
+    }
+}
+
+/// Keywords beside a `$ref` that every dialect keeps: annotations, and
+/// containers of definitions (which other references point into).
+const BESIDE_REF: &[&str] = &[
+    "$ref",
+    "$defs",
+    "definitions",
+    "description",
+    "title",
+    "deprecated",
+    "default",
+    "$comment",
+    "examples",
+    "readOnly",
+    "writeOnly",
+    "$schema",
+    "$anchor",
+];
+
+/// Keywords whose value is a schema.
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "items",
+    "additionalProperties",
+    "additionalItems",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contentSchema",
+];
+
+/// Keywords whose value is an array of schemas.
+const SCHEMA_ARRAYS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems", "items"];
+
+/// Keywords whose value is an object of schemas.
+const SCHEMA_MAPS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+    "dependencies",
+];
+
+/// Where [`normalise`] moved a `$ref` into an `allOf` part of its own:
+/// per file, (pointer of the schema, index of the part, whether the `allOf`
+/// was made for it). Diagnostics inside the part name the schema itself.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Moved {
+    refs: HashMap<usize, Vec<(String, usize, bool)>>,
+}
+
+impl Moved {
+    /// The pointer the user wrote for a pointer of the normalised tree.
+    pub fn original<'p>(&self, file: usize, pointer: &'p str) -> Cow<'p, str> {
+        let Some(moved) = self.refs.get(&file) else {
+            return Cow::Borrowed(pointer);
+        };
+        let mut out = Cow::Borrowed(pointer);
+        // Innermost first: a moved `$ref` may sit under another one's
+        // schema, never inside another moved part (a part holds only its
+        // `$ref`).
+        for (at, index, made) in moved {
+            let part = format!("{at}/allOf/{index}");
+            if let Some(rest) = out.strip_prefix(part.as_str()) {
+                if rest.is_empty() || rest.starts_with('/') {
+                    out = Cow::Owned(format!("{at}{rest}"));
+                    break;
+                }
+            }
+            if *made && out.as_ref() == format!("{at}/allOf") {
+                out = Cow::Owned(format!("{at}/$ref"));
+                break;
+            }
+        }
+        out
+    }
+}
+
+/// The files as lowering reads them: for each `$ref` with keywords beside
+/// it that are not annotations, a draft-7 file drops them (a
+/// `ref-sibling-ignored` warning names them), and a 2020-12 file moves the
+/// `$ref` into an `allOf` part of its own, so that the reference and the
+/// keywords both apply. `None` when no file changes.
+pub(crate) fn normalise(
+    files: &[SchemaFile],
+    default: Dialect,
+    diags: &mut Diagnostics,
+) -> Option<(Vec<SchemaFile>, Moved)> {
+    let mut out: Option<Vec<SchemaFile>> = None;
+    let mut moved = Moved::default();
+    for (i, f) in files.iter().enumerate() {
+        if !has_ref_siblings(&f.root) {
+            continue;
+        }
+        let dialect = f
+            .root
+            .get("$schema")
+            .and_then(Node::as_str)
+            .and_then(Dialect::from_schema_uri)
+            .unwrap_or(default);
+        let copy = out.get_or_insert_with(|| files.iter().map(SchemaFile::clone).collect());
+        let mut n = Normalise {
+            dialect,
+            id: f.id,
+            diags,
+            moved: Vec::new(),
+        };
+        n.schema(&mut copy[i].root, &mut String::new(), 0);
+        if !n.moved.is_empty() {
+            // Deepest first, so that `original` maps the innermost part.
+            let mut list = n.moved;
+            list.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            moved.refs.insert(i, list);
+        }
+    }
+    out.map(|files| (files, moved))
+}
+
+/// Whether any object of the tree has a `$ref` beside a keyword that is
+/// not kept beside it (a quick test before copying the file).
+fn has_ref_siblings(node: &Node) -> bool {
+    match &node.kind {
+        Kind::Object(members) => {
+            (node.get("$ref").is_some()
+                && members
+                    .iter()
+                    .any(|m| !BESIDE_REF.contains(&m.key.as_str()) && !m.key.starts_with("x-")))
+                || members.iter().any(|m| has_ref_siblings(&m.value))
+        }
+        Kind::Array(items) => items.iter().any(has_ref_siblings),
+        _ => false,
+    }
+}
+
+struct Normalise<'d> {
+    dialect: Dialect,
+    id: crate::diagnostic::FileId,
+    diags: &'d mut Diagnostics,
+    moved: Vec<(String, usize, bool)>,
+}
+
+impl Normalise<'_> {
+    fn schema(&mut self, node: &mut Node, ptr: &mut String, depth: usize) {
+        if depth > crate::json::MAX_DEPTH {
+            return;
+        }
+        let Kind::Object(members) = &mut node.kind else {
+            return;
+        };
+        // The subschemas first: their pointers do not change.
+        for m in members.iter_mut() {
+            let key = m.key.as_str();
+            let len = ptr.len();
+            ptr.push('/');
+            ptr.push_str(&escape_token(key));
+            if SCHEMA_MAPS.contains(&key) {
+                if let Kind::Object(entries) = &mut m.value.kind {
+                    for e in entries.iter_mut() {
+                        let l = ptr.len();
+                        ptr.push('/');
+                        ptr.push_str(&escape_token(&e.key));
+                        self.schema(&mut e.value, ptr, depth + 1);
+                        ptr.truncate(l);
+                    }
+                }
+            } else if SCHEMA_ARRAYS.contains(&key) && matches!(m.value.kind, Kind::Array(_)) {
+                if let Kind::Array(items) = &mut m.value.kind {
+                    for (j, item) in items.iter_mut().enumerate() {
+                        let l = ptr.len();
+                        ptr.push_str(&format!("/{j}"));
+                        self.schema(item, ptr, depth + 1);
+                        ptr.truncate(l);
+                    }
+                }
+            } else if SCHEMA_KEYWORDS.contains(&key) {
+                self.schema(&mut m.value, ptr, depth + 1);
+            }
+            ptr.truncate(len);
+        }
+        let Some(at) = members.iter().position(|m| m.key == "$ref") else {
+            return;
+        };
+        let siblings: Vec<usize> = (0..members.len())
+            .filter(|&j| {
+                let k = members[j].key.as_str();
+                // 2020-12 reads a `$ref` against the `$id` beside it; draft
+                // 7 ignores that `$id` too.
+                let id_kept = k == "$id" && self.dialect == Dialect::Draft2020_12;
+                !BESIDE_REF.contains(&k) && !k.starts_with("x-") && !id_kept
+            })
+            .collect();
+        let Some(&first) = siblings.first() else {
+            return;
+        };
+        match self.dialect {
+            Dialect::Draft7 => {
+                let names: Vec<String> = siblings
+                    .iter()
+                    .map(|&j| format!("`{}`", members[j].key))
+                    .collect();
+                self.diags.push(
+                    Severity::Warning,
+                    "ref-sibling-ignored",
+                    self.id,
+                    &format!("{ptr}/{}", escape_token(&members[first].key)),
+                    members[first].key_span.clone(),
+                    format!(
+                        "draft 7 ignores the keywords beside `$ref`: {} {} not applied",
+                        names.join(", "),
+                        if names.len() == 1 { "is" } else { "are" }
+                    ),
+                    Some(
+                        "to apply them, write `allOf: [{ \"$ref\": ... }, { ... }]`, or declare `\"$schema\": \"https://json-schema.org/draft/2020-12/schema\"`, where they apply beside the reference"
+                            .to_string(),
+                    ),
+                );
+                let mut j = 0;
+                members.retain(|_| {
+                    let keep = !siblings.contains(&j);
+                    j += 1;
+                    keep
+                });
+            }
+            Dialect::Draft2020_12 => {
+                let reference = members[at].clone();
+                let part = Node {
+                    span: reference.key_span.start..reference.value.span.end,
+                    kind: Kind::Object(vec![reference.clone()]),
+                };
+                let existing = members
+                    .iter()
+                    .position(|m| m.key == "allOf" && matches!(m.value.kind, Kind::Array(_)));
+                match existing {
+                    Some(a) => {
+                        if let Kind::Array(parts) = &mut members[a].value.kind {
+                            self.moved.push((ptr.clone(), parts.len(), false));
+                            parts.push(part);
+                        }
+                        members.remove(at);
+                    }
+                    None => {
+                        if members.iter().any(|m| m.key == "allOf") {
+                            // An `allOf` that is not an array: lowering
+                            // reports it; the `$ref` stays where it is.
+                            return;
+                        }
+                        self.moved.push((ptr.clone(), 0, true));
+                        members[at] = Member {
+                            key: "allOf".to_string(),
+                            key_span: reference.key_span.clone(),
+                            value: Node {
+                                span: part.span.clone(),
+                                kind: Kind::Array(vec![part]),
+                            },
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// Where the catalog's resources and anchors are: (file, JSON pointer).
 #[derive(Default)]
@@ -201,6 +503,13 @@ pub(crate) fn join(base: &str, reference: &str) -> Option<String> {
     if reference.is_empty() {
         return Some(base.to_string());
     }
+    if authority.is_empty() && !path.starts_with('/') {
+        // A base with a rootless path (`urn:uuid:...`, `tag:...`): the
+        // reference replaces what follows the last `/`, or the whole path
+        // (RFC 3986 section 5.2.3); there are no segments to climb.
+        let dir = path.rfind('/').map_or("", |i| &path[..=i]);
+        return Some(format!("{sch}:{dir}{reference}"));
+    }
     let merged = if reference.starts_with('/') {
         if local {
             return None;
@@ -265,6 +574,13 @@ mod tests {
             "https://example.com/b.json"
         );
         assert_eq!(join(b, "https://x.org/y").unwrap(), "https://x.org/y");
+        // A URN base: no hierarchy, so a relative reference replaces the
+        // path, and an absolute one is itself.
+        let urn = "urn:uuid:deadbeef-1234-ffff-ffff-4321feebdaed";
+        assert_eq!(join(urn, "").unwrap(), urn);
+        assert_eq!(join(urn, "other.json").unwrap(), "urn:other.json");
+        assert_eq!(join(urn, "urn:example:x").unwrap(), "urn:example:x");
+        assert_eq!(join("tag:a.org,2026:s/x", "y").unwrap(), "tag:a.org,2026:s/y");
         assert_eq!(join(b, "//x.org/y").unwrap(), "//x.org/y");
     }
 }
