@@ -25,6 +25,7 @@ const DEFAULT: &str = "default";
 const NOT_SENSITIVE: &str = "not_sensitive";
 const UNKNOWN: &str = "unknown";
 const REQUIRED: &str = "required";
+const INTEGER: &str = "integer";
 // Variant keys.
 const OTHER: &str = "other";
 
@@ -166,6 +167,8 @@ pub struct FieldAttrs {
     pub unknown: Option<Span>,
     /// On an `Option`: the field must be present, and `None` is `null`.
     pub required: Option<Span>,
+    /// The integers of the value are JSON Schema's: `1.0` reads as `1`.
+    pub integer: Option<Span>,
     pub constraints: Vec<Constraint>,
 }
 
@@ -438,6 +441,7 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 NOT_SENSITIVE => set_once(cx, &mut out.not_sensitive, span, span, NOT_SENSITIVE),
                 UNKNOWN => set_once(cx, &mut out.unknown, span, span, UNKNOWN),
                 REQUIRED => set_once(cx, &mut out.required, span, span, REQUIRED),
+                INTEGER => set_once(cx, &mut out.integer, span, span, INTEGER),
                 "minimum" => constraint(ConstraintKind::Minimum(parse_number(&meta)?)),
                 "maximum" => constraint(ConstraintKind::Maximum(parse_number(&meta)?)),
                 "exclusive_minimum" => constraint(ConstraintKind::ExclusiveMinimum(parse_number(&meta)?)),
@@ -463,7 +467,7 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 }
                 _ => {
                     return unknown_key(cx, &meta, format!(
-                        "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `required`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`, `format`"
+                        "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `required`, `integer`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`, `format`"
                     ));
                 }
             }

@@ -74,11 +74,10 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for Bounded {
                     (
                         "Array",
                         |v| {
-                            let u = <Vec<
-                                i8,
-                            > as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            let u = ::event_runtime::__private::wire::integer::<
+                                _,
+                                Vec<i8>,
+                            >(v)
                                 .map(Self::Array)?;
                             u.check_variant()
                                 .map_err(
@@ -128,9 +127,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for ExactlyOne {
                     (
                         "Integer",
                         |v| {
-                            <i64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, i64>(v)
                                 .map(Self::Integer)
                         },
                     ),
@@ -182,9 +179,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for FirstMatch {
                     (
                         "Integer",
                         |v| {
-                            <i64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, i64>(v)
                                 .map(Self::Integer)
                         },
                     ),
@@ -292,9 +287,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for When {
                     (
                         "Integer",
                         |v| {
-                            <i64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, i64>(v)
                                 .map(Self::Integer)
                         },
                     ),
@@ -398,9 +391,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for HolderFlexible
                     (
                         "Integer",
                         |v| {
-                            <i64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, i64>(v)
                                 .map(Self::Integer)
                         },
                     ),
@@ -465,9 +456,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for HolderNestedVa
                     (
                         "Integer",
                         |v| {
-                            <i64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, i64>(v)
                                 .map(Self::Integer)
                         },
                     ),
