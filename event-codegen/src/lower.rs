@@ -1348,6 +1348,11 @@ impl<'a> Lower<'a> {
             || node.get("anyOf").is_some()
             || node.get("allOf").is_some()
             || node.get("properties").is_some()
+            // `{"required": ["a"]}`: an object, as `properties` makes one.
+            || node
+                .get("required")
+                .and_then(Node::as_array)
+                .is_some_and(|r| !r.is_empty())
             || node.get("enum").is_some()
             || node
                 .get("const")
@@ -2206,11 +2211,16 @@ impl<'a> Lower<'a> {
         if let Some(parts) = node.get("allOf").and_then(Node::as_array) {
             for (i, part) in parts.iter().enumerate() {
                 let ptr = format!("{pointer}/allOf/{i}");
-                let (f, p, n) = if let Some(r) = part.get("$ref") {
-                    match self.resolve(file, &ptr, r) {
-                        Some(t) => t,
-                        None => continue,
+                let (f, p, n) = if part.get("$ref").is_some() {
+                    // Through every `$ref` of a chain; the schema reached
+                    // is lowered nowhere else, so its keywords are checked
+                    // here.
+                    let (f, p, n) = self.deref(file, &ptr, part);
+                    if n.get("$ref").is_some() {
+                        continue;
                     }
+                    self.check_keywords(f, &p, n);
+                    (f, p, n)
                 } else {
                     (file, ptr.clone(), part)
                 };

@@ -94,46 +94,52 @@ const SCHEMA_MAPS: &[&str] = &[
     "dependencies",
 ];
 
-/// Where [`normalise`] moved a `$ref` into an `allOf` part of its own:
-/// per file, (pointer of the schema, index of the part, whether the `allOf`
-/// was made for it). Diagnostics inside the part name the schema itself.
+/// The pointers [`normalise`] changed: per file, (pointer in the
+/// normalised tree, pointer as written), so that a diagnostic names the
+/// place the user wrote.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Moved {
-    refs: HashMap<usize, Vec<(String, usize, bool)>>,
+    rewrites: HashMap<usize, Vec<(String, String)>>,
 }
 
 impl Moved {
     /// The pointer the user wrote for a pointer of the normalised tree.
     pub fn original<'p>(&self, file: usize, pointer: &'p str) -> Cow<'p, str> {
-        let Some(moved) = self.refs.get(&file) else {
+        let Some(rewrites) = self.rewrites.get(&file) else {
             return Cow::Borrowed(pointer);
         };
         let mut out = Cow::Borrowed(pointer);
-        // Innermost first: a moved `$ref` may sit under another one's
-        // schema, never inside another moved part (a part holds only its
-        // `$ref`).
-        for (at, index, made) in moved {
-            let part = format!("{at}/allOf/{index}");
-            if let Some(rest) = out.strip_prefix(part.as_str()) {
-                if rest.is_empty() || rest.starts_with('/') {
-                    out = Cow::Owned(format!("{at}{rest}"));
-                    break;
-                }
-            }
-            if *made && out.as_ref() == format!("{at}/allOf") {
-                out = Cow::Owned(format!("{at}/$ref"));
-                break;
+        // A rewrite may lead into a copy that was itself rewritten: follow
+        // the longest matching prefix until none matches.
+        for _ in 0..16 {
+            let best = rewrites
+                .iter()
+                .filter(|(from, _)| {
+                    out.strip_prefix(from.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                })
+                .max_by_key(|(from, _)| from.len());
+            match best {
+                Some((from, to)) => out = Cow::Owned(format!("{to}{}", &out[from.len()..])),
+                None => break,
             }
         }
         out
     }
 }
 
-/// The files as lowering reads them: for each `$ref` with keywords beside
-/// it that are not annotations, a draft-7 file drops them (a
-/// `ref-sibling-ignored` warning names them), and a 2020-12 file moves the
-/// `$ref` into an `allOf` part of its own, so that the reference and the
-/// keywords both apply. `None` when no file changes.
+/// The files as lowering reads them:
+///
+/// - for each `$ref` with keywords beside it that are not annotations, a
+///   draft-7 file drops them (a `ref-sibling-ignored` warning names them),
+///   and a 2020-12 file moves the `$ref` into an `allOf` part of its own,
+///   so that the reference and the keywords both apply;
+/// - the keywords beside a `oneOf` (or `anyOf`) apply to every
+///   alternative: they are copied into each (into its `allOf` when they
+///   would read each other's keywords, or when the alternative has the same
+///   keyword), so that the union's variants check them.
+///
+/// `None` when no file changes.
 pub(crate) fn normalise(
     files: &[SchemaFile],
     default: Dialect,
@@ -142,7 +148,7 @@ pub(crate) fn normalise(
     let mut out: Option<Vec<SchemaFile>> = None;
     let mut moved = Moved::default();
     for (i, f) in files.iter().enumerate() {
-        if !has_ref_siblings(&f.root) {
+        if !needs_normalising(&f.root) {
             continue;
         }
         let dialect = f
@@ -156,51 +162,99 @@ pub(crate) fn normalise(
             dialect,
             id: f.id,
             diags,
-            moved: Vec::new(),
+            rewrites: Vec::new(),
         };
         n.schema(&mut copy[i].root, &mut String::new(), 0);
-        if !n.moved.is_empty() {
-            // Deepest first, so that `original` maps the innermost part.
-            let mut list = n.moved;
-            list.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
-            moved.refs.insert(i, list);
+        if !n.rewrites.is_empty() {
+            moved.rewrites.insert(i, n.rewrites);
         }
     }
     out.map(|files| (files, moved))
 }
 
 /// Whether any object of the tree has a `$ref` beside a keyword that is
-/// not kept beside it (a quick test before copying the file).
-fn has_ref_siblings(node: &Node) -> bool {
+/// not kept beside it, or a union beside keywords (a quick test before
+/// copying the file).
+fn needs_normalising(node: &Node) -> bool {
     match &node.kind {
         Kind::Object(members) => {
-            (node.get("$ref").is_some()
-                && members
+            let beside = |keep: &dyn Fn(&str) -> bool| {
+                members
                     .iter()
-                    .any(|m| !BESIDE_REF.contains(&m.key.as_str()) && !m.key.starts_with("x-")))
-                || members.iter().any(|m| has_ref_siblings(&m.value))
+                    .any(|m| !keep(&m.key) && !m.key.starts_with("x-"))
+            };
+            (node.get("$ref").is_some() && beside(&|k| BESIDE_REF.contains(&k)))
+                || ((node.get("oneOf").is_some() || node.get("anyOf").is_some())
+                    && beside(&|k| UNION_KEPT.contains(&k) || k == "oneOf" || k == "anyOf"))
+                || members.iter().any(|m| needs_normalising(&m.value))
         }
-        Kind::Array(items) => items.iter().any(has_ref_siblings),
+        Kind::Array(items) => items.iter().any(needs_normalising),
         _ => false,
     }
 }
+
+/// Keywords beside a union that are not copied into its alternatives:
+/// annotations, identifiers and containers of definitions.
+const UNION_KEPT: &[&str] = &[
+    "$defs",
+    "definitions",
+    "description",
+    "title",
+    "deprecated",
+    "default",
+    "$comment",
+    "examples",
+    "readOnly",
+    "writeOnly",
+    "$schema",
+    "$id",
+    "$anchor",
+    "$dynamicAnchor",
+];
+
+/// Keywords whose meaning depends on others beside them (`properties` for
+/// `additionalProperties`, `if` for `then`): copied into an `allOf` part,
+/// never among an alternative's own keywords.
+const ADJACENT: &[&str] = &[
+    "$ref",
+    "$dynamicRef",
+    "$recursiveRef",
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "items",
+    "prefixItems",
+    "additionalItems",
+    "unevaluatedItems",
+    "contains",
+    "minContains",
+    "maxContains",
+    "if",
+    "then",
+    "else",
+    "allOf",
+];
 
 struct Normalise<'d> {
     dialect: Dialect,
     id: crate::diagnostic::FileId,
     diags: &'d mut Diagnostics,
-    moved: Vec<(String, usize, bool)>,
+    rewrites: Vec<(String, String)>,
 }
 
 impl Normalise<'_> {
     fn schema(&mut self, node: &mut Node, ptr: &mut String, depth: usize) {
-        if depth > crate::json::MAX_DEPTH {
+        if depth > crate::json::MAX_DEPTH || !matches!(node.kind, Kind::Object(_)) {
             return;
         }
+        // The keywords beside a union go into its alternatives first, so
+        // that what is copied is normalised with them.
+        self.distribute(node, ptr);
         let Kind::Object(members) = &mut node.kind else {
             return;
         };
-        // The subschemas first: their pointers do not change.
+        // The subschemas: their pointers do not change.
         for m in members.iter_mut() {
             let key = m.key.as_str();
             let len = ptr.len();
@@ -230,87 +284,254 @@ impl Normalise<'_> {
             }
             ptr.truncate(len);
         }
-        let Some(at) = members.iter().position(|m| m.key == "$ref") else {
+        self.reference(node, ptr, false);
+    }
+
+    /// The `$ref` of `node`, read as the dialect says; with `force`, moved
+    /// into an `allOf` part even without keywords beside it (so that more
+    /// parts can be added).
+    fn reference(&mut self, node: &mut Node, ptr: &str, force: bool) {
+        let Kind::Object(members) = &mut node.kind else {
             return;
         };
+        let Some(mut at) = members.iter().position(|m| m.key == "$ref") else {
+            return;
+        };
+        let dialect = self.dialect;
         let siblings: Vec<usize> = (0..members.len())
             .filter(|&j| {
                 let k = members[j].key.as_str();
                 // 2020-12 reads a `$ref` against the `$id` beside it; draft
                 // 7 ignores that `$id` too.
-                let id_kept = k == "$id" && self.dialect == Dialect::Draft2020_12;
+                let id_kept = k == "$id" && dialect == Dialect::Draft2020_12;
                 !BESIDE_REF.contains(&k) && !k.starts_with("x-") && !id_kept
             })
             .collect();
-        let Some(&first) = siblings.first() else {
+        if dialect == Dialect::Draft7 && !siblings.is_empty() {
+            let first = siblings[0];
+            let names: Vec<String> = siblings
+                .iter()
+                .map(|&j| format!("`{}`", members[j].key))
+                .collect();
+            self.diags.push(
+                Severity::Warning,
+                "ref-sibling-ignored",
+                self.id,
+                &format!("{ptr}/{}", escape_token(&members[first].key)),
+                members[first].key_span.clone(),
+                format!(
+                    "draft 7 ignores the keywords beside `$ref`: {} {} not applied",
+                    names.join(", "),
+                    if names.len() == 1 { "is" } else { "are" }
+                ),
+                Some(
+                    "to apply them, write `allOf: [{ \"$ref\": ... }, { ... }]`, or declare `\"$schema\": \"https://json-schema.org/draft/2020-12/schema\"`, where they apply beside the reference"
+                        .to_string(),
+                ),
+            );
+            let mut j = 0;
+            members.retain(|_| {
+                let keep = !siblings.contains(&j);
+                j += 1;
+                keep
+            });
+            at = members.iter().position(|m| m.key == "$ref").unwrap_or(0);
+        }
+        if !(force || (dialect == Dialect::Draft2020_12 && !siblings.is_empty())) {
+            return;
+        }
+        let reference = members[at].clone();
+        let part = Node {
+            span: reference.key_span.start..reference.value.span.end,
+            kind: Kind::Object(vec![reference.clone()]),
+        };
+        match members.iter().position(|m| m.key == "allOf") {
+            Some(a) => {
+                let Kind::Array(parts) = &mut members[a].value.kind else {
+                    // An `allOf` that is not an array: lowering reports it;
+                    // the `$ref` stays where it is.
+                    return;
+                };
+                self.rewrites
+                    .push((format!("{ptr}/allOf/{}", parts.len()), ptr.to_string()));
+                parts.push(part);
+                members.remove(at);
+            }
+            None => {
+                self.rewrites
+                    .push((format!("{ptr}/allOf/0"), ptr.to_string()));
+                self.rewrites
+                    .push((format!("{ptr}/allOf"), format!("{ptr}/$ref")));
+                members[at] = Member {
+                    key: "allOf".to_string(),
+                    key_span: reference.key_span.clone(),
+                    value: Node {
+                        span: part.span.clone(),
+                        kind: Kind::Array(vec![part]),
+                    },
+                };
+            }
+        }
+    }
+
+    /// Copies the keywords beside a `oneOf` (else `anyOf`) into each of its
+    /// alternatives.
+    fn distribute(&mut self, node: &mut Node, ptr: &str) {
+        let key = if node.get("oneOf").is_some() {
+            "oneOf"
+        } else if node.get("anyOf").is_some() {
+            "anyOf"
+        } else {
             return;
         };
-        match self.dialect {
-            Dialect::Draft7 => {
-                let names: Vec<String> = siblings
-                    .iter()
-                    .map(|&j| format!("`{}`", members[j].key))
-                    .collect();
-                self.diags.push(
-                    Severity::Warning,
-                    "ref-sibling-ignored",
-                    self.id,
-                    &format!("{ptr}/{}", escape_token(&members[first].key)),
-                    members[first].key_span.clone(),
-                    format!(
-                        "draft 7 ignores the keywords beside `$ref`: {} {} not applied",
-                        names.join(", "),
-                        if names.len() == 1 { "is" } else { "are" }
-                    ),
-                    Some(
-                        "to apply them, write `allOf: [{ \"$ref\": ... }, { ... }]`, or declare `\"$schema\": \"https://json-schema.org/draft/2020-12/schema\"`, where they apply beside the reference"
-                            .to_string(),
-                    ),
-                );
-                let mut j = 0;
-                members.retain(|_| {
-                    let keep = !siblings.contains(&j);
-                    j += 1;
-                    keep
-                });
-            }
-            Dialect::Draft2020_12 => {
-                let reference = members[at].clone();
-                let part = Node {
-                    span: reference.key_span.start..reference.value.span.end,
-                    kind: Kind::Object(vec![reference.clone()]),
+        let Kind::Object(members) = &node.kind else {
+            return;
+        };
+        let beside: Vec<Member> = members
+            .iter()
+            .filter(|m| {
+                m.key != key && !UNION_KEPT.contains(&m.key.as_str()) && !m.key.starts_with("x-")
+            })
+            .cloned()
+            .collect();
+        if beside.is_empty() {
+            return;
+        }
+        if let Some(m) = beside.iter().find(|m| declares_id(&m.value)) {
+            // A copy would declare the `$id` twice.
+            self.diags.push(
+                Severity::Error,
+                "unsupported-keyword",
+                self.id,
+                &format!("{ptr}/{}", escape_token(&m.key)),
+                m.key_span.clone(),
+                format!("`{}` beside `{key}` declares an `$id` or `$anchor`, so it cannot be applied to each alternative", m.key),
+                Some(format!("move the keywords beside `{key}` into a `$defs` entry and refer to it from each alternative")),
+            );
+            return;
+        }
+        let only_type = beside.len() == 1 && beside[0].key == "type";
+        let span = beside
+            .first()
+            .map_or(node.span.clone(), |m| m.key_span.clone());
+        let Kind::Object(members) = &mut node.kind else {
+            return;
+        };
+        let Some(alts) = members
+            .iter_mut()
+            .find(|m| m.key == key)
+            .and_then(|m| match &mut m.value.kind {
+                Kind::Array(alts) => Some(alts),
+                _ => None,
+            })
+        else {
+            return;
+        };
+        for (i, alt) in alts.iter_mut().enumerate() {
+            let at = format!("{ptr}/{key}/{i}");
+            if alt.kind == Kind::Bool(true) {
+                *alt = Node {
+                    span: alt.span.clone(),
+                    kind: Kind::Object(Vec::new()),
                 };
-                let existing = members
-                    .iter()
-                    .position(|m| m.key == "allOf" && matches!(m.value.kind, Kind::Array(_)));
-                match existing {
-                    Some(a) => {
-                        if let Kind::Array(parts) = &mut members[a].value.kind {
-                            self.moved.push((ptr.clone(), parts.len(), false));
-                            parts.push(part);
-                        }
-                        members.remove(at);
+            }
+            let Kind::Object(own) = &alt.kind else {
+                // `false` accepts nothing, whatever is beside it.
+                continue;
+            };
+            // `{"type": "null"}` is the union's `null`, which the field
+            // reads; a type beside a referenced alternative is the
+            // referenced schema's own, in the common case.
+            let null = own.len() == 1 && alt.get("type").and_then(Node::as_str) == Some("null");
+            if null || (only_type && (alt.get("$ref").is_some() || alt.get("type").is_some())) {
+                if !(only_type && alt.get("type").is_some() && !same_types(alt, &beside[0].value))
+                {
+                    continue;
+                }
+            }
+            let clash = own.iter().any(|m| {
+                ADJACENT.contains(&m.key.as_str()) || beside.iter().any(|b| b.key == m.key)
+            }) || beside.iter().any(|b| ADJACENT.contains(&b.key.as_str()));
+            if !clash {
+                // Disjoint, independent keywords: the alternative's own.
+                if let Kind::Object(own) = &mut alt.kind {
+                    for b in &beside {
+                        self.rewrites.push((
+                            format!("{at}/{}", escape_token(&b.key)),
+                            format!("{ptr}/{}", escape_token(&b.key)),
+                        ));
+                        own.push(b.clone());
                     }
-                    None => {
-                        if members.iter().any(|m| m.key == "allOf") {
-                            // An `allOf` that is not an array: lowering
-                            // reports it; the `$ref` stays where it is.
-                            return;
-                        }
-                        self.moved.push((ptr.clone(), 0, true));
-                        members[at] = Member {
-                            key: "allOf".to_string(),
-                            key_span: reference.key_span.clone(),
-                            value: Node {
-                                span: part.span.clone(),
-                                kind: Kind::Array(vec![part]),
-                            },
-                        };
-                    }
+                }
+                continue;
+            }
+            // Otherwise an `allOf` part of the alternative.
+            if alt.get("$ref").is_some() {
+                self.reference(alt, &at, true);
+            }
+            let part = Node {
+                span: span.clone(),
+                kind: Kind::Object(beside.clone()),
+            };
+            let Kind::Object(own) = &mut alt.kind else {
+                continue;
+            };
+            match own.iter_mut().find(|m| m.key == "allOf") {
+                Some(m) => {
+                    let Kind::Array(parts) = &mut m.value.kind else {
+                        continue;
+                    };
+                    self.rewrites
+                        .push((format!("{at}/allOf/{}", parts.len()), ptr.to_string()));
+                    parts.push(part);
+                }
+                None => {
+                    self.rewrites
+                        .push((format!("{at}/allOf/0"), ptr.to_string()));
+                    self.rewrites.push((format!("{at}/allOf"), at.clone()));
+                    own.push(Member {
+                        key: "allOf".to_string(),
+                        key_span: span.clone(),
+                        value: Node {
+                            span: span.clone(),
+                            kind: Kind::Array(vec![part]),
+                        },
+                    });
                 }
             }
         }
     }
+}
+
+/// Whether a schema declares an `$id` or an anchor anywhere inside it.
+fn declares_id(node: &Node) -> bool {
+    match &node.kind {
+        Kind::Object(members) => members.iter().any(|m| {
+            (matches!(m.key.as_str(), "$id" | "$anchor" | "$dynamicAnchor")
+                && m.value.as_str().is_some())
+                || (!DATA.contains(&m.key.as_str()) && declares_id(&m.value))
+        }),
+        Kind::Array(items) => items.iter().any(declares_id),
+        _ => false,
+    }
+}
+
+/// Whether the alternative's `type` is within `types` (`integer` within
+/// `number`): a `type` beside the union says nothing more.
+fn same_types(alt: &Node, types: &Node) -> bool {
+    let list = |n: &Node| -> Vec<String> {
+        match &n.kind {
+            Kind::String(s) => vec![s.clone()],
+            Kind::Array(v) => v.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let outer = list(types);
+    let inner = alt.get("type").map(list).unwrap_or_default();
+    !inner.is_empty()
+        && inner
+            .iter()
+            .all(|t| outer.contains(t) || (t == "integer" && outer.iter().any(|o| o == "number")))
 }
 
 /// Where the catalog's resources and anchors are: (file, JSON pointer).

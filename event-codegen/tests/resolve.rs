@@ -225,3 +225,37 @@ fn a_urn_id_is_a_base_uri_like_any_other() {
     .unwrap();
     assert!(g.code.contains("minimum = 3"), "{}", g.code);
 }
+
+/// The suite's "refs with relative uris and defs": an `allOf` part (here a
+/// `$ref` beside `properties`) that refers to a schema which is itself a
+/// `$ref` reaches the end of the chain, and its properties are merged.
+#[test]
+fn an_all_of_part_follows_a_chain_of_refs() {
+    let g = run(&[(
+        "a.json",
+        r##"{"$id": "http://example.com/defs1.json",
+            "properties": {"foo": {"$id": "defs2.json", "$ref": "#/$defs/inner",
+                "$defs": {"inner": {"properties": {"bar": {"type": "string"}}}}}},
+            "$ref": "defs2.json"}"##,
+    )])
+    .unwrap();
+    assert!(g.code.contains("pub bar: Option<String>,\n    /// The properties"), "{}", g.code);
+    assert!(g.code.contains("pub foo: Option<Inner>,"), "{}", g.code);
+}
+
+/// A schema reached only through an `allOf` `$ref` is lowered nowhere
+/// else: an unsupported keyword in it is reported, not dropped.
+#[test]
+fn a_keyword_in_a_schema_merged_through_a_ref_is_checked() {
+    let out = rendered(run(&[(
+        "a.json",
+        r##"{"type": "object", "properties": {"p": {"type": "string"}},
+            "allOf": [{"$ref": "#/$defs/A"}],
+            "$defs": {"A": {"type": "object", "unevaluatedProperties": false}}}"##,
+    )]));
+    assert!(
+        out.contains("error[unsupported-keyword]: keyword `unevaluatedProperties` is not supported"),
+        "{out}"
+    );
+    assert!(out.contains("at `/$defs/A/unevaluatedProperties`"), "{out}");
+}

@@ -360,7 +360,8 @@ fn a_producer_checks_a_value_newtype_field_before_publishing() {
 
 mod unions_and_nulls {
     use gencheck::union_edges::{
-        ExactlyOne, FirstMatch, Holder, HolderNested, HolderNestedVariant1, When,
+        EitherKey, ExactlyOne, FirstMatch, Holder, HolderNested, HolderNestedVariant1, ShortWord,
+        When,
     };
     use serde_json::{Value, json};
 
@@ -392,6 +393,30 @@ mod unions_and_nulls {
         assert_eq!(read::<FirstMatch>(json!(2.0)).unwrap(), FirstMatch::Integer(2));
         assert!(read::<ExactlyOne>(json!(2.0)).is_err());
         assert_eq!(read::<FirstMatch>(json!(2.5)).unwrap(), FirstMatch::Number(2.5));
+    }
+
+    /// The keywords beside a union apply to each alternative: `maxLength`
+    /// beside `oneOf` bounds both variants; `type: object` and the
+    /// properties beside it make `{"required": [..]}` alternatives objects.
+    #[test]
+    fn the_keywords_beside_a_union_apply_to_every_alternative() {
+        assert_eq!(read::<ShortWord>(json!("bc")).unwrap(), ShortWord::String("bc".into()));
+        assert_eq!(read::<ShortWord>(json!("a")).unwrap(), ShortWord::String2("a".into()));
+        // Both alternatives: refused by `oneOf`.
+        assert!(read::<ShortWord>(json!("ab")).is_err());
+        // Neither, only because of the `maxLength` beside the union.
+        let err = read::<ShortWord>(json!("bcde")).unwrap_err();
+        assert!(err.contains("matches no alternative"), "{err}");
+        assert!(read::<ShortWord>(json!("abcd")).is_err());
+
+        let one: EitherKey = read(json!({"foo": 1, "bar": 2})).unwrap();
+        assert!(matches!(one, EitherKey::EitherKeyVariant1(ref v) if v.bar == 2));
+        assert!(matches!(read::<EitherKey>(json!({"foo": 1, "baz": 3})).unwrap(), EitherKey::EitherKeyVariant2(_)));
+        assert!(read::<EitherKey>(json!({"foo": 1, "bar": 2, "baz": 3})).is_err());
+        assert!(read::<EitherKey>(json!({"bar": 2})).is_err());
+        // The property schema beside the union is checked in each.
+        assert!(read::<EitherKey>(json!({"foo": "x", "bar": 2})).is_err());
+        assert_eq!(serde_json::to_value(&one).unwrap(), json!({"foo": 1, "bar": 2}));
     }
 
     fn holder() -> Value {
