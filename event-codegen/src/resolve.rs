@@ -163,6 +163,7 @@ pub(crate) fn normalise(
             id: f.id,
             diags,
             rewrites: Vec::new(),
+            copied: 0,
         };
         n.schema(&mut copy[i].root, &mut String::new(), 0);
         if !n.rewrites.is_empty() {
@@ -241,6 +242,22 @@ struct Normalise<'d> {
     id: crate::diagnostic::FileId,
     diags: &'d mut Diagnostics,
     rewrites: Vec<(String, String)>,
+    /// JSON values copied into alternatives so far: unions nested in
+    /// unions multiply the copies, and a file may not grow without bound.
+    copied: usize,
+}
+
+/// The most JSON values the copies of one file may hold (a schema file is
+/// at most 1 MiB, a few hundred thousand values).
+const COPY_BUDGET: usize = 200_000;
+
+/// The number of JSON values in `node`.
+fn size(node: &Node) -> usize {
+    1 + match &node.kind {
+        Kind::Object(members) => members.iter().map(|m| size(&m.value)).sum(),
+        Kind::Array(items) => items.iter().map(size).sum(),
+        _ => 0,
+    }
 }
 
 impl Normalise<'_> {
@@ -410,6 +427,21 @@ impl Normalise<'_> {
             );
             return;
         }
+        let each: usize = beside.iter().map(|m| size(&m.value) + 1).sum();
+        let alternatives = node.get(key).and_then(Node::as_array).map_or(0, <[Node]>::len);
+        if self.copied + each * alternatives > COPY_BUDGET {
+            self.diags.push(
+                Severity::Error,
+                "schema-too-large",
+                self.id,
+                &format!("{ptr}/{key}"),
+                node.member(key).map_or(node.span.clone(), |m| m.key_span.clone()),
+                format!("the keywords beside `{key}` apply to each alternative, and with the unions around it they would be copied into more than {COPY_BUDGET} values"),
+                Some(format!("move the keywords beside `{key}` into a `$defs` entry and refer to it from each alternative")),
+            );
+            return;
+        }
+        self.copied += each * alternatives;
         let only_type = beside.len() == 1 && beside[0].key == "type";
         let span = beside
             .first()
@@ -443,11 +475,11 @@ impl Normalise<'_> {
             // reads; a type beside a referenced alternative is the
             // referenced schema's own, in the common case.
             let null = own.len() == 1 && alt.get("type").and_then(Node::as_str) == Some("null");
-            if null || (only_type && (alt.get("$ref").is_some() || alt.get("type").is_some())) {
-                if !(only_type && alt.get("type").is_some() && !same_types(alt, &beside[0].value))
-                {
-                    continue;
-                }
+            let said = only_type
+                && (alt.get("$ref").is_some()
+                    || (alt.get("type").is_some() && same_types(alt, &beside[0].value)));
+            if null || said {
+                continue;
             }
             let clash = own.iter().any(|m| {
                 ADJACENT.contains(&m.key.as_str()) || beside.iter().any(|b| b.key == m.key)

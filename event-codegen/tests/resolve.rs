@@ -259,3 +259,25 @@ fn a_keyword_in_a_schema_merged_through_a_ref_is_checked() {
     );
     assert!(out.contains("at `/$defs/A/unevaluatedProperties`"), "{out}");
 }
+
+/// Unions nested in unions copy the keywords beside each into every
+/// alternative, so the copies grow with the nesting: a file whose copies
+/// would be too large is refused, at the union, rather than eat memory.
+#[test]
+fn keywords_copied_into_nested_unions_have_a_bound() {
+    let mut inner = String::from("{}");
+    for _ in 0..20 {
+        inner = format!(r#"{{"oneOf": [{inner}, {{}}]}}"#);
+    }
+    let values: Vec<String> = (0..20_000).map(|i| i.to_string()).collect();
+    let schema = format!(
+        r#"{{"type": "object", "properties": {{"n": {{"enum": [{}]}}}}, "oneOf": [{inner}, {{}}]}}"#,
+        values.join(",")
+    );
+    let out = rendered(run(&[("deep.json", &schema)]));
+    assert!(
+        out.contains("error[schema-too-large]: the keywords beside `oneOf` apply to each alternative"),
+        "{}",
+        &out[..out.len().min(2000)]
+    );
+}

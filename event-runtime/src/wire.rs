@@ -849,3 +849,35 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Integer<D> {
         self.0.is_human_readable()
     }
 }
+
+#[cfg(test)]
+mod integer_tests {
+    use super::integer;
+    use serde::de::DeserializeOwned;
+
+    fn read<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+        let mut d = serde_json::Deserializer::from_str(text);
+        integer(&mut d).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_whole_number_with_a_fraction_is_an_integer_and_no_other_is() {
+        assert_eq!(read::<i64>("3.0"), Ok(3));
+        assert_eq!(read::<i64>("-3.0"), Ok(-3));
+        assert_eq!(read::<i64>("7"), Ok(7));
+        assert_eq!(read::<u8>("255.0"), Ok(255));
+        // The integer type's own range still applies.
+        assert!(read::<u8>("256.0").is_err());
+        assert!(read::<u8>("-1.0").is_err());
+        assert!(read::<i64>("3.5").is_err());
+        assert!(read::<i64>("1e300").is_err());
+        // Within 2^53 every whole `f64` is the integer written; beyond, a
+        // decimal may have been rounded to it, and is refused.
+        assert_eq!(read::<u64>("9007199254740992.0"), Ok(9_007_199_254_740_992));
+        assert!(read::<u64>("9007199254740994.0").is_err());
+        assert_eq!(read::<Option<Vec<i32>>>("[1, 2.0]"), Ok(Some(vec![1, 2])));
+        assert_eq!(read::<Option<i32>>("null"), Ok(None));
+        // Read without it, an integer is serde's.
+        assert!(serde_json::from_str::<i64>("3.0").is_err());
+    }
+}
