@@ -428,7 +428,10 @@ impl Normalise<'_> {
             return;
         }
         let each: usize = beside.iter().map(|m| size(&m.value) + 1).sum();
-        let alternatives = node.get(key).and_then(Node::as_array).map_or(0, <[Node]>::len);
+        let alternatives = node
+            .get(key)
+            .and_then(Node::as_array)
+            .map_or(0, <[Node]>::len);
         if self.copied + each * alternatives > COPY_BUDGET {
             self.diags.push(
                 Severity::Error,
@@ -449,13 +452,14 @@ impl Normalise<'_> {
         let Kind::Object(members) = &mut node.kind else {
             return;
         };
-        let Some(alts) = members
-            .iter_mut()
-            .find(|m| m.key == key)
-            .and_then(|m| match &mut m.value.kind {
-                Kind::Array(alts) => Some(alts),
-                _ => None,
-            })
+        let Some(alts) =
+            members
+                .iter_mut()
+                .find(|m| m.key == key)
+                .and_then(|m| match &mut m.value.kind {
+                    Kind::Array(alts) => Some(alts),
+                    _ => None,
+                })
         else {
             return;
         };
@@ -554,7 +558,10 @@ fn same_types(alt: &Node, types: &Node) -> bool {
     let list = |n: &Node| -> Vec<String> {
         match &n.kind {
             Kind::String(s) => vec![s.clone()],
-            Kind::Array(v) => v.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+            Kind::Array(v) => v
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
             _ => Vec::new(),
         }
     };
@@ -833,7 +840,10 @@ mod tests {
         assert_eq!(join(urn, "").unwrap(), urn);
         assert_eq!(join(urn, "other.json").unwrap(), "urn:other.json");
         assert_eq!(join(urn, "urn:example:x").unwrap(), "urn:example:x");
-        assert_eq!(join("tag:a.org,2026:s/x", "y").unwrap(), "tag:a.org,2026:s/y");
+        assert_eq!(
+            join("tag:a.org,2026:s/x", "y").unwrap(),
+            "tag:a.org,2026:s/y"
+        );
         assert_eq!(join(b, "//x.org/y").unwrap(), "//x.org/y");
     }
 }

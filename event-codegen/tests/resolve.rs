@@ -136,7 +136,11 @@ const SIBLING_ID: &str = r#"{"$id": "http://localhost:1234/sibling_id/base/",
 #[test]
 fn in_draft_7_an_id_beside_a_ref_does_not_change_its_base() {
     let g = run_in(event_codegen::Dialect::Draft7, &[("s.json", SIBLING_ID)]).unwrap();
-    assert!(g.code.contains(r#"json_type(&self.0, &["number"])"#), "{}", g.code);
+    assert!(
+        g.code.contains(r#"json_type(&self.0, &["number"])"#),
+        "{}",
+        g.code
+    );
     assert_eq!(
         warnings(&g),
         [(
@@ -152,9 +156,17 @@ fn in_draft_7_an_id_beside_a_ref_does_not_change_its_base() {
         1,
     );
     let g = run(&[("s.json", &declared)]).unwrap();
-    assert!(g.code.contains(r#"json_type(&self.0, &["number"])"#), "{}", g.code);
+    assert!(
+        g.code.contains(r#"json_type(&self.0, &["number"])"#),
+        "{}",
+        g.code
+    );
     let g = run(&[("s.json", SIBLING_ID)]).unwrap();
-    assert!(g.code.contains(r#"json_type(&self.0, &["string"])"#), "{}", g.code);
+    assert!(
+        g.code.contains(r#"json_type(&self.0, &["string"])"#),
+        "{}",
+        g.code
+    );
 }
 
 /// Draft 7 ignores every keyword beside `$ref`, and says which.
@@ -191,7 +203,11 @@ fn in_2020_12_keywords_beside_a_ref_apply_with_it() {
     assert!(warnings(&g).is_empty(), "{:?}", warnings(&g));
     let code = &g.code;
     assert!(code.contains("pub struct Thing {"), "{code}");
-    for field in ["pub id: String,", "pub name: String,", "pub code: ThingCode,"] {
+    for field in [
+        "pub id: String,",
+        "pub name: String,",
+        "pub code: ThingCode,",
+    ] {
         assert!(code.contains(field), "{field}: {code}");
     }
     // Both the referenced and the sibling length apply to `code` (a
@@ -239,7 +255,12 @@ fn an_all_of_part_follows_a_chain_of_refs() {
             "$ref": "defs2.json"}"##,
     )])
     .unwrap();
-    assert!(g.code.contains("pub bar: Option<String>,\n    /// The properties"), "{}", g.code);
+    assert!(
+        g.code
+            .contains("pub bar: Option<String>,\n    /// The properties"),
+        "{}",
+        g.code
+    );
     assert!(g.code.contains("pub foo: Option<Inner>,"), "{}", g.code);
 }
 
@@ -254,7 +275,9 @@ fn a_keyword_in_a_schema_merged_through_a_ref_is_checked() {
             "$defs": {"A": {"type": "object", "unevaluatedProperties": false}}}"##,
     )]));
     assert!(
-        out.contains("error[unsupported-keyword]: keyword `unevaluatedProperties` is not supported"),
+        out.contains(
+            "error[unsupported-keyword]: keyword `unevaluatedProperties` is not supported"
+        ),
         "{out}"
     );
     assert!(out.contains("at `/$defs/A/unevaluatedProperties`"), "{out}");
@@ -276,7 +299,9 @@ fn keywords_copied_into_nested_unions_have_a_bound() {
     );
     let out = rendered(run(&[("deep.json", &schema)]));
     assert!(
-        out.contains("error[schema-too-large]: the keywords beside `oneOf` apply to each alternative"),
+        out.contains(
+            "error[schema-too-large]: the keywords beside `oneOf` apply to each alternative"
+        ),
         "{}",
         &out[..out.len().min(2000)]
     );

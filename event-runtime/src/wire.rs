@@ -824,7 +824,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Integer<D> {
         len: usize,
         v: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_tuple_struct(name, len, IntegerVisitor(v))
+        self.0
+            .deserialize_tuple_struct(name, len, IntegerVisitor(v))
     }
 
     fn deserialize_struct<V: serde::de::Visitor<'de>>(
