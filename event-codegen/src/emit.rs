@@ -248,7 +248,11 @@ impl Writer<'_> {
             ),
             None => (
                 format!("{serde}::Serialize::serialize(&self.0, serializer)"),
-                format!("<{ty} as {serde}::Deserialize>::deserialize(deserializer)?"),
+                if integral(&n.ty) {
+                    format!("{rt}::__private::wire::integer::<_, {ty}>(deserializer)?")
+                } else {
+                    format!("<{ty} as {serde}::Deserialize>::deserialize(deserializer)?")
+                },
             ),
         };
         self.push(&format!(
@@ -486,6 +490,8 @@ impl Writer<'_> {
             (f.required, "required"),
             (f.unknown, "unknown"),
             (f.closed, "closed"),
+            // JSON Schema's integers: `1.0` reads as `1`.
+            (integral(&f.ty) && !f.unknown, "integer"),
         ] {
             if on {
                 args.push(word.to_string());
@@ -618,6 +624,7 @@ impl Writer<'_> {
         for (i, (ident, _, ty)) in u.variants.iter().enumerate() {
             let read = match wire_format(ty) {
                 Some((_, Some(read))) => format!("{p}::wire::{read}(v)"),
+                _ if integral(ty) => format!("{p}::wire::integer::<_, {}>(v)", self.ty(ty)),
                 _ => format!(
                     "<{} as {p}::serde::Deserialize>::deserialize(v)",
                     self.ty(ty)
@@ -832,6 +839,17 @@ fn wire_format(ty: &Ty) -> Option<(&'static str, Option<&'static str>)> {
         Ty::F64 => Some(("float", None)),
         Ty::Vec(t) if **t == Ty::F64 => Some(("float", None)),
         _ => None,
+    }
+}
+
+/// Whether the values of `ty` are integers (also inside `Option`, `Vec`
+/// and maps): read through `wire::Integer`, which takes `1.0` for `1`, as
+/// JSON Schema's `integer` does.
+fn integral(ty: &Ty) -> bool {
+    match ty {
+        Ty::Int(_) => true,
+        Ty::Option(t) | Ty::Vec(t) | Ty::Map(t) | Ty::Box(t) => integral(t),
+        _ => false,
     }
 }
 

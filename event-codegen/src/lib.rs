@@ -46,6 +46,7 @@ mod service;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Lint, LintLevel, Severity};
 pub use lower::EventSummary;
+pub use resolve::Dialect;
 
 use lower::SchemaFile;
 use std::collections::HashMap;
@@ -73,6 +74,7 @@ pub struct Config {
     against: Option<PathBuf>,
     routing: bool,
     vocabulary: lower::Vocabulary,
+    dialect: Dialect,
 }
 
 impl Default for Config {
@@ -187,6 +189,7 @@ impl Config {
             against: None,
             routing: true,
             vocabulary: lower::Vocabulary::default(),
+            dialect: Dialect::default(),
         }
     }
 
@@ -288,6 +291,23 @@ impl Config {
     /// ```
     pub fn allow_format(&mut self, name: impl Into<String>) -> &mut Self {
         self.vocabulary.formats.insert(name.into());
+        self
+    }
+
+    /// The dialect of a schema file without a `$schema` that names one
+    /// (2020-12 by default). It decides what the keywords beside a `$ref`
+    /// mean: draft 7 ignores them (with a `ref-sibling-ignored` warning),
+    /// 2020-12 applies them beside the referenced schema.
+    ///
+    /// ```no_run
+    /// event_codegen::Config::new()
+    ///     .schema_root("schemas")
+    ///     .default_dialect(event_codegen::Dialect::Draft7)
+    ///     .generate()
+    ///     .unwrap();
+    /// ```
+    pub fn default_dialect(&mut self, dialect: Dialect) -> &mut Self {
+        self.dialect = dialect;
         self
     }
 
@@ -561,8 +581,17 @@ impl Config {
                 linter.event(&files[m.file]);
             }
         }
+        // What lowering reads: the keywords beside each `$ref` as the
+        // file's dialect says (the rest of the run reads the files as
+        // written).
+        let normalised = resolve::normalise(&files, self.dialect, &mut diags);
+        let (lowering, moved) = match &normalised {
+            Some((f, m)) => (f.as_slice(), m.clone()),
+            None => (files.as_slice(), resolve::Moved::default()),
+        };
         let (items, events, shared) = {
-            let mut lower = lower::Lower::new(&files, symlinks, &self.vocabulary, &mut diags);
+            let mut lower =
+                lower::Lower::new(lowering, &moved, symlinks, &self.vocabulary, &mut diags);
             lower.run(&metas);
             let shared = lower.shared_names();
             (
@@ -584,7 +613,8 @@ impl Config {
             best.values().map(|m| m.file).collect()
         };
         for m in metas.iter().filter(|m| !newest.contains(&m.file)) {
-            let mut lower = lower::Lower::new(&files, symlinks, &self.vocabulary, &mut diags);
+            let mut lower =
+                lower::Lower::new(lowering, &moved, symlinks, &self.vocabulary, &mut diags);
             lower.run(std::slice::from_ref(m));
         }
         // Contract evolution: each minor readable both ways by the one

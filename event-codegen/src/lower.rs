@@ -11,12 +11,12 @@ use crate::model::{
     Ty, Union,
 };
 use crate::naming;
-use crate::resolve::{self as uri, Registry};
+use crate::resolve::{self as uri, Moved, Registry};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// One parsed schema file.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct SchemaFile {
     pub id: FileId,
     pub path: PathBuf,
@@ -216,6 +216,8 @@ pub(crate) struct Lower<'a> {
     files: &'a [SchemaFile],
     /// Where each `$id` and each `$anchor` points.
     registry: Registry,
+    /// The `$ref`s `resolve::normalise` moved into an `allOf` part.
+    moved: &'a Moved,
     /// Files under the root that are symbolic links, which are not read.
     symlinks: &'a HashSet<PathBuf>,
     vocabulary: &'a Vocabulary,
@@ -235,6 +237,7 @@ pub(crate) struct Lower<'a> {
 impl<'a> Lower<'a> {
     pub fn new(
         files: &'a [SchemaFile],
+        moved: &'a Moved,
         symlinks: &'a HashSet<PathBuf>,
         vocabulary: &'a Vocabulary,
         diags: &'a mut Diagnostics,
@@ -243,6 +246,7 @@ impl<'a> Lower<'a> {
         Lower {
             files,
             registry,
+            moved,
             symlinks,
             vocabulary,
             diags,
@@ -269,8 +273,9 @@ impl<'a> Lower<'a> {
     ) {
         let id = self.files[file].id;
         let hint = hint.map(str::to_string);
+        let pointer = self.moved.original(file, pointer);
         self.diags
-            .push(severity, code, id, pointer, span, message, hint);
+            .push(severity, code, id, &pointer, span, message, hint);
     }
 
     /// Lowers the catalog: every event type and major, then every shared
@@ -1355,6 +1360,11 @@ impl<'a> Lower<'a> {
             || node.get("anyOf").is_some()
             || node.get("allOf").is_some()
             || node.get("properties").is_some()
+            // `{"required": ["a"]}`: an object, as `properties` makes one.
+            || node
+                .get("required")
+                .and_then(Node::as_array)
+                .is_some_and(|r| !r.is_empty())
             || node.get("enum").is_some()
             || node
                 .get("const")
@@ -2213,11 +2223,16 @@ impl<'a> Lower<'a> {
         if let Some(parts) = node.get("allOf").and_then(Node::as_array) {
             for (i, part) in parts.iter().enumerate() {
                 let ptr = format!("{pointer}/allOf/{i}");
-                let (f, p, n) = if let Some(r) = part.get("$ref") {
-                    match self.resolve(file, &ptr, r) {
-                        Some(t) => t,
-                        None => continue,
+                let (f, p, n) = if part.get("$ref").is_some() {
+                    // Through every `$ref` of a chain; the schema reached
+                    // is lowered nowhere else, so its keywords are checked
+                    // here.
+                    let (f, p, n) = self.deref(file, &ptr, part);
+                    if n.get("$ref").is_some() {
+                        continue;
                     }
+                    self.check_keywords(f, &p, n);
+                    (f, p, n)
                 } else {
                     (file, ptr.clone(), part)
                 };

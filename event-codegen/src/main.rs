@@ -99,9 +99,21 @@ struct Common {
     /// Do not warn that the `format` NAME is unknown (repeatable).
     #[arg(long = "allow-format", value_name = "NAME")]
     allow_format: Vec<String>,
+    /// The dialect of a file whose `$schema` names none: `2020-12` (the
+    /// default) or `7`.
+    #[arg(long = "default-draft", value_name = "DRAFT", value_parser = parse_draft, default_value = "2020-12")]
+    default_draft: event_codegen::Dialect,
     /// The path of the runtime crate in the generated code.
     #[arg(long, default_value = "::event_runtime")]
     runtime_crate: String,
+}
+
+fn parse_draft(s: &str) -> Result<event_codegen::Dialect, String> {
+    match s {
+        "7" | "draft7" | "draft-07" => Ok(event_codegen::Dialect::Draft7),
+        "2020-12" | "draft2020-12" => Ok(event_codegen::Dialect::Draft2020_12),
+        _ => Err(format!("unknown draft `{s}`; drafts: 7, 2020-12")),
+    }
 }
 
 fn parse_lint(s: &str) -> Result<Lint, String> {
@@ -184,6 +196,7 @@ fn main() -> ExitCode {
     for format in &common.allow_format {
         config.allow_format(format);
     }
+    config.default_dialect(common.default_draft);
     let color = match cli.color.as_str() {
         "always" => ColorChoice::Always,
         "never" => ColorChoice::Never,

@@ -2,7 +2,8 @@
 //! `$JSON_SCHEMA_TEST_SUITE` or `<repo>/../shared/json-schema-test-suite`.
 //!
 //! Every schema of the listed keyword files goes through
-//! `generate_sources` (which must never panic) as a shared definition. A
+//! `generate_sources` (which must never panic) as a shared definition, in
+//! the draft of its folder (`Config::default_dialect`). A
 //! group is then either **typed** (generation succeeded) or **refused**
 //! (with the code of its first error). The code of every typed group goes
 //! into one crate, built once; its binary decodes each test instance into
@@ -27,7 +28,7 @@
 //! Without the folder (a fresh clone) the test prints that it was skipped
 //! and why; it does not pass silently. `.ci/run` points it at the folder.
 
-use event_codegen::{Config, Error};
+use event_codegen::{Config, Dialect, Error};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -134,8 +135,16 @@ fn generate(dir: &Path) -> (Vec<Group>, BTreeMap<String, String>) {
                     .collect();
                 let stem = format!("{keyword}_{index}");
                 let schema = serde_json::to_vec_pretty(&group["schema"]).unwrap();
+                // The draft-7 files declare no `$schema`: they are read as
+                // draft 7, as the suite means them.
+                let dialect = if draft == "draft7" {
+                    Dialect::Draft7
+                } else {
+                    Dialect::Draft2020_12
+                };
                 let result = Config::new()
                     .cargo_directives(false)
+                    .default_dialect(dialect)
                     .generate_sources(vec![(PathBuf::from(format!("{stem}.json")), schema)]);
                 let outcome = match result {
                     Ok(generation) => {

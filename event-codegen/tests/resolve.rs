@@ -100,3 +100,209 @@ fn a_ref_through_a_symlink_says_symlinks_are_not_followed() {
         "{out}"
     );
 }
+
+fn run_in(
+    dialect: event_codegen::Dialect,
+    sources: &[(&str, &str)],
+) -> Result<event_codegen::Generation, Error> {
+    Config::new()
+        .cargo_directives(false)
+        .default_dialect(dialect)
+        .generate_sources(
+            sources
+                .iter()
+                .map(|(p, s)| (PathBuf::from(p), s.as_bytes().to_vec()))
+                .collect(),
+        )
+}
+
+fn warnings(g: &event_codegen::Generation) -> Vec<(&'static str, String, String)> {
+    g.diagnostics
+        .iter()
+        .filter(|d| d.severity == event_codegen::Severity::Warning)
+        .map(|d| (d.code, d.pointer.clone(), d.message.clone()))
+        .collect()
+}
+
+/// The suite's "$ref prevents a sibling $id from changing the base uri":
+/// `foo.json` resolves against the root's `$id` in draft 7 (the number),
+/// against the `$id` beside it in 2020-12 (the string).
+const SIBLING_ID: &str = r#"{"$id": "http://localhost:1234/sibling_id/base/",
+    "definitions": {
+        "foo": {"$id": "http://localhost:1234/sibling_id/foo.json", "type": "string"},
+        "base_foo": {"$id": "foo.json", "type": "number"}},
+    "allOf": [{"$id": "http://localhost:1234/sibling_id/", "$ref": "foo.json"}]}"#;
+
+#[test]
+fn in_draft_7_an_id_beside_a_ref_does_not_change_its_base() {
+    let g = run_in(event_codegen::Dialect::Draft7, &[("s.json", SIBLING_ID)]).unwrap();
+    assert!(
+        g.code.contains(r#"json_type(&self.0, &["number"])"#),
+        "{}",
+        g.code
+    );
+    assert_eq!(
+        warnings(&g),
+        [(
+            "ref-sibling-ignored",
+            "/allOf/0/$id".to_string(),
+            "draft 7 ignores the keywords beside `$ref`: `$id` is not applied".to_string()
+        )]
+    );
+    // `$schema` says the same as the default.
+    let declared = SIBLING_ID.replacen(
+        '{',
+        r#"{"$schema": "http://json-schema.org/draft-07/schema#", "#,
+        1,
+    );
+    let g = run(&[("s.json", &declared)]).unwrap();
+    assert!(
+        g.code.contains(r#"json_type(&self.0, &["number"])"#),
+        "{}",
+        g.code
+    );
+    let g = run(&[("s.json", SIBLING_ID)]).unwrap();
+    assert!(
+        g.code.contains(r#"json_type(&self.0, &["string"])"#),
+        "{}",
+        g.code
+    );
+}
+
+/// Draft 7 ignores every keyword beside `$ref`, and says which.
+#[test]
+fn in_draft_7_keywords_beside_a_ref_are_ignored_with_a_warning_naming_them() {
+    let schema = r##"{"type": "object", "required": ["tags"],
+        "definitions": {"tags": {"type": "array", "items": {"type": "string"}}},
+        "properties": {"tags": {"$ref": "#/definitions/tags", "maxItems": 2, "minItems": 1}}}"##;
+    let g = run_in(event_codegen::Dialect::Draft7, &[("s.json", schema)]).unwrap();
+    assert!(g.code.contains("pub tags: Vec<String>,"), "{}", g.code);
+    assert!(!g.code.contains("max_items"), "{}", g.code);
+    assert_eq!(
+        warnings(&g),
+        [(
+            "ref-sibling-ignored",
+            "/properties/tags/maxItems".to_string(),
+            "draft 7 ignores the keywords beside `$ref`: `maxItems`, `minItems` are not applied"
+                .to_string()
+        )]
+    );
+}
+
+/// 2020-12 applies the keywords beside `$ref` with it: an `allOf` of the
+/// reference and the rest.
+#[test]
+fn in_2020_12_keywords_beside_a_ref_apply_with_it() {
+    let schema = r##"{"$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {"base": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]},
+                  "code": {"type": "string", "minLength": 2}},
+        "$ref": "#/$defs/base",
+        "properties": {"name": {"type": "string"}, "code": {"$ref": "#/$defs/code", "maxLength": 4}},
+        "required": ["name", "code"]}"##;
+    let g = run(&[("thing.json", schema)]).unwrap();
+    assert!(warnings(&g).is_empty(), "{:?}", warnings(&g));
+    let code = &g.code;
+    assert!(code.contains("pub struct Thing {"), "{code}");
+    for field in [
+        "pub id: String,",
+        "pub name: String,",
+        "pub code: ThingCode,",
+    ] {
+        assert!(code.contains(field), "{field}: {code}");
+    }
+    // Both the referenced and the sibling length apply to `code` (a
+    // checked `Value`, as any `allOf` of plain values is).
+    assert!(code.contains("min_length(x, 2)"), "{code}");
+    assert!(code.contains("max_length(x, 4)"), "{code}");
+}
+
+/// A diagnostic about a `$ref` moved into an `allOf` part names the `$ref`
+/// as written, not the part.
+#[test]
+fn a_bad_ref_beside_keywords_is_reported_where_it_is_written() {
+    let out = rendered(run(&[(
+        "s.json",
+        r##"{"type": "object", "properties": {"a": {"$ref": "#/$defs/missing", "maxLength": 2}}}"##,
+    )]));
+    assert!(out.contains("error[ref-not-found]"), "{out}");
+    assert!(out.contains("at `/properties/a/$ref`"), "{out}");
+    assert!(!out.contains("allOf"), "{out}");
+}
+
+/// A `urn:` base URI: a reference to the URN, with a pointer, resolves.
+#[test]
+fn a_urn_id_is_a_base_uri_like_any_other() {
+    let g = run(&[(
+        "s.json",
+        r##"{"$id": "urn:uuid:deadbeef-1234-ffff-ffff-4321feebdaed", "type": "object",
+            "required": ["n"], "properties": {"n": {"$ref": "urn:uuid:deadbeef-1234-ffff-ffff-4321feebdaed#/$defs/n"}},
+            "$defs": {"n": {"type": "integer", "minimum": 3}}}"##,
+    )])
+    .unwrap();
+    assert!(g.code.contains("minimum = 3"), "{}", g.code);
+}
+
+/// The suite's "refs with relative uris and defs": an `allOf` part (here a
+/// `$ref` beside `properties`) that refers to a schema which is itself a
+/// `$ref` reaches the end of the chain, and its properties are merged.
+#[test]
+fn an_all_of_part_follows_a_chain_of_refs() {
+    let g = run(&[(
+        "a.json",
+        r##"{"$id": "http://example.com/defs1.json",
+            "properties": {"foo": {"$id": "defs2.json", "$ref": "#/$defs/inner",
+                "$defs": {"inner": {"properties": {"bar": {"type": "string"}}}}}},
+            "$ref": "defs2.json"}"##,
+    )])
+    .unwrap();
+    assert!(
+        g.code
+            .contains("pub bar: Option<String>,\n    /// The properties"),
+        "{}",
+        g.code
+    );
+    assert!(g.code.contains("pub foo: Option<Inner>,"), "{}", g.code);
+}
+
+/// A schema reached only through an `allOf` `$ref` is lowered nowhere
+/// else: an unsupported keyword in it is reported, not dropped.
+#[test]
+fn a_keyword_in_a_schema_merged_through_a_ref_is_checked() {
+    let out = rendered(run(&[(
+        "a.json",
+        r##"{"type": "object", "properties": {"p": {"type": "string"}},
+            "allOf": [{"$ref": "#/$defs/A"}],
+            "$defs": {"A": {"type": "object", "unevaluatedProperties": false}}}"##,
+    )]));
+    assert!(
+        out.contains(
+            "error[unsupported-keyword]: keyword `unevaluatedProperties` is not supported"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("at `/$defs/A/unevaluatedProperties`"), "{out}");
+}
+
+/// Unions nested in unions copy the keywords beside each into every
+/// alternative, so the copies grow with the nesting: a file whose copies
+/// would be too large is refused, at the union, rather than eat memory.
+#[test]
+fn keywords_copied_into_nested_unions_have_a_bound() {
+    let mut inner = String::from("{}");
+    for _ in 0..20 {
+        inner = format!(r#"{{"oneOf": [{inner}, {{}}]}}"#);
+    }
+    let values: Vec<String> = (0..20_000).map(|i| i.to_string()).collect();
+    let schema = format!(
+        r#"{{"type": "object", "properties": {{"n": {{"enum": [{}]}}}}, "oneOf": [{inner}, {{}}]}}"#,
+        values.join(",")
+    );
+    let out = rendered(run(&[("deep.json", &schema)]));
+    assert!(
+        out.contains(
+            "error[schema-too-large]: the keywords beside `oneOf` apply to each alternative"
+        ),
+        "{}",
+        &out[..out.len().min(2000)]
+    );
+}

@@ -26,6 +26,7 @@ const NOT_SENSITIVE: &str = "not_sensitive";
 const UNKNOWN: &str = "unknown";
 const CLOSED: &str = "closed";
 const REQUIRED: &str = "required";
+const INTEGER: &str = "integer";
 // Variant keys.
 const OTHER: &str = "other";
 
@@ -170,6 +171,8 @@ pub struct FieldAttrs {
     pub closed: Option<Span>,
     /// On an `Option`: the field must be present, and `None` is `null`.
     pub required: Option<Span>,
+    /// The integers of the value are JSON Schema's: `1.0` reads as `1`.
+    pub integer: Option<Span>,
     pub constraints: Vec<Constraint>,
 }
 
@@ -443,6 +446,7 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 UNKNOWN => set_once(cx, &mut out.unknown, span, span, UNKNOWN),
                 CLOSED => set_once(cx, &mut out.closed, span, span, CLOSED),
                 REQUIRED => set_once(cx, &mut out.required, span, span, REQUIRED),
+                INTEGER => set_once(cx, &mut out.integer, span, span, INTEGER),
                 "minimum" => constraint(ConstraintKind::Minimum(parse_number(&meta)?)),
                 "maximum" => constraint(ConstraintKind::Maximum(parse_number(&meta)?)),
                 "exclusive_minimum" => constraint(ConstraintKind::ExclusiveMinimum(parse_number(&meta)?)),
@@ -468,7 +472,7 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 }
                 _ => {
                     return unknown_key(cx, &meta, format!(
-                        "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `closed`, `required`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`, `format`"
+                        "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `closed`, `required`, `integer`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`, `format`"
                     ));
                 }
             }

@@ -363,6 +363,12 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
             <__D::Error as #p::serde::de::Error>::custom(__e),
         ),
     };
+    // JSON Schema's integers: `1.0` is `1`.
+    let integer = field
+        .attrs
+        .integer
+        .is_some()
+        .then(|| quote!(let __d = #p::wire::Integer(__d);));
     if field.shape.vec && has_scalar && !field.shape.nullable {
         let read = if field.shape.option {
             quote!(#p::wire::checked_option_vec(__d, #scalar_name)?)
@@ -381,6 +387,7 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         };
         return quote! {
             fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
+                #integer
                 let __v: #ty = #read;
                 match #items {
                     #p::core::result::Result::Ok(()) => #p::core::result::Result::Ok(__v),
@@ -397,8 +404,18 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         }
         None => quote!(#p::serde::Deserialize::deserialize(__d)?),
     };
+    if constraints.is_empty() {
+        // Only `integer`: the read, through the runtime's integers.
+        return quote! {
+            fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
+                #integer
+                #p::core::result::Result::Ok(#read)
+            }
+        };
+    }
     quote! {
         fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
+            #integer
             let __v: #ty = #read;
             match #check(&__v) {
                 #p::core::result::Result::Ok(()) => #p::core::result::Result::Ok(__v),
@@ -464,7 +481,7 @@ fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         } else if let Some(strict) = strict.filter(|_| field.attrs.constraints.is_empty()) {
             let path = format!("{p}::{strict}");
             attrs.push(quote!(#[serde(deserialize_with = #path)]));
-        } else if !field.attrs.constraints.is_empty() {
+        } else if !field.attrs.constraints.is_empty() || field.attrs.integer.is_some() {
             let name = format!("__deserialize_{index}");
             attrs.push(quote!(#[serde(deserialize_with = #name)]));
         } else if let Some(read) = plain_read(field) {
@@ -533,7 +550,9 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
     let de_fns = fields
         .iter()
         .enumerate()
-        .filter(|(_, f)| !f.attrs.constraints.is_empty() && !f.custom_serde())
+        .filter(|(_, f)| {
+            (!f.attrs.constraints.is_empty() || f.attrs.integer.is_some()) && !f.custom_serde()
+        })
         .filter(|(_, f)| !matches!(f.shape.scalar, Scalar::Date | Scalar::DateTime))
         .map(|(i, f)| de_fn(f, i, &rt));
     let validations = fields

@@ -143,6 +143,12 @@ fn check_fields(cx: &Ctxt, input: &Input, derive: Derive) {
             }
         }
 
+        if let Some(span) = attrs.integer {
+            if field.custom_serde() {
+                cx.error_at(span, format!("`integer` reads `{name}` through the runtime, and `{name}` has its own `#[serde(with/deserialize_with)]`: remove one of them"));
+            }
+        }
+
         if let Some(span) = attrs.partition {
             if field.shape.option {
                 cx.error_at(span, format!("the partition key cannot be optional: `{name}` is an `Option`, and an event without it could not be routed; use the entity id's type itself"));

@@ -734,3 +734,256 @@ pub fn union<T>(
         refused.join("; ")
     ))
 }
+
+/// A deserializer that reads an integer as JSON Schema's `integer` does:
+/// a number with no fractional part is one, written `1` or `1.0` (or
+/// `1e2`). A whole `f64` within ±2^53, where every integer is exact, is
+/// handed to the visitor as that integer; anything else (`1.5`, `1e300`)
+/// reaches the visitor as read, and an integer's visitor refuses it. It
+/// reaches into `Option`s, arrays and map values, so it reads any shape of
+/// integers. Generated code wraps the reads of its `integer` fields, union
+/// variants and newtypes in it (`#[event(integer)]`); a plain integer is
+/// read as without it, by the same visitor.
+pub struct Integer<D>(pub D);
+
+/// Reads `T` through [`Integer`], for `#[serde(deserialize_with)]` and the
+/// reads of generated code.
+pub fn integer<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    T::deserialize(Integer(d))
+}
+
+struct IntegerVisitor<V>(V);
+
+macro_rules! forward_visit {
+    ($($method:ident($ty:ty)),* $(,)?) => {
+        $(
+            fn $method<E: serde::de::Error>(self, v: $ty) -> Result<V::Value, E> {
+                self.0.$method(v)
+            }
+        )*
+    };
+}
+
+impl<'de, V: serde::de::Visitor<'de>> serde::de::Visitor<'de> for IntegerVisitor<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        self.0.expecting(f)
+    }
+
+    forward_visit! {
+        visit_bool(bool), visit_i8(i8), visit_i16(i16), visit_i32(i32), visit_i64(i64),
+        visit_i128(i128), visit_u8(u8), visit_u16(u16), visit_u32(u32), visit_u64(u64),
+        visit_u128(u128), visit_char(char), visit_str(&str), visit_borrowed_str(&'de str),
+        visit_string(String), visit_bytes(&[u8]), visit_borrowed_bytes(&'de [u8]),
+        visit_byte_buf(Vec<u8>),
+    }
+
+    fn visit_f32<E: serde::de::Error>(self, v: f32) -> Result<V::Value, E> {
+        self.visit_f64(f64::from(v))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<V::Value, E> {
+        if v.fract() == 0.0 && v.abs() <= EXACT {
+            if v >= 0.0 {
+                self.0.visit_u64(v as u64)
+            } else {
+                self.0.visit_i64(v as i64)
+            }
+        } else {
+            self.0.visit_f64(v)
+        }
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_none()
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_some(Integer(d))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_newtype_struct(Integer(d))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        self.0.visit_seq(IntegerSeq(seq))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.0.visit_map(IntegerMap(map))
+    }
+
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, e: A) -> Result<V::Value, A::Error> {
+        self.0.visit_enum(e)
+    }
+}
+
+/// The elements of an array, each read through [`Integer`].
+struct IntegerSeq<A>(A);
+
+impl<'de, A: serde::de::SeqAccess<'de>> serde::de::SeqAccess<'de> for IntegerSeq<A> {
+    type Error = A::Error;
+
+    fn next_element_seed<T: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, A::Error> {
+        self.0.next_element_seed(IntegerSeed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+/// The values of a map, each read through [`Integer`]; the keys as read.
+struct IntegerMap<A>(A);
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for IntegerMap<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.0.next_key_seed(seed)
+    }
+
+    fn next_value_seed<S: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, A::Error> {
+        self.0.next_value_seed(IntegerSeed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+struct IntegerSeed<S>(S);
+
+impl<'de, S: serde::de::DeserializeSeed<'de>> serde::de::DeserializeSeed<'de> for IntegerSeed<S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(Integer(d))
+    }
+}
+
+macro_rules! forward_deserialize {
+    ($($method:ident),* $(,)?) => {
+        $(
+            fn $method<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+                self.0.$method(IntegerVisitor(v))
+            }
+        )*
+    };
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Integer<D> {
+    type Error = D::Error;
+
+    forward_deserialize! {
+        deserialize_any, deserialize_bool, deserialize_i8, deserialize_i16, deserialize_i32,
+        deserialize_i64, deserialize_i128, deserialize_u8, deserialize_u16, deserialize_u32,
+        deserialize_u64, deserialize_u128, deserialize_f32, deserialize_f64, deserialize_char,
+        deserialize_str, deserialize_string, deserialize_bytes, deserialize_byte_buf,
+        deserialize_option, deserialize_unit, deserialize_seq, deserialize_map,
+        deserialize_identifier, deserialize_ignored_any,
+    }
+
+    fn deserialize_unit_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, IntegerVisitor(v))
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, IntegerVisitor(v))
+    }
+
+    fn deserialize_tuple<V: serde::de::Visitor<'de>>(
+        self,
+        len: usize,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, IntegerVisitor(v))
+    }
+
+    fn deserialize_tuple_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0
+            .deserialize_tuple_struct(name, len, IntegerVisitor(v))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, IntegerVisitor(v))
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, IntegerVisitor(v))
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+#[cfg(test)]
+mod integer_tests {
+    use super::integer;
+    use serde::de::DeserializeOwned;
+
+    fn read<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+        let mut d = serde_json::Deserializer::from_str(text);
+        integer(&mut d).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_whole_number_with_a_fraction_is_an_integer_and_no_other_is() {
+        assert_eq!(read::<i64>("3.0"), Ok(3));
+        assert_eq!(read::<i64>("-3.0"), Ok(-3));
+        assert_eq!(read::<i64>("7"), Ok(7));
+        assert_eq!(read::<u8>("255.0"), Ok(255));
+        // The integer type's own range still applies.
+        assert!(read::<u8>("256.0").is_err());
+        assert!(read::<u8>("-1.0").is_err());
+        assert!(read::<i64>("3.5").is_err());
+        assert!(read::<i64>("1e300").is_err());
+        // Within 2^53 every whole `f64` is the integer written; beyond, a
+        // decimal may have been rounded to it, and is refused.
+        assert_eq!(read::<u64>("9007199254740992.0"), Ok(9_007_199_254_740_992));
+        assert!(read::<u64>("9007199254740994.0").is_err());
+        assert_eq!(read::<Option<Vec<i32>>>("[1, 2.0]"), Ok(Some(vec![1, 2])));
+        assert_eq!(read::<Option<i32>>("null"), Ok(None));
+        // Read without it, an integer is serde's.
+        assert!(serde_json::from_str::<i64>("3.0").is_err());
+    }
+}

@@ -360,7 +360,8 @@ fn a_producer_checks_a_value_newtype_field_before_publishing() {
 
 mod unions_and_nulls {
     use gencheck::union_edges::{
-        ExactlyOne, FirstMatch, Holder, HolderNested, HolderNestedVariant1, When,
+        EitherKey, ExactlyOne, FirstMatch, Holder, HolderNested, HolderNestedVariant1, ShortWord,
+        When,
     };
     use serde_json::{Value, json};
 
@@ -387,8 +388,35 @@ mod unions_and_nulls {
         );
         assert_eq!(read::<ExactlyOne>(json!(2.5)).unwrap(), ExactlyOne::Number(2.5));
         assert_eq!(read::<FirstMatch>(json!(5)).unwrap(), FirstMatch::Integer(5));
-        let number = read::<FirstMatch>(json!(2.0)).unwrap();
-        assert_eq!(number, FirstMatch::Number(2.0));
+        // `2.0` is an integer too, as JSON Schema reads it: `oneOf` refuses
+        // it, `anyOf` takes the first.
+        assert_eq!(read::<FirstMatch>(json!(2.0)).unwrap(), FirstMatch::Integer(2));
+        assert!(read::<ExactlyOne>(json!(2.0)).is_err());
+        assert_eq!(read::<FirstMatch>(json!(2.5)).unwrap(), FirstMatch::Number(2.5));
+    }
+
+    /// The keywords beside a union apply to each alternative: `maxLength`
+    /// beside `oneOf` bounds both variants; `type: object` and the
+    /// properties beside it make `{"required": [..]}` alternatives objects.
+    #[test]
+    fn the_keywords_beside_a_union_apply_to_every_alternative() {
+        assert_eq!(read::<ShortWord>(json!("bc")).unwrap(), ShortWord::String("bc".into()));
+        assert_eq!(read::<ShortWord>(json!("a")).unwrap(), ShortWord::String2("a".into()));
+        // Both alternatives: refused by `oneOf`.
+        assert!(read::<ShortWord>(json!("ab")).is_err());
+        // Neither, only because of the `maxLength` beside the union.
+        let err = read::<ShortWord>(json!("bcde")).unwrap_err();
+        assert!(err.contains("matches no alternative"), "{err}");
+        assert!(read::<ShortWord>(json!("abcd")).is_err());
+
+        let one: EitherKey = read(json!({"foo": 1, "bar": 2})).unwrap();
+        assert!(matches!(one, EitherKey::EitherKeyVariant1(ref v) if v.bar == 2));
+        assert!(matches!(read::<EitherKey>(json!({"foo": 1, "baz": 3})).unwrap(), EitherKey::EitherKeyVariant2(_)));
+        assert!(read::<EitherKey>(json!({"foo": 1, "bar": 2, "baz": 3})).is_err());
+        assert!(read::<EitherKey>(json!({"bar": 2})).is_err());
+        // The property schema beside the union is checked in each.
+        assert!(read::<EitherKey>(json!({"foo": "x", "bar": 2})).is_err());
+        assert_eq!(serde_json::to_value(&one).unwrap(), json!({"foo": 1, "bar": 2}));
     }
 
     fn holder() -> Value {
@@ -545,4 +573,54 @@ fn a_union_tells_its_alternatives_apart_by_enum_and_closed_objects() {
     assert_eq!(closed.additional_properties.len(), 1);
     let public: Public = serde_json::from_value(json!({"repository": "r", "forks": 3})).unwrap();
     assert_eq!(public.additional_properties.len(), 1);
+/// JSON Schema's `integer` is a number with no fractional part: `3.0` is
+/// the integer 3 in every shape a generated type holds one (field, bounded
+/// field, nullable, array, map, union variant, newtype), and is written
+/// back as `3`; `3.5` is no integer.
+#[test]
+fn a_whole_number_written_with_a_fraction_is_an_integer() {
+    use gencheck::integers::{Counts, Level, Size};
+    let text = r#"{"total": 3.0, "small": 9.0, "previous": -2.0, "pages": [0, 1.0, 2e0],
+        "byName": {"a": 4.0}, "size": 7.0, "nothing": null}"#;
+    let c: Counts = serde_json::from_str(text).unwrap();
+    assert_eq!(c.total, 3);
+    assert_eq!(c.small, Some(9));
+    assert_eq!(c.previous, Some(Some(-2)));
+    assert_eq!(c.pages.as_deref(), Some(&[0, 1, 2][..]));
+    assert_eq!(c.by_name.as_ref().unwrap()["a"], 4);
+    assert_eq!(c.size, Some(Size::Integer(7)));
+    assert_eq!(
+        serde_json::to_value(&c).unwrap(),
+        json!({"total": 3, "small": 9, "previous": -2, "pages": [0, 1, 2],
+               "byName": {"a": 4}, "size": 7, "nothing": null})
+    );
+    assert_eq!(serde_json::from_str::<Level>("5.0").unwrap(), Level(5));
+    // The bounds still apply, and a fraction is refused wherever it is.
+    assert!(serde_json::from_str::<Level>("6.0").is_err());
+    for bad in [
+        r#"{"total": 3.5, "nothing": null}"#,
+        r#"{"total": 1, "small": 10.0, "nothing": null}"#,
+        r#"{"total": 1, "pages": [1, 1.5], "nothing": null}"#,
+        r#"{"total": 1, "byName": {"a": 0.5}, "nothing": null}"#,
+        r#"{"total": 1e300, "nothing": null}"#,
+    ] {
+        assert!(serde_json::from_str::<Counts>(bad).is_err(), "{bad}");
+    }
+    assert!(serde_json::from_str::<Level>("2.5").is_err());
+    // `7.5` is neither an integer nor a string.
+    assert!(serde_json::from_str::<Size>("7.5").is_err());
+    // Read from a `Value` too, as a union reads its alternatives.
+    let c: Counts = serde_json::from_value(json!({"total": 3.0, "nothing": null})).unwrap();
+    assert_eq!(c.total, 3);
+}
+
+/// A required `{"type": "null"}` property must be there: its only value is
+/// `null`, and a missing one is refused.
+#[test]
+fn a_required_null_property_must_be_present() {
+    use gencheck::integers::Counts;
+    assert!(serde_json::from_str::<Counts>(r#"{"total": 1, "nothing": null}"#).is_ok());
+    let err = serde_json::from_str::<Counts>(r#"{"total": 1}"#).unwrap_err();
+    assert!(err.to_string().contains("nothing"), "{err}");
+    assert!(serde_json::from_str::<Counts>(r#"{"total": 1, "nothing": 0}"#).is_err());
 }

@@ -3,6 +3,7 @@
 /// An alert in any state, as another organisation publishes it.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Alert {
+    #[event(integer)]
     pub number: i64,
     /// When it was opened.
     pub opened: String,
@@ -22,6 +23,7 @@ pub struct Alert {
 /// An alert once dismissed: `allOf` narrows the shared alert, property by property.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct DismissedAlert {
+    #[event(integer)]
     pub number: i64,
     /// When it was opened.
     pub opened: ::event_runtime::OffsetDateTime,

@@ -13,6 +13,7 @@ pub struct PaymentSettledV1 {
     /// The provider's settlement.
     pub settlement_id: String,
     /// Total settled, in cents.
+    #[event(integer)]
     pub amount_cents: u64,
 }
 

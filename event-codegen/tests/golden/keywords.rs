@@ -34,15 +34,16 @@ pub struct CoursePublishedV1 {
     /// An open enum.
     pub level: CoursePublishedV1Level,
     /// Width from bounds: u16.
-    #[event(minimum = 1, maximum = 500)]
+    #[event(integer, minimum = 1, maximum = 500)]
     pub seats: u16,
     /// Signed width: i8.
-    #[event(minimum = -12, maximum = 14)]
+    #[event(integer, minimum = -12, maximum = 14)]
     pub offset_hours: Option<i8>,
     /// Exclusive bounds on an integer: u8, 1 to 255.
-    #[event(minimum = 1)]
+    #[event(integer, minimum = 1)]
     pub rank: Option<u8>,
     /// No bounds: i64.
+    #[event(integer)]
     pub delta: Option<i64>,
     /// A number with an exclusive bound.
     #[event(maximum = 5.0, exclusive_minimum = 0.0)]
@@ -51,6 +52,7 @@ pub struct CoursePublishedV1 {
     #[event(min_items = 1, max_items = 10, max_length = 30)]
     pub tags: Vec<String>,
     /// A map from currency to price.
+    #[event(integer)]
     pub prices: Option<::std::collections::BTreeMap<String, u64>>,
     /// A free-form object.
     pub attributes: Option<::event_runtime::Map<String, ::event_runtime::Value>>,
@@ -63,7 +65,7 @@ pub struct CoursePublishedV1 {
     ///
     /// Default: `5`.
     #[serde(default = "CoursePublishedV1::default_priority")]
-    #[event(maximum = 10)]
+    #[event(integer, maximum = 10)]
     pub priority: u8,
     /// A string `default`.
     ///

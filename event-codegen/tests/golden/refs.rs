@@ -20,6 +20,7 @@ pub struct OrderPlacedV1 {
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Money {
     /// Minor units.
+    #[event(integer)]
     pub amount_minor: u64,
     /// ISO 4217 code.
     #[event(pattern = "^[A-Z]{3}$")]
@@ -46,7 +47,7 @@ pub struct OrderPlacedV1LinesItem {
     /// Price of one.
     pub unit_price: Money,
     /// How many.
-    #[event(minimum = 1, maximum = 1000)]
+    #[event(integer, minimum = 1, maximum = 1000)]
     pub quantity: u16,
 }
 

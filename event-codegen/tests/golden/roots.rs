@@ -461,7 +461,7 @@ impl ::event_runtime::EventData for Moments {
 /// A base object narrowed by a second allOf part.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Narrowed {
-    #[event(maximum = 100)]
+    #[event(integer, maximum = 100)]
     pub size: u8,
     #[event(max_length = 8, min_length = 2)]
     pub code: String,
@@ -547,9 +547,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for Percent {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let value = Percent(
-            <u8 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                deserializer,
-            )?,
+            ::event_runtime::__private::wire::integer::<_, u8>(deserializer)?,
         );
         ::event_runtime::EventData::validate(&value)
             .map_err(
@@ -898,6 +896,7 @@ impl ::event_runtime::EventData for Yes {
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Money {
+    #[event(integer)]
     pub amount_minor: i64,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]

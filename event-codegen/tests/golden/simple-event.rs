@@ -32,6 +32,7 @@ pub struct EnrollmentCompletedV1 {
     #[event(minimum = 0.0, maximum = 100.0)]
     pub score: f64,
     /// Minutes spent in the course.
+    #[event(integer)]
     pub total_duration: u64,
 }
 

@@ -74,11 +74,10 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for Bounded {
                     (
                         "Array",
                         |v| {
-                            let u = <Vec<
-                                i8,
-                            > as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            let u = ::event_runtime::__private::wire::integer::<
+                                _,
+                                Vec<i8>,
+                            >(v)
                                 .map(Self::Array)?;
                             u.check_variant()
                                 .map_err(
@@ -108,6 +107,63 @@ impl ::event_runtime::EventData for Bounded {
         }
     }
 }
+/// The properties beside `oneOf` are every alternative's; each alternative requires its own.
+#[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
+#[serde(crate = "::event_runtime::__private::serde", untagged)]
+pub enum EitherKey {
+    EitherKeyVariant1(EitherKeyVariant1),
+    EitherKeyVariant2(EitherKeyVariant2),
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for EitherKey {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = ::event_runtime::__private::wire::strict_value(d)?;
+        ::event_runtime::__private::wire::union(
+                "oneOf",
+                &value,
+                &[
+                    (
+                        "EitherKeyVariant1",
+                        |v| {
+                            <EitherKeyVariant1 as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::EitherKeyVariant1)
+                        },
+                    ),
+                    (
+                        "EitherKeyVariant2",
+                        |v| {
+                            <EitherKeyVariant2 as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::EitherKeyVariant2)
+                        },
+                    ),
+                ],
+            )
+            .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)
+    }
+}
+impl ::event_runtime::EventData for EitherKey {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        match self {
+            Self::EitherKeyVariant1(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+            Self::EitherKeyVariant2(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+        }
+    }
+}
 /// `5` is both an integer and a number, so it matches both alternatives and is refused.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
 #[serde(crate = "::event_runtime::__private::serde", untagged)]
@@ -128,9 +184,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for ExactlyOne {
                     (
                         "Integer",
                         |v| {
-                            <i64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, i64>(v)
                                 .map(Self::Integer)
                         },
                     ),
@@ -182,9 +236,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for FirstMatch {
                     (
                         "Integer",
                         |v| {
-                            <i64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, i64>(v)
                                 .map(Self::Integer)
                         },
                     ),
@@ -265,6 +317,88 @@ impl ::event_runtime::EventData for Shape {
         }
     }
 }
+/// The `maxLength` beside `oneOf` applies to every alternative.
+#[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
+#[serde(crate = "::event_runtime::__private::serde", untagged)]
+pub enum ShortWord {
+    String(String),
+    String2(String),
+}
+impl ShortWord {
+    fn check_variant(
+        &self,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Self::String(x) = self {
+            ::event_runtime::__private::validate::min_length(x, 2)?;
+            ::event_runtime::__private::validate::max_length(x, 3)?;
+        }
+        if let Self::String2(x) = self {
+            ::event_runtime::__private::validate::max_length(x, 3)?;
+            static PATTERN_0: ::event_runtime::__private::validate::Pattern = ::event_runtime::__private::validate::Pattern::new(
+                "^a",
+            );
+            ::event_runtime::__private::validate::pattern(x, &PATTERN_0)?;
+        }
+        Ok(())
+    }
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for ShortWord {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = ::event_runtime::__private::wire::strict_value(d)?;
+        ::event_runtime::__private::wire::union(
+                "oneOf",
+                &value,
+                &[
+                    (
+                        "String",
+                        |v| {
+                            let u = <String as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::String)?;
+                            u.check_variant()
+                                .map_err(
+                                    <::event_runtime::__private::serde_json::Error as ::event_runtime::__private::serde::de::Error>::custom,
+                                )?;
+                            Ok(u)
+                        },
+                    ),
+                    (
+                        "String2",
+                        |v| {
+                            let u = <String as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::String2)?;
+                            u.check_variant()
+                                .map_err(
+                                    <::event_runtime::__private::serde_json::Error as ::event_runtime::__private::serde::de::Error>::custom,
+                                )?;
+                            Ok(u)
+                        },
+                    ),
+                ],
+            )
+            .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)
+    }
+}
+impl ::event_runtime::EventData for ShortWord {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        self.check_variant()?;
+        match self {
+            Self::String(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
+            Self::String2(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
+        }
+    }
+}
 /// A date-time or a count of seconds.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
 #[serde(crate = "::event_runtime::__private::serde", untagged)]
@@ -292,9 +426,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for When {
                     (
                         "Integer",
                         |v| {
-                            <i64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, i64>(v)
                                 .map(Self::Integer)
                         },
                     ),
@@ -316,6 +448,30 @@ impl ::event_runtime::EventData for When {
             Self::Integer(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
         }
     }
+}
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct EitherKeyVariant1 {
+    #[event(integer)]
+    pub foo: i64,
+    #[event(integer)]
+    pub bar: i64,
+    #[event(integer)]
+    pub baz: Option<i64>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct EitherKeyVariant2 {
+    #[event(integer)]
+    pub foo: i64,
+    #[event(integer)]
+    pub bar: Option<i64>,
+    #[event(integer)]
+    pub baz: i64,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
 #[serde(crate = "::event_runtime::__private::serde", untagged)]
@@ -398,9 +554,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for HolderFlexible
                     (
                         "Integer",
                         |v| {
-                            <i64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, i64>(v)
                                 .map(Self::Integer)
                         },
                     ),
@@ -465,9 +619,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for HolderNestedVa
                     (
                         "Integer",
                         |v| {
-                            <i64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, i64>(v)
                                 .map(Self::Integer)
                         },
                     ),

@@ -83,6 +83,7 @@ impl ::event_runtime::EventData for Hook {
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct IssueClosed {
     pub action: IssueClosedAction,
+    #[event(integer)]
     pub number: i64,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown, closed)]
@@ -92,6 +93,7 @@ pub struct IssueClosed {
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct IssueOpened {
     pub action: IssueOpenedAction,
+    #[event(integer)]
     pub number: i64,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown, closed)]

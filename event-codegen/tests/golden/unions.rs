@@ -68,9 +68,7 @@ for PaymentReceivedV1Reference {
                     (
                         "Integer",
                         |v| {
-                            <u64 as ::event_runtime::__private::serde::Deserialize>::deserialize(
-                                    v,
-                                )
+                            ::event_runtime::__private::wire::integer::<_, u64>(v)
                                 .map(Self::Integer)
                         },
                     ),

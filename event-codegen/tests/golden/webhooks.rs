@@ -3,6 +3,7 @@
 /// A repository, as webhooks show it.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Repository {
+    #[event(integer)]
     pub id: i64,
     pub name: String,
     #[event(rename = "full_name")]
@@ -10,7 +11,7 @@ pub struct Repository {
     pub owner: User,
     pub private: bool,
     pub description: Option<Option<String>>,
-    #[event(rename = "stargazers_count")]
+    #[event(rename = "stargazers_count", integer)]
     pub stargazers_count: Option<u64>,
     /// Default: `"main"`.
     #[event(rename = "default_branch")]
@@ -33,6 +34,7 @@ pub struct User {
     /// The user's handle.
     pub login: String,
     /// The user's numeric id.
+    #[event(integer)]
     pub id: i64,
     #[event(rename = "node_id")]
     pub node_id: Option<String>,
@@ -100,6 +102,7 @@ pub enum IssuesOpenedEventAction {
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Issue {
+    #[event(integer)]
     pub number: i64,
     pub title: String,
     pub user: User,
