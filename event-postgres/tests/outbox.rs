@@ -404,6 +404,9 @@ async fn stage_many_commits_or_rolls_back_with_the_callers_transaction_and_keeps
     db.drop().await;
 }
 
+/// aggregatetype, aggregateid, type, major, delivery, partition_key, payload.
+type Columns = (String, String, String, i32, String, Option<String>, String);
+
 #[tokio::test]
 async fn a_batch_of_several_types_writes_the_rows_stage_writes() {
     let db = TestDb::new().await;
@@ -422,7 +425,7 @@ async fn a_batch_of_several_types_writes_the_rows_stage_writes() {
                 .unwrap()
                 .iter()
                 .map(|r| {
-                    let row: (String, String, String, i32, String, Option<String>, String) = (
+                    let row: Columns = (
                         r.get(0),
                         r.get(1),
                         r.get(2),
@@ -466,8 +469,7 @@ async fn a_batch_of_several_types_writes_the_rows_stage_writes() {
     let batched = columns(&db).await;
 
     // Every column but the payload (which carries the id) is the same.
-    let strip = |rows: Vec<(String, String, String, i32, String, Option<String>, String)>,
-                 ids: [&str; 2]| {
+    let strip = |rows: Vec<Columns>, ids: [&str; 2]| {
         rows.into_iter()
             .zip(ids)
             .map(|(mut r, id)| {
