@@ -25,7 +25,8 @@ mod schema;
 pub use dead_letters::{PgDeadLetters, class_name};
 pub use inbox::PgProcessedStore;
 pub use outbox::{
-    DEFAULT_STATS_INTERVAL, Outbox, OutboxBacklog, OutboxRelay, OutboxStats, RelayMode, RelayReport,
+    DEFAULT_STATS_INTERVAL, Outbox, OutboxBacklog, OutboxBatch, OutboxRelay, OutboxStats,
+    RelayMode, RelayReport,
 };
 pub use queue::{DEFAULT_PENDING_INTERVAL, PgIncoming, PgQueue, PgSubscriber, QueueTransport};
 pub use schema::{MAX_IDENTIFIER_LEN, Tables, migrate, quote_ident};

@@ -1,5 +1,6 @@
 //! The transactional outbox: [`Outbox::stage`] writes an event in the
-//! caller's transaction, [`OutboxRelay`] publishes what was committed.
+//! caller's transaction ([`Outbox::stage_many`] several, in one statement),
+//! [`OutboxRelay`] publishes what was committed.
 //!
 //! # Order and concurrency
 //!
@@ -16,27 +17,49 @@
 //!   events of one entity are serialised: the second waits for the first to
 //!   commit or roll back, and within a key `seq` order is commit order. A
 //!   relay can never see a key's later row while an earlier one is still
-//!   uncommitted.
-//! - **Claiming** first takes the *relay* lock (`pg_try_advisory_xact_lock`)
-//!   of each key at the head of the backlog that it can, then, in a second
-//!   statement (a fresh snapshot, taken after the locks), reads the rows of
-//!   those keys in `seq` order with `FOR UPDATE SKIP LOCKED`. A relay that
-//!   cannot take a key's lock takes none of that key's rows, so one key is
-//!   published by one relay at a time, in `seq` order, and several relays
-//!   share the other keys. (Taking the lock row by row inside one scan is
-//!   not enough: the lock can come free in the middle of the scan, and the
-//!   scan would then claim a later row of the key while an earlier one it
-//!   already passed is still unpublished.)
+//!   uncommitted. A batch ([`Outbox::stage_many`]) takes the stage locks of
+//!   all its keys, in one order, before it draws its first `seq`, and its
+//!   rows draw theirs in the batch's order.
+//! - **Claiming** is one statement. It reads the head of the backlog (the
+//!   oldest unpublished rows, four batches' worth), takes the *relay* lock
+//!   (`pg_try_advisory_xact_lock`) of the keys found there that it can, in
+//!   order of their oldest row and at most one batch's worth of keys, and
+//!   only then reads the rows of those keys (and unkeyed rows) within the
+//!   head, in `seq` order, with `FOR UPDATE SKIP LOCKED`, deleting (or
+//!   marking) them. Each key's lock is tried once per claim, and the answer
+//!   holds for all the key's rows: a relay that cannot take a key's lock
+//!   takes none of that key's rows, so one key is published by one relay at
+//!   a time, in `seq` order, and several relays share the other keys.
+//!   (Trying the lock again at each row is not enough: the lock can come
+//!   free in the middle of the scan, and the scan would then claim a later
+//!   row of the key while an earlier one it already passed is still
+//!   unpublished.) The statement's
+//!   snapshot is older than the locks it takes, which does no harm: a row
+//!   that the key's previous holder deleted or marked after the snapshot
+//!   is found deleted or re-checked when the row lock is taken (`READ
+//!   COMMITTED`), and skipped; a row staged after the snapshot is left for
+//!   the next batch, and since staging orders a key's rows by commit, no
+//!   earlier row of the key can be among those left.
 //!
 //! Events without a partition key (unordered) take neither lock.
 //!
 //! # Crashes
 //!
-//! The relay publishes inside its claim transaction and marks the rows
-//! before committing. A crash or lost connection between publish and mark
-//! rolls the claim back; the rows are published again, with the same event
-//! ids, and the consumer's inbox ([`PgProcessedStore`](crate::PgProcessedStore))
-//! makes the effect happen once.
+//! The claim deletes (or marks) the rows inside the relay's transaction;
+//! the relay publishes them and commits only once every publish has been
+//! confirmed. A crash or lost connection before the commit rolls the claim
+//! back; the rows are published again, with the same event ids, and the
+//! consumer's inbox ([`PgProcessedStore`](crate::PgProcessedStore)) makes
+//! the effect happen once.
+//!
+//! # Locks held
+//!
+//! A staging transaction holds one advisory lock per distinct partition key
+//! it staged until it ends; a relay batch holds at most one per row of its
+//! batch. PostgreSQL keeps these in its shared lock table
+//! (`max_locks_per_transaction` x `max_connections` entries), so a
+//! transaction staging tens of thousands of distinct keys needs that
+//! setting raised.
 //!
 //! # Metrics
 //!
@@ -63,8 +86,12 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone)]
 pub struct Outbox {
     tables: Tables,
+    /// `"schema"."outbox"`, the name the advisory locks are keyed on.
+    table: Arc<str>,
+    channel: Arc<str>,
     keyed_sql: Arc<str>,
     unkeyed_sql: Arc<str>,
+    batch_sql: Arc<str>,
     stats_sql: Arc<str>,
     notify: bool,
 }
@@ -88,12 +115,38 @@ impl Outbox {
              {insert} SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM (SELECT 1) one LEFT JOIN n ON true
              WHERE $9::text IS NOT NULL RETURNING seq"
         );
+        // One statement for a whole batch. `l` takes the stage lock of every
+        // distinct key, in one order (by lock key) so that two batches
+        // sharing keys cannot deadlock each other; it is an aggregate, so
+        // every lock is held before the join yields its first row, and so
+        // before any `seq` is drawn. The rows are inserted, and draw their
+        // `seq`, in the order of the batch. `aggregatetype` and
+        // `aggregateid` are derived as `stage` derives them.
+        let batch_sql = format!(
+            "WITH e AS (
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::text[])
+                     WITH ORDINALITY AS e(id, type, major, delivery, partition_key, payload, ord)),
+              l AS MATERIALIZED (
+                 SELECT count(pg_advisory_xact_lock(hashtext($7 || ':stage'), h)) AS locked
+                 FROM (SELECT DISTINCT hashtext(partition_key) AS h FROM e
+                       WHERE partition_key IS NOT NULL ORDER BY h) k),
+              n AS (SELECT pg_notify($9, '') WHERE $8)
+             {insert}
+             SELECT e.id, split_part(e.type, '.', 1), COALESCE(e.partition_key, e.id), e.type,
+                    e.major, e.delivery, e.partition_key, e.payload
+             FROM e CROSS JOIN l LEFT JOIN n ON true
+             ORDER BY e.ord
+             RETURNING seq"
+        );
         let stats_sql =
             format!("SELECT count(*), min(created_at) FROM {table} WHERE published_at IS NULL");
         Outbox {
+            channel: tables.outbox_channel().into(),
             tables,
+            table: table.into(),
             keyed_sql: keyed_sql.into(),
             unkeyed_sql: unkeyed_sql.into(),
+            batch_sql: batch_sql.into(),
             stats_sql: stats_sql.into(),
             notify: true,
         }
@@ -112,7 +165,8 @@ impl Outbox {
     }
 
     /// Stages `envelope` in the caller's transaction: it is published if and
-    /// only if the transaction commits. Returns the row's `seq`.
+    /// only if the transaction commits. Returns the row's `seq`. One
+    /// statement, prepared once per connection.
     ///
     /// Events with a partition key wait here while another open transaction
     /// has staged an event of the same key (see the module docs).
@@ -121,33 +175,79 @@ impl Outbox {
         tx: &mut PgConnection,
         envelope: &Envelope<E>,
     ) -> Result<i64, Error> {
-        let payload = envelope.to_json_vec().map_err(Error::Encode)?;
-        // The envelope encoder writes JSON, which is UTF-8.
-        let payload = String::from_utf8(payload)
-            .map_err(|e| Error::Config(format!("the encoded envelope is not UTF-8: {e}")))?;
+        let payload = encode(envelope)?;
+        let major = major_of(envelope)?;
         let id = envelope.id().as_str();
         let partition_key = envelope.partition_key();
         let event_type = envelope.event_type();
-        let aggregate_type = event_type.split('.').next().unwrap_or(event_type);
         let (sql, aggregate_id) = match &partition_key {
             Some(key) => (&*self.keyed_sql, key.as_str()),
             None => (&*self.unkeyed_sql, id),
         };
         let row = sqlx::query(sql)
             .bind(id)
-            .bind(aggregate_type)
+            .bind(aggregate_type(event_type))
             .bind(aggregate_id)
             .bind(event_type)
-            .bind(envelope.version().major() as i32)
+            .bind(major)
             .bind(E::DELIVERY.as_str())
             .bind(partition_key.as_deref())
             .bind(payload)
-            .bind(self.tables.qualified_outbox())
+            .bind(&*self.table)
             .bind(self.notify)
-            .bind(self.tables.outbox_channel())
+            .bind(&*self.channel)
             .fetch_one(&mut *tx)
             .await?;
         Ok(row.get(0))
+    }
+
+    /// Stages every event of `envelopes` in the caller's transaction, in one
+    /// statement: all are published if and only if the transaction commits.
+    /// Returns their `seq`s, in the order of `envelopes`, which is also the
+    /// order a relay publishes a key's events in.
+    ///
+    /// The same as calling [`stage`](Self::stage) for each in turn, with one
+    /// round trip instead of one per event. For events of several types in
+    /// one transaction, push them into an [`OutboxBatch`] and call
+    /// [`stage_batch`](Self::stage_batch).
+    pub async fn stage_many<'a, E: Event + 'a>(
+        &self,
+        tx: &mut PgConnection,
+        envelopes: impl IntoIterator<Item = &'a Envelope<E>>,
+    ) -> Result<Vec<i64>, Error> {
+        let envelopes = envelopes.into_iter();
+        let mut batch = OutboxBatch::with_capacity(envelopes.size_hint().0);
+        for envelope in envelopes {
+            batch.push(envelope)?;
+        }
+        self.stage_batch(tx, &batch).await
+    }
+
+    /// Stages the events of `batch` in the caller's transaction, in one
+    /// statement, as [`stage_many`](Self::stage_many) does. The batch is
+    /// left as it was: [`clear`](OutboxBatch::clear) it to reuse its
+    /// buffers. An empty batch stages nothing and sends nothing.
+    pub async fn stage_batch(
+        &self,
+        tx: &mut PgConnection,
+        batch: &OutboxBatch,
+    ) -> Result<Vec<i64>, Error> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let seqs = sqlx::query_scalar(&self.batch_sql)
+            .bind(&batch.ids)
+            .bind(&batch.types)
+            .bind(&batch.majors)
+            .bind(&batch.deliveries)
+            .bind(&batch.partition_keys)
+            .bind(&batch.payloads)
+            .bind(&*self.table)
+            .bind(self.notify)
+            .bind(&*self.channel)
+            .fetch_all(&mut *tx)
+            .await?;
+        Ok(seqs)
     }
 
     /// How many rows wait to be published, and when the oldest was staged.
@@ -158,6 +258,101 @@ impl Outbox {
             oldest: row.get(1),
         })
     }
+}
+
+/// Events encoded for [`Outbox::stage_batch`], of any types, in the order
+/// they will be staged. Encoding happens in [`push`](Self::push), so a bad
+/// event is refused there, before anything is sent.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxBatch {
+    ids: Vec<String>,
+    types: Vec<&'static str>,
+    majors: Vec<i32>,
+    deliveries: Vec<&'static str>,
+    partition_keys: Vec<Option<String>>,
+    payloads: Vec<String>,
+}
+
+impl OutboxBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty batch with room for `events`.
+    pub fn with_capacity(events: usize) -> Self {
+        OutboxBatch {
+            ids: Vec::with_capacity(events),
+            types: Vec::with_capacity(events),
+            majors: Vec::with_capacity(events),
+            deliveries: Vec::with_capacity(events),
+            partition_keys: Vec::with_capacity(events),
+            payloads: Vec::with_capacity(events),
+        }
+    }
+
+    /// Encodes `envelope` and appends it. On an error the batch is left as
+    /// it was.
+    pub fn push<E: Event>(&mut self, envelope: &Envelope<E>) -> Result<&mut Self, Error> {
+        let payload = encode(envelope)?;
+        let major = major_of(envelope)?;
+        self.ids.push(envelope.id().as_str().to_owned());
+        self.types.push(envelope.event_type());
+        self.majors.push(major);
+        self.deliveries.push(E::DELIVERY.as_str());
+        self.partition_keys.push(envelope.partition_key());
+        self.payloads.push(payload);
+        Ok(self)
+    }
+
+    /// How many events the batch holds.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the batch holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Empties the batch, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.ids.clear();
+        self.types.clear();
+        self.majors.clear();
+        self.deliveries.clear();
+        self.partition_keys.clear();
+        self.payloads.clear();
+    }
+}
+
+/// The envelope's JSON as the `payload` column's text.
+fn encode<E: Event>(envelope: &Envelope<E>) -> Result<String, Error> {
+    let payload = envelope.to_json_vec().map_err(Error::Encode)?;
+    // The envelope encoder writes JSON, which is UTF-8.
+    String::from_utf8(payload).map_err(|e| {
+        Error::Config(format!(
+            "the encoded envelope of event `{}` is not UTF-8: {e}",
+            envelope.id().as_str()
+        ))
+    })
+}
+
+/// The `major` column is an `INTEGER`.
+fn major_of<E: Event>(envelope: &Envelope<E>) -> Result<i32, Error> {
+    let major = envelope.version().major();
+    i32::try_from(major).map_err(|_| {
+        Error::Config(format!(
+            "event `{}` has the major version {major}, larger than the outbox's INTEGER column holds",
+            envelope.id().as_str()
+        ))
+    })
+}
+
+/// The type's domain, `enrollment` for `enrollment.completed`: what the
+/// batch statement computes as `split_part(type, '.', 1)`.
+fn aggregate_type(event_type: &str) -> &str {
+    event_type.split('.').next().unwrap_or(event_type)
 }
 
 /// The outbox's backlog.
@@ -247,16 +442,66 @@ pub struct OutboxRelay<X> {
     max_backoff: Duration,
     mode: RelayMode,
     stats_interval: Duration,
+    /// `"schema"."outbox"`, the name the relay locks are keyed on.
+    table: Arc<str>,
+    claim_sql: Arc<str>,
+}
+
+/// The head of the backlog a claim looks at, in batches.
+const HEAD_BATCHES: i64 = 4;
+
+/// The claim: one statement (see the module docs). `$1` is the table's
+/// qualified name (the lock key), `$2` the head's length, `$3` the batch
+/// size, which also bounds the keys locked.
+///
+/// `OFFSET 0` keeps the lock call above the sort, where `LIMIT` stops it;
+/// without it the planner moves the call into the aggregate and locks every
+/// key of the head. `locked` is a materialized CTE, so each key's lock is
+/// tried once and the answer holds for every row of the key that `claimed`
+/// reads (the plan reads it as a hashed subplan, built whole before the
+/// first row). The claimed rows are found again by primary key, not by a join the
+/// planner could turn into a scan of the table.
+fn claim_sql(table: &str, mode: RelayMode) -> String {
+    let claim = format!(
+        "WITH head AS MATERIALIZED (
+             SELECT seq, partition_key FROM {table} WHERE published_at IS NULL
+             ORDER BY seq LIMIT $2),
+          locked AS MATERIALIZED (
+             SELECT k FROM (
+                 SELECT partition_key AS k, min(seq) AS first FROM head
+                 WHERE partition_key IS NOT NULL
+                 GROUP BY partition_key ORDER BY first OFFSET 0) keys
+             WHERE pg_try_advisory_xact_lock(hashtext($1 || ':relay'), hashtext(k))
+             LIMIT $3),
+          claimed AS MATERIALIZED (
+             SELECT seq FROM {table}
+             WHERE published_at IS NULL AND seq <= (SELECT max(seq) FROM head)
+               AND (partition_key IS NULL OR partition_key IN (SELECT k FROM locked))
+             ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)"
+    );
+    let done = match mode {
+        RelayMode::Delete => format!("DELETE FROM {table}"),
+        RelayMode::Mark => format!("UPDATE {table} SET published_at = now()"),
+    };
+    format!(
+        "{claim}
+         {done} WHERE seq = ANY(ARRAY(SELECT seq FROM claimed))
+         RETURNING seq, id, type, major, delivery, partition_key, payload"
+    )
 }
 
 impl<X: Transport> OutboxRelay<X> {
     /// A relay on the default [`Tables`], batches of 500, polling every
     /// second when no notification comes, deleting published rows.
     pub fn new(pool: PgPool, transport: X) -> Self {
+        let tables = Tables::default();
+        let table = tables.qualified_outbox();
         OutboxRelay {
             pool,
             transport,
-            tables: Tables::default(),
+            claim_sql: claim_sql(&table, RelayMode::Delete).into(),
+            table: table.into(),
+            tables,
             batch_size: 500,
             poll_interval: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
@@ -296,6 +541,9 @@ impl<X: Transport> OutboxRelay<X> {
 
     /// The tables to read.
     pub fn tables(mut self, tables: Tables) -> Self {
+        let table = tables.qualified_outbox();
+        self.claim_sql = claim_sql(&table, self.mode).into();
+        self.table = table.into();
         self.tables = tables;
         self
     }
@@ -322,6 +570,7 @@ impl<X: Transport> OutboxRelay<X> {
     /// Delete or mark published rows.
     pub fn mode(mut self, mode: RelayMode) -> Self {
         self.mode = mode;
+        self.claim_sql = claim_sql(&self.table, mode).into();
         self
     }
 
@@ -330,41 +579,14 @@ impl<X: Transport> OutboxRelay<X> {
         &self.transport
     }
 
-    /// Claims one batch, publishes it in `seq` order, marks it and commits.
-    /// Returns how many rows it published.
+    /// Claims one batch, publishes it in `seq` order and commits, which
+    /// deletes (or marks) what was published. Returns how many rows it
+    /// published.
     pub async fn run_once(&self) -> Result<usize, RelayError> {
-        let table = self.tables.qualified_outbox();
-        // Step 1: the keys at the head of the backlog whose relay lock this
-        // transaction can take. Step 2, a new statement and so a new
-        // snapshot taken after the locks: the rows of those keys (and
-        // unkeyed rows). Every row another relay published under a key's
-        // lock is visible as gone by then, so each key's rows here are the
-        // oldest it has left, in order.
-        let keys = format!(
-            "SELECT k FROM (SELECT DISTINCT partition_key AS k FROM
-                 (SELECT partition_key FROM {table} WHERE published_at IS NULL
-                  ORDER BY seq LIMIT $2) head WHERE partition_key IS NOT NULL) c
-             WHERE pg_try_advisory_xact_lock(hashtext($1 || ':relay'), hashtext(k))"
-        );
-        let claim = format!(
-            "SELECT seq, id, type, major, delivery, partition_key, payload FROM {table}
-             WHERE published_at IS NULL AND (partition_key IS NULL OR partition_key = ANY($1))
-             ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED"
-        );
-        let mark = match self.mode {
-            RelayMode::Delete => format!("DELETE FROM {table} WHERE seq = ANY($1)"),
-            RelayMode::Mark => {
-                format!("UPDATE {table} SET published_at = now() WHERE seq = ANY($1)")
-            }
-        };
         let mut tx = self.pool.begin().await?;
-        let locked: Vec<String> = sqlx::query_scalar(&keys)
-            .bind(&table)
-            .bind(self.batch_size.saturating_mul(4))
-            .fetch_all(&mut *tx)
-            .await?;
-        let rows = sqlx::query(&claim)
-            .bind(&locked)
+        let mut rows = sqlx::query(&self.claim_sql)
+            .bind(&*self.table)
+            .bind(self.batch_size.saturating_mul(HEAD_BATCHES))
             .bind(self.batch_size)
             .fetch_all(&mut *tx)
             .await?;
@@ -372,16 +594,22 @@ impl<X: Transport> OutboxRelay<X> {
             tx.commit().await?;
             return Ok(0);
         }
+        // RETURNING yields the rows in no promised order.
         let mut seqs = Vec::with_capacity(rows.len());
-        for row in &rows {
-            seqs.push(row.get::<i64, _>(0));
-            let message = message_of(row)?;
+        for (i, row) in rows.iter().enumerate() {
+            seqs.push((row.try_get::<i64, _>(0)?, i));
+        }
+        seqs.sort_unstable();
+        for &(_, i) in &seqs {
+            let message = message_of(&rows[i])?;
             self.transport
                 .send(message)
                 .await
                 .map_err(|e| RelayError::Transport(Box::new(e)))?;
         }
-        sqlx::query(&mark).bind(&seqs).execute(&mut *tx).await?;
+        rows.clear();
+        // Only now, every publish confirmed, does the delete (or mark)
+        // take effect.
         tx.commit().await?;
         Ok(seqs.len())
     }
@@ -481,13 +709,15 @@ async fn listen(pool: &PgPool, channel: &str) -> Option<PgListener> {
 }
 
 fn message_of(row: &sqlx::postgres::PgRow) -> Result<Message, RelayError> {
-    let id: String = row.try_get(1)?;
-    let event_type: String = row.try_get(2)?;
+    // Borrowed from the row: one allocation each for the id, the key and
+    // the payload, none for the type and delivery names.
+    let id: &str = row.try_get(1)?;
+    let event_type: &str = row.try_get(2)?;
     let major: i32 = row.try_get(3)?;
-    let delivery: String = row.try_get(4)?;
-    let partition_key: Option<String> = row.try_get(5)?;
-    let payload: String = row.try_get(6)?;
-    let delivery = crate::delivery_from_str(&delivery).ok_or_else(|| {
+    let delivery: &str = row.try_get(4)?;
+    let partition_key: Option<&str> = row.try_get(5)?;
+    let payload: &str = row.try_get(6)?;
+    let delivery = crate::delivery_from_str(delivery).ok_or_else(|| {
         RelayError::Row(format!(
             "event `{id}` has the unknown delivery `{delivery}`"
         ))
@@ -495,12 +725,12 @@ fn message_of(row: &sqlx::postgres::PgRow) -> Result<Message, RelayError> {
     let major = u32::try_from(major)
         .map_err(|_| RelayError::Row(format!("event `{id}` has the negative major {major}")))?;
     Ok(Message {
-        event_type: intern(&event_type),
+        event_type: intern(event_type),
         major,
-        id,
+        id: id.to_owned(),
         partition_key: partition_key.map(Arc::from),
         delivery,
-        payload: Arc::from(payload.into_bytes()),
+        payload: Arc::from(payload.as_bytes()),
     })
 }
 

@@ -603,10 +603,13 @@ impl Transport for Interleaving {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn four_relays_sharing_a_backlog_publish_each_key_in_order_and_each_row_once() {
+/// Four relays drain `rows` rows over `keys` keys, staged beforehand, in
+/// batches of `batch`; each row is published once and each key in order.
+async fn four_relays_share_a_backlog(rows: u32, keys: u32, batch: usize) {
     let db = TestDb::new().await;
-    let events: Vec<(String, u32)> = (0..2000).map(|i| (format!("enr_{}", i % 5), i)).collect();
+    let events: Vec<(String, u32)> = (0..rows)
+        .map(|i| (format!("enr_{}", i % keys), i))
+        .collect();
     for chunk in events.chunks(200) {
         stage_all(&db, chunk).await;
     }
@@ -616,7 +619,7 @@ async fn four_relays_sharing_a_backlog_publish_each_key_in_order_and_each_row_on
     for _ in 0..4 {
         let relay = OutboxRelay::new(db.pool.clone(), transport.clone())
             .tables(db.tables.clone())
-            .batch_size(10)
+            .batch_size(batch)
             .poll_interval(Duration::from_millis(20));
         let mut stopped = stopped.clone();
         relays.push(tokio::spawn(relay.run(async move {
@@ -631,15 +634,29 @@ async fn four_relays_sharing_a_backlog_publish_each_key_in_order_and_each_row_on
     }
     let sent = transport.sent.lock().unwrap().clone();
     let distinct: HashSet<&str> = sent.iter().map(|(_, _, id)| id.as_str()).collect();
-    assert_eq!((sent.len(), distinct.len()), (2000, 2000), "each row once");
+    let rows = rows as usize;
+    assert_eq!((sent.len(), distinct.len()), (rows, rows), "each row once");
     let keys = assert_per_key_order(sent.iter().map(|(k, n, _)| (k.as_str(), *n)));
     assert!(
         batches_by_relay.iter().filter(|b| **b > 0).count() >= 2,
         "the relays shared the work: {batches_by_relay:?}"
     );
     println!(
-        "checked: 2000 rows over {keys} keys, 4 relays (batches {batches_by_relay:?}), \
-         2000 sent, 2000 distinct, per-key order held"
+        "checked: {rows} rows over {keys} keys, 4 relays in batches of {batch} \
+         (batches {batches_by_relay:?}), {rows} sent, {rows} distinct, per-key order held"
     );
     db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_relays_sharing_a_backlog_publish_each_key_in_order_and_each_row_once() {
+    // Fewer keys than a batch: the first relay can lock them all.
+    four_relays_share_a_backlog(2000, 5, 10).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_relays_sharing_a_backlog_of_more_keys_than_a_batch_keep_each_key_in_order() {
+    // More keys than a batch: each claim locks a part of the head's keys
+    // and the relays contend for the rest.
+    four_relays_share_a_backlog(3000, 40, 8).await;
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use event_postgres::{Outbox, OutboxRelay, RelayMode, Tables, migrate};
+use event_postgres::{Outbox, OutboxBatch, OutboxRelay, RelayMode, Tables, migrate};
 use sqlx::Row;
 use std::time::Duration;
 
@@ -295,5 +295,334 @@ async fn relays_wake_on_notify_and_poll_when_notifications_are_off() {
     stop.send(()).unwrap();
     assert_eq!(running.await.unwrap().published, 1);
     println!("checked: 1 event relayed on NOTIFY, 1 event relayed by polling");
+    db.drop().await;
+}
+
+/// An event without a partition key.
+#[derive(Debug, Clone, PartialEq, event_runtime::Event)]
+#[event(
+    type = "course.viewed",
+    version = "2.0",
+    producer = "catalog-service",
+    ordering = "unordered",
+    delivery = "at-most-once"
+)]
+struct CourseViewed {
+    course_id: String,
+}
+
+fn viewed(course: &str) -> event_runtime::Envelope<CourseViewed> {
+    event_runtime::Envelope::new(CourseViewed {
+        course_id: course.to_owned(),
+    })
+    .tenant("tenant_a")
+    .correlation("req_test")
+    .build()
+}
+
+async fn drain(relay: &OutboxRelay<Recording>) -> usize {
+    let mut published = 0;
+    loop {
+        let n = relay.run_once().await.unwrap();
+        if n == 0 {
+            return published;
+        }
+        published += n;
+    }
+}
+
+#[tokio::test]
+async fn stage_many_commits_or_rolls_back_with_the_callers_transaction_and_keeps_the_batch_order() {
+    let db = TestDb::new().await;
+    let outbox = Outbox::new(db.tables.clone());
+    let transport = Recording::default();
+    let relay = OutboxRelay::new(db.pool.clone(), transport.clone())
+        .tables(db.tables.clone())
+        .batch_size(4);
+
+    // Rolled back: neither the business write nor any event remains.
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO {} (event_id, enrollment_id, n, consumer) VALUES ('x', 'enr_1', 0, 'producer')",
+        db.effects()
+    ))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let rolled_back: Vec<_> = (0..5).map(|i| completed("enr_a", i)).collect();
+    let seqs = outbox.stage_many(&mut tx, &rolled_back).await.unwrap();
+    assert_eq!(seqs.len(), 5);
+    tx.rollback().await.unwrap();
+    assert_eq!(relay.run_once().await.unwrap(), 0);
+    assert_eq!(db.count(&db.effects()).await, 0);
+    assert_eq!(db.count(&db.tables.qualified_outbox()).await, 0);
+
+    // Committed: two keys interleaved, in one statement.
+    let events: Vec<_> = (0..10)
+        .map(|i| completed(if i % 3 == 0 { "enr_b" } else { "enr_a" }, i))
+        .collect();
+    let mut tx = db.pool.begin().await.unwrap();
+    let seqs = outbox.stage_many(&mut tx, &events).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "seqs in the batch's order: {seqs:?}"
+    );
+    let by_seq: Vec<(i64, String)> = sqlx::query(&format!(
+        "SELECT seq, id FROM {} ORDER BY seq",
+        db.tables.qualified_outbox()
+    ))
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect();
+    let expected: Vec<(i64, String)> = seqs
+        .iter()
+        .zip(&events)
+        .map(|(s, e)| (*s, e.id().as_str().to_owned()))
+        .collect();
+    assert_eq!(by_seq, expected, "each returned seq is its event's row");
+
+    assert_eq!(drain(&relay).await, 10);
+    let sent = transport.messages();
+    let ids: Vec<&str> = sent.iter().map(|m| m.id.as_str()).collect();
+    let staged: Vec<&str> = events.iter().map(|e| e.id().as_str()).collect();
+    assert_eq!(ids, staged, "published in staging order");
+    assert_eq!(decode(&sent[3]), events[3]);
+
+    // Nothing to stage sends nothing.
+    let mut tx = db.pool.begin().await.unwrap();
+    let none: Vec<event_runtime::Envelope<EnrollmentCompleted>> = Vec::new();
+    assert!(outbox.stage_many(&mut tx, &none).await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+    println!(
+        "checked: rolled back 5 -> 0 rows, 0 effects; committed 10 over 2 keys -> 10 seqs in order, \
+         10 published in staging order; empty batch -> nothing"
+    );
+    db.drop().await;
+}
+
+/// aggregatetype, aggregateid, type, major, delivery, partition_key, payload.
+type Columns = (String, String, String, i32, String, Option<String>, String);
+
+#[tokio::test]
+async fn a_batch_of_several_types_writes_the_rows_stage_writes() {
+    let db = TestDb::new().await;
+    let outbox = Outbox::new(db.tables.clone());
+    let columns = |db: &TestDb| {
+        let pool = db.pool.clone();
+        let sql = format!(
+            "SELECT aggregatetype, aggregateid, type, major, delivery, partition_key, payload
+             FROM {} ORDER BY seq",
+            db.tables.qualified_outbox()
+        );
+        async move {
+            sqlx::query(&sql)
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let row: Columns = (
+                        r.get(0),
+                        r.get(1),
+                        r.get(2),
+                        r.get(3),
+                        r.get(4),
+                        r.get(5),
+                        r.get(6),
+                    );
+                    row
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let keyed = completed("enr_k", 1);
+    let unkeyed = viewed("c_1");
+
+    let mut tx = db.pool.begin().await.unwrap();
+    outbox.stage(&mut tx, &keyed).await.unwrap();
+    outbox.stage(&mut tx, &unkeyed).await.unwrap();
+    tx.commit().await.unwrap();
+    let one_by_one = columns(&db).await;
+    sqlx::query(&format!("DELETE FROM {}", db.tables.qualified_outbox()))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+
+    // The same two events through a batch (fresh ids: `id` is unique).
+    let keyed_again = completed("enr_k", 1);
+    let unkeyed_again = viewed("c_1");
+    let mut batch = OutboxBatch::new();
+    batch
+        .push(&keyed_again)
+        .unwrap()
+        .push(&unkeyed_again)
+        .unwrap();
+    assert_eq!(batch.len(), 2);
+    let mut tx = db.pool.begin().await.unwrap();
+    let seqs = outbox.stage_batch(&mut tx, &batch).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(seqs.len(), 2);
+    let batched = columns(&db).await;
+
+    // Every column but the payload (which carries the id) is the same.
+    let strip = |rows: Vec<Columns>, ids: [&str; 2]| {
+        rows.into_iter()
+            .zip(ids)
+            .map(|(mut r, id)| {
+                assert!(r.6.contains(id), "the payload is the envelope of `{id}`");
+                if r.1 == id {
+                    r.1 = "<event id>".into();
+                }
+                r.6 = String::new();
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    let a = strip(one_by_one, [keyed.id().as_str(), unkeyed.id().as_str()]);
+    let b = strip(
+        batched,
+        [keyed_again.id().as_str(), unkeyed_again.id().as_str()],
+    );
+    assert_eq!(a, b);
+    assert_eq!(
+        a[1],
+        (
+            "course".into(),
+            "<event id>".into(),
+            "course.viewed".into(),
+            2,
+            "at-most-once".into(),
+            None,
+            String::new()
+        ),
+        "an unkeyed event's aggregateid is its event id"
+    );
+    assert_eq!(a[0].1, "enr_k");
+
+    let transport = Recording::default();
+    let relay = OutboxRelay::new(db.pool.clone(), transport.clone()).tables(db.tables.clone());
+    assert_eq!(drain(&relay).await, 2);
+    let types: Vec<&str> = transport.messages().iter().map(|m| m.event_type).collect();
+    assert_eq!(types, ["enrollment.completed", "course.viewed"]);
+
+    // A bad event is refused at push and leaves the batch as it was.
+    batch.clear();
+    batch.push(&completed("enr_k", 2)).unwrap();
+    let bad = event_runtime::Envelope::new(CourseViewed {
+        course_id: "c_2".into(),
+    })
+    .tenant("")
+    .correlation("req_test")
+    .build();
+    let err = batch.push(&bad).unwrap_err().to_string();
+    assert!(err.starts_with("encoding the envelope"), "{err}");
+    assert_eq!(batch.len(), 1);
+    println!(
+        "checked: 2 rows (keyed, unkeyed) staged one by one and in a batch agree on 6 columns; \
+         2 published with their types; 1 bad event refused at push, batch kept 1"
+    );
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn stage_many_waits_for_an_open_transaction_staging_the_same_key() {
+    let db = TestDb::new().await;
+    let outbox = Outbox::new(db.tables.clone());
+    let transport = Recording::default();
+    let relay = OutboxRelay::new(db.pool.clone(), transport.clone()).tables(db.tables.clone());
+
+    let mut t1 = db.pool.begin().await.unwrap();
+    outbox.stage(&mut t1, &completed("enr_c", 1)).await.unwrap();
+    let second = {
+        let pool = db.pool.clone();
+        let outbox = outbox.clone();
+        tokio::spawn(async move {
+            let mut t2 = pool.begin().await.unwrap();
+            let batch = [completed("enr_d", 1), completed("enr_c", 2)];
+            outbox.stage_many(&mut t2, &batch).await.unwrap();
+            t2.commit().await.unwrap();
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !second.is_finished(),
+        "the batch waits on the key the first transaction holds"
+    );
+    assert_eq!(
+        relay.run_once().await.unwrap(),
+        0,
+        "not even the batch's other key is visible yet"
+    );
+    t1.commit().await.unwrap();
+    second.await.unwrap();
+    assert_eq!(drain(&relay).await, 3);
+    let c: Vec<u32> = transport
+        .messages()
+        .iter()
+        .map(decode)
+        .filter(|e| e.data().enrollment_id == "enr_c")
+        .map(|e| e.data().seq)
+        .collect();
+    assert_eq!(c, [1, 2]);
+    println!("checked: a batch waited on 1 held key, then 3 published, key enr_c in order [1, 2]");
+    db.drop().await;
+}
+
+/// On its first message, counts the relay locks of the outbox held
+/// anywhere: the claiming transaction is the only one taking them.
+#[derive(Clone)]
+struct CountRelayLocks {
+    admin: sqlx::PgPool,
+    table: String,
+    seen: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
+}
+
+impl event_delivery::Transport for CountRelayLocks {
+    type Error = Never;
+    async fn send(&self, _message: event_delivery::Message) -> Result<(), Never> {
+        if self.seen.lock().unwrap().is_some() {
+            return Ok(());
+        }
+        let held: i64 = sqlx::query(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2
+             AND classid::bigint = (hashtext($1 || ':relay')::bigint & 4294967295)",
+        )
+        .bind(&self.table)
+        .fetch_one(&self.admin)
+        .await
+        .unwrap()
+        .get(0);
+        *self.seen.lock().unwrap() = Some(held);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_relay_batch_locks_no_more_keys_than_it_has_rows() {
+    let db = TestDb::new().await;
+    let outbox = Outbox::new(db.tables.clone());
+    let events: Vec<_> = (0..100)
+        .map(|i| completed(&format!("enr_{i}"), i))
+        .collect();
+    let mut tx = db.pool.begin().await.unwrap();
+    outbox.stage_many(&mut tx, &events).await.unwrap();
+    tx.commit().await.unwrap();
+    let transport = CountRelayLocks {
+        admin: db.pool.clone(),
+        table: db.tables.qualified_outbox(),
+        seen: Default::default(),
+    };
+    let relay = OutboxRelay::new(db.pool.clone(), transport.clone())
+        .tables(db.tables.clone())
+        .batch_size(10);
+    assert_eq!(relay.run_once().await.unwrap(), 10);
+    let held = transport.seen.lock().unwrap().expect("a message was sent");
+    // The head holds 40 rows of 40 keys; locking them all would show 40.
+    assert_eq!(held, 10, "relay locks held while publishing a batch of 10");
+    println!("checked: 100 keys staged, a batch of 10 held {held} relay locks");
     db.drop().await;
 }
