@@ -45,9 +45,9 @@ use core::fmt;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
+use std::collections::hash_map::Entry;
 use std::error::Error as StdError;
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -100,8 +100,9 @@ impl KeySource {
 pub struct IdempotencyKey {
     // `tenant_len:tenant/type/source/key`: the tenant is length-prefixed,
     // the type and source cannot hold `/`, and the key is the rest, so the
-    // string is unambiguous whatever the tenant and key hold.
-    joined: String,
+    // string is unambiguous whatever the tenant and key hold. Shared: a
+    // store keeps the key of every claim, and a clone costs no copy.
+    joined: Arc<str>,
     tenant_end: usize,
     type_end: usize,
     source: KeySource,
@@ -110,21 +111,21 @@ pub struct IdempotencyKey {
 impl IdempotencyKey {
     /// A key from its parts.
     pub fn new(tenant_id: &str, event_type: &str, source: KeySource, key: &str) -> Self {
-        use fmt::Write as _;
-        let mut joined = String::with_capacity(
-            tenant_id.len() + event_type.len() + key.len() + 4 + 10 + source.as_str().len(),
-        );
-        // Writing to a String cannot fail.
-        let _ = write!(joined, "{}:", tenant_id.len());
-        joined.push_str(tenant_id);
-        let tenant_end = joined.len();
-        joined.push('/');
-        joined.push_str(event_type);
-        let type_end = joined.len();
-        joined.push('/');
-        joined.push_str(source.as_str());
-        joined.push('/');
-        joined.push_str(key);
+        let mut digits = itoa::Buffer::new();
+        let tenant_len = digits.format(tenant_id.len());
+        let tenant_end = tenant_len.len() + 1 + tenant_id.len();
+        let type_end = tenant_end + 1 + event_type.len();
+        let joined = concat(&[
+            tenant_len,
+            ":",
+            tenant_id,
+            "/",
+            event_type,
+            "/",
+            source.as_str(),
+            "/",
+            key,
+        ]);
         IdempotencyKey {
             joined,
             tenant_end,
@@ -185,6 +186,26 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.joined
     }
+}
+
+/// `parts` as one shared string, in one allocation: a key short enough
+/// (nearly all are) is put together on the stack first.
+fn concat(parts: &[&str]) -> Arc<str> {
+    const ON_STACK: usize = 256;
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    if len <= ON_STACK {
+        let mut buf = [0u8; ON_STACK];
+        let mut at = 0;
+        for part in parts {
+            buf[at..at + part.len()].copy_from_slice(part.as_bytes());
+            at += part.len();
+        }
+        // `str`s put end to end are UTF-8; the check cannot fail.
+        if let Ok(joined) = std::str::from_utf8(&buf[..len]) {
+            return Arc::from(joined);
+        }
+    }
+    Arc::from(parts.concat())
 }
 
 impl fmt::Display for IdempotencyKey {
@@ -417,20 +438,32 @@ impl<S: ProcessedStore + ?Sized> ProcessedStore for Arc<S> {
 }
 
 /// A row of the in-memory store: a claim in flight or a processed record.
-/// The key and the consumer are the map's keys, not repeated here.
+/// The key and the consumer are the map's keys, not repeated here; so is
+/// the event id when it is the key's (`None`), as it is for every key made
+/// from the event id.
 #[derive(Debug)]
 enum Slot {
     Claimed {
         token: ClaimToken,
-        event_id: String,
+        event_id: Option<Box<str>>,
         claimed_at: OffsetDateTime,
         lease: Duration,
     },
     Processed {
-        event_id: String,
+        event_id: Option<Box<str>>,
         processed_at: OffsetDateTime,
         result: Value,
     },
+}
+
+/// The event id a slot keeps for `event_id` under `key`.
+fn slot_event_id(key: &IdempotencyKey, event_id: &str) -> Option<Box<str>> {
+    (key.key() != event_id).then(|| event_id.into())
+}
+
+/// The event id of a slot under `key`.
+fn event_id_of(key: &IdempotencyKey, event_id: &Option<Box<str>>) -> String {
+    event_id.as_deref().unwrap_or(key.key()).to_owned()
 }
 
 impl Slot {
@@ -442,7 +475,7 @@ impl Slot {
                 result,
             } => Some(ProcessedRecord {
                 key: key.clone(),
-                event_id: event_id.clone(),
+                event_id: event_id_of(key, event_id),
                 consumer: consumer.to_owned(),
                 processed_at: *processed_at,
                 result: result.clone(),
@@ -452,8 +485,13 @@ impl Slot {
     }
 }
 
+/// The maps' hasher: seeded per map, so keys chosen to collide cannot be
+/// computed ahead, and a fraction of SipHash's cost on keys of 50 to 100
+/// bytes; it is hashbrown's default.
+type Hasher = foldhash::fast::RandomState;
+
 /// consumer -> key string -> slot.
-type Shard = HashMap<String, HashMap<String, Slot>>;
+type Shard = HashMap<Box<str>, HashMap<Arc<str>, Slot, Hasher>, Hasher>;
 
 /// A shard on its own cache lines, so that threads locking neighbouring
 /// shards do not invalidate each other's.
@@ -472,6 +510,8 @@ const SHARDS: usize = 16;
 #[derive(Debug)]
 pub struct InMemoryStore {
     shards: Box<[Padded]>,
+    /// Picks a key's shard.
+    hasher: Hasher,
     next_token: AtomicU64,
 }
 
@@ -486,6 +526,7 @@ impl InMemoryStore {
     pub fn new() -> Self {
         InMemoryStore {
             shards: (0..SHARDS).map(|_| Padded::default()).collect(),
+            hasher: Hasher::default(),
             next_token: AtomicU64::new(1),
         }
     }
@@ -504,10 +545,8 @@ impl InMemoryStore {
     }
 
     fn shard(&self, key: &IdempotencyKey) -> MutexGuard<'_, Shard> {
-        let mut hasher = DefaultHasher::new();
-        key.as_str().hash(&mut hasher);
         // The modulo keeps the index below SHARDS, whatever the hash.
-        let index = (hasher.finish() % SHARDS as u64) as usize;
+        let index = (self.hasher.hash_one(key.as_str()) % SHARDS as u64) as usize;
         lock(&self.shards[index].0)
     }
 }
@@ -536,41 +575,45 @@ impl ProcessedStore for InMemoryStore {
         let mut shard = self.shard(key);
         let slots = match shard.get_mut(consumer) {
             Some(slots) => slots,
-            None => shard.entry(consumer.to_owned()).or_default(),
+            None => shard.entry(consumer.into()).or_default(),
         };
         let fresh = || {
             let token = ClaimToken(self.next_token.fetch_add(1, AtomicOrdering::Relaxed));
             let slot = Slot::Claimed {
                 token,
-                event_id: event_id.to_owned(),
+                event_id: slot_event_id(key, event_id),
                 claimed_at: now,
                 lease,
             };
             (token, slot)
         };
-        match slots.get_mut(key.as_str()) {
-            None => {
+        // The map keeps the key's shared string: no copy.
+        let slot = match slots.entry(key.joined.clone()) {
+            Entry::Vacant(vacant) => {
                 let (token, slot) = fresh();
-                slots.insert(key.as_str().to_owned(), slot);
-                Ok(Claim::Acquired(token))
+                vacant.insert(slot);
+                return Ok(Claim::Acquired(token));
             }
-            Some(Slot::Processed {
+            Entry::Occupied(occupied) => occupied.into_mut(),
+        };
+        match slot {
+            Slot::Processed {
                 event_id,
                 processed_at,
                 result,
-            }) => Ok(Claim::Processed(ProcessedRecord {
+            } => Ok(Claim::Processed(ProcessedRecord {
                 key: key.clone(),
-                event_id: event_id.clone(),
+                event_id: event_id_of(key, event_id),
                 consumer: consumer.to_owned(),
                 processed_at: *processed_at,
                 result: result.clone(),
             })),
-            Some(Slot::Claimed {
+            Slot::Claimed {
                 claimed_at, lease, ..
-            }) if !expired(*claimed_at, *lease, now) => Ok(Claim::InFlight {
+            } if !expired(*claimed_at, *lease, now) => Ok(Claim::InFlight {
                 claimed_at: *claimed_at,
             }),
-            Some(slot) => {
+            slot => {
                 // The lease ran out: the holder crashed or hangs. Take over;
                 // its token no longer completes.
                 let (token, fresh) = fresh();
@@ -602,7 +645,7 @@ impl ProcessedStore for InMemoryStore {
                 ..
             } if *held == token => {
                 *slot = Slot::Processed {
-                    event_id: std::mem::take(event_id),
+                    event_id: event_id.take(),
                     processed_at: now,
                     result,
                 };
