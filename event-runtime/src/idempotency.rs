@@ -44,8 +44,7 @@ use crate::{Envelope, Event, Header};
 use core::fmt;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use hashbrown::{HashTable, hash_table};
 use std::error::Error as StdError;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -485,13 +484,42 @@ impl Slot {
     }
 }
 
-/// The maps' hasher: seeded per map, so keys chosen to collide cannot be
-/// computed ahead, and a fraction of SipHash's cost on keys of 50 to 100
+/// The store's hasher: seeded per store, so keys chosen to collide cannot
+/// be computed ahead, and a fraction of SipHash's cost on keys of 50 to 100
 /// bytes; it is hashbrown's default.
 type Hasher = foldhash::fast::RandomState;
 
-/// consumer -> key string -> slot.
-type Shard = HashMap<Box<str>, HashMap<Arc<str>, Slot, Hasher>, Hasher>;
+/// One (consumer, key) pair: the row of the processed-events table.
+#[derive(Debug)]
+struct Row {
+    /// Of (consumer, key), computed once per operation: it picks the shard
+    /// and the bucket, and is kept for when the table grows.
+    hash: u64,
+    /// An index into [`Shard::consumers`].
+    consumer: usize,
+    /// The key's shared string: the row keeps it without a copy.
+    key: Arc<str>,
+    slot: Slot,
+}
+
+/// The rows whose hash falls in one shard, and the names of the consumers
+/// they belong to (a few per store), so a row holds an index, not a name.
+#[derive(Debug, Default)]
+struct Shard {
+    rows: HashTable<Row>,
+    consumers: Vec<Box<str>>,
+}
+
+impl Shard {
+    fn consumer(&self, consumer: &str) -> Option<usize> {
+        self.consumers.iter().position(|c| **c == *consumer)
+    }
+
+    fn row(&mut self, hash: u64, consumer: usize, key: &str) -> Option<&mut Row> {
+        self.rows
+            .find_mut(hash, |row| row.consumer == consumer && *row.key == *key)
+    }
+}
 
 /// A shard on its own cache lines, so that threads locking neighbouring
 /// shards do not invalidate each other's.
@@ -510,7 +538,6 @@ const SHARDS: usize = 16;
 #[derive(Debug)]
 pub struct InMemoryStore {
     shards: Box<[Padded]>,
-    /// Picks a key's shard.
     hasher: Hasher,
     next_token: AtomicU64,
 }
@@ -535,7 +562,7 @@ impl InMemoryStore {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|shard| lock(&shard.0).values().map(HashMap::len).sum::<usize>())
+            .map(|shard| lock(&shard.0).rows.len())
             .sum()
     }
 
@@ -544,15 +571,20 @@ impl InMemoryStore {
         self.len() == 0
     }
 
-    fn shard(&self, key: &IdempotencyKey) -> MutexGuard<'_, Shard> {
-        // The modulo keeps the index below SHARDS, whatever the hash.
-        let index = (self.hasher.hash_one(key.as_str()) % SHARDS as u64) as usize;
-        lock(&self.shards[index].0)
+    /// The hash of (consumer, key), and its shard, locked.
+    fn shard(&self, consumer: &str, key: &IdempotencyKey) -> (u64, MutexGuard<'_, Shard>) {
+        let hash = self.hasher.hash_one((consumer, key.as_str()));
+        // Bits the table leaves alone (it takes the low ones for the
+        // bucket and the top seven for its tags); the modulo keeps the
+        // index below SHARDS.
+        let index = ((hash >> 32) % SHARDS as u64) as usize;
+        (hash, lock(&self.shards[index].0))
     }
 }
 
 /// A panic while holding the lock cannot leave a shard half-written (every
-/// change is one insert or remove), so a poisoned lock is still good.
+/// change is one insert, remove or slot write), so a poisoned lock is still
+/// good.
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     shard
         .lock()
@@ -572,10 +604,14 @@ impl ProcessedStore for InMemoryStore {
         now: OffsetDateTime,
         lease: Duration,
     ) -> Result<Claim, StoreError> {
-        let mut shard = self.shard(key);
-        let slots = match shard.get_mut(consumer) {
-            Some(slots) => slots,
-            None => shard.entry(consumer.into()).or_default(),
+        let (hash, mut shard) = self.shard(consumer, key);
+        let shard = &mut *shard;
+        let index = match shard.consumer(consumer) {
+            Some(index) => index,
+            None => {
+                shard.consumers.push(consumer.into());
+                shard.consumers.len() - 1
+            }
         };
         let fresh = || {
             let token = ClaimToken(self.next_token.fetch_add(1, AtomicOrdering::Relaxed));
@@ -587,14 +623,23 @@ impl ProcessedStore for InMemoryStore {
             };
             (token, slot)
         };
-        // The map keeps the key's shared string: no copy.
-        let slot = match slots.entry(key.joined.clone()) {
-            Entry::Vacant(vacant) => {
+        let entry = shard.rows.entry(
+            hash,
+            |row| row.consumer == index && *row.key == *key.as_str(),
+            |row| row.hash,
+        );
+        let slot = match entry {
+            hash_table::Entry::Vacant(vacant) => {
                 let (token, slot) = fresh();
-                vacant.insert(slot);
+                vacant.insert(Row {
+                    hash,
+                    consumer: index,
+                    key: key.joined.clone(),
+                    slot,
+                });
                 return Ok(Claim::Acquired(token));
             }
-            Entry::Occupied(occupied) => occupied.into_mut(),
+            hash_table::Entry::Occupied(occupied) => &mut occupied.into_mut().slot,
         };
         match slot {
             Slot::Processed {
@@ -631,11 +676,12 @@ impl ProcessedStore for InMemoryStore {
         now: OffsetDateTime,
         result: Value,
     ) -> Result<(), StoreError> {
-        let mut shard = self.shard(key);
-        let slot = shard
-            .get_mut(consumer)
-            .and_then(|slots| slots.get_mut(key.as_str()));
-        let Some(slot) = slot else {
+        let (hash, mut shard) = self.shard(consumer, key);
+        let row = match shard.consumer(consumer) {
+            Some(index) => shard.row(hash, index, key.as_str()),
+            None => None,
+        };
+        let Some(Row { slot, .. }) = row else {
             return Err(claim_lost(consumer, key));
         };
         match slot {
@@ -661,11 +707,17 @@ impl ProcessedStore for InMemoryStore {
         key: &IdempotencyKey,
         token: ClaimToken,
     ) -> Result<(), StoreError> {
-        let mut shard = self.shard(key);
-        if let Some(slots) = shard.get_mut(consumer) {
-            if matches!(slots.get(key.as_str()), Some(Slot::Claimed { token: held, .. }) if *held == token)
-            {
-                slots.remove(key.as_str());
+        let (hash, mut shard) = self.shard(consumer, key);
+        let shard = &mut *shard;
+        let Some(index) = shard.consumer(consumer) else {
+            return Ok(());
+        };
+        let entry = shard.rows.find_entry(hash, |row| {
+            row.consumer == index && *row.key == *key.as_str()
+        });
+        if let Ok(row) = entry {
+            if matches!(row.get().slot, Slot::Claimed { token: held, .. } if held == token) {
+                row.remove();
             }
         }
         Ok(())
@@ -676,25 +728,23 @@ impl ProcessedStore for InMemoryStore {
         consumer: &str,
         key: &IdempotencyKey,
     ) -> Result<Option<ProcessedRecord>, StoreError> {
-        let shard = self.shard(key);
-        Ok(shard
-            .get(consumer)
-            .and_then(|slots| slots.get(key.as_str()))
-            .and_then(|slot| slot.record(consumer, key)))
+        let (hash, mut shard) = self.shard(consumer, key);
+        let row = match shard.consumer(consumer) {
+            Some(index) => shard.row(hash, index, key.as_str()),
+            None => None,
+        };
+        Ok(row.and_then(|row| row.slot.record(consumer, key)))
     }
 
     fn purge_older_than(&self, cutoff: OffsetDateTime) -> Result<usize, StoreError> {
         let mut purged = 0;
         for shard in self.shards.iter() {
             let mut shard = lock(&shard.0);
-            for slots in shard.values_mut() {
-                let before = slots.len();
-                slots.retain(|_, slot| {
-                    !matches!(slot, Slot::Processed { processed_at, .. } if *processed_at < cutoff)
-                });
-                purged += before - slots.len();
-            }
-            shard.retain(|_, slots| !slots.is_empty());
+            let before = shard.rows.len();
+            shard.rows.retain(|row| {
+                !matches!(row.slot, Slot::Processed { processed_at, .. } if processed_at < cutoff)
+            });
+            purged += before - shard.rows.len();
         }
         Ok(purged)
     }
