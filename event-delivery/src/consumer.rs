@@ -560,14 +560,18 @@ where
                         unknown.reason()
                     ),
                 };
-                return self.fail_boxed(payload, partition_key, delivery, attempt, failure).await;
+                return self
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
+                    .await;
             }
             Err(error) => {
                 let failure = Failure {
                     class: ErrorClass::Permanent,
                     message: error.to_string(),
                 };
-                return self.fail_boxed(payload, partition_key, delivery, attempt, failure).await;
+                return self
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
+                    .await;
             }
         };
         let event_type = event.event_type();
@@ -611,7 +615,9 @@ where
                     class: error.class(),
                     message: error.to_string(),
                 };
-                return self.fail_boxed(payload, partition_key, delivery, attempt, failure).await;
+                return self
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
+                    .await;
             }
         };
         // 3. Circuit breaker.
@@ -641,7 +647,9 @@ where
                     class: error.class(),
                     message: error.to_string(),
                 };
-                return self.fail_boxed(payload, partition_key, delivery, attempt, failure).await;
+                return self
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
+                    .await;
             }
         };
         let outcome = catch_unwind(pin!(inner.handler.handle(event, &mut tx))).await;

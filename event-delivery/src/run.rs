@@ -30,8 +30,8 @@
 //! hash share a lane: both stay in order, they just do not run in parallel
 //! with each other.
 
-use crate::consumer::{Attempt, Consumer, ConsumerStats, Failure, Handler, OrderingMode, Verdict};
 use crate::consumer::catch_unwind;
+use crate::consumer::{Attempt, Consumer, ConsumerStats, Failure, Handler, OrderingMode, Verdict};
 use crate::dead_letter::DeadLetters;
 use crate::store::ProcessedStore;
 use crate::transport::{Incoming, Subscriber};
@@ -250,7 +250,10 @@ where
     /// Takes the subscriber, waiting while another worker pulls; `None`
     /// once it is closed.
     async fn subscriber<S: Subscriber>(pool: &Pool<S>) -> Option<S> {
-        let take = |lanes: &mut Lanes<S, S::Incoming>| match std::mem::replace(&mut lanes.source, Source::Out) {
+        let take = |lanes: &mut Lanes<S, S::Incoming>| match std::mem::replace(
+            &mut lanes.source,
+            Source::Out,
+        ) {
             Source::Here(subscriber) => Some(Some(subscriber)),
             Source::Out => None,
             Source::Closed => {
@@ -288,20 +291,24 @@ where
             let payload = incoming.payload();
             let partition_key = incoming.partition_key();
             let delivery = incoming.delivery();
-            let verdict =
-                match catch_unwind(pin!(self.process(payload, partition_key, delivery, attempt)))
-                    .await
-                {
-                    Ok(verdict) => verdict,
-                    Err(panic) => {
-                        let failure = Failure::panic(&*panic);
-                        attempt
-                            .first_failure
-                            .get_or_insert_with(time::OffsetDateTime::now_utc);
-                        self.fail_boxed(payload, partition_key, delivery, attempt, failure)
-                            .await
-                    }
-                };
+            let verdict = match catch_unwind(pin!(self.process(
+                payload,
+                partition_key,
+                delivery,
+                attempt
+            )))
+            .await
+            {
+                Ok(verdict) => verdict,
+                Err(panic) => {
+                    let failure = Failure::panic(&*panic);
+                    attempt
+                        .first_failure
+                        .get_or_insert_with(time::OffsetDateTime::now_utc);
+                    self.fail_boxed(payload, partition_key, delivery, attempt, failure)
+                        .await
+                }
+            };
             match verdict {
                 Verdict::Ack(_) => return incoming.ack().await,
                 Verdict::Term(_) => return incoming.term().await,

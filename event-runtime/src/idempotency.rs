@@ -42,9 +42,9 @@
 use crate::error::ErrorClass;
 use crate::{Envelope, Event, Header};
 use core::fmt;
+use hashbrown::{HashTable, hash_table};
 use serde::Serialize;
 use serde_json::Value;
-use hashbrown::{HashTable, hash_table};
 use std::error::Error as StdError;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
