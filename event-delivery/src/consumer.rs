@@ -37,7 +37,7 @@ use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -407,9 +407,12 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
     }
 }
 
-/// Polls `future`, catching a panic of any poll.
-pub(crate) async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Box<dyn Any + Send>> {
-    let mut future = pin!(future);
+/// Polls `future` where it is pinned, catching a panic of any poll. The
+/// future is not moved: the pipeline's futures are large, and a move is a
+/// copy of all of it.
+pub(crate) fn catch_unwind<F: Future>(
+    mut future: Pin<&mut F>,
+) -> impl Future<Output = Result<F::Output, Box<dyn Any + Send>>> + '_ {
     std::future::poll_fn(move |cx| {
         match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
             Ok(std::task::Poll::Ready(out)) => std::task::Poll::Ready(Ok(out)),
@@ -417,7 +420,6 @@ pub(crate) async fn catch_unwind<F: Future>(future: F) -> Result<F::Output, Box<
             Err(panic) => std::task::Poll::Ready(Err(panic)),
         }
     })
-    .await
 }
 
 impl<C, H, St, D> Consumer<C, H, St, D>
@@ -559,7 +561,7 @@ where
                     ),
                 };
                 return self
-                    .fail(payload, partition_key, delivery, attempt, failure)
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
                     .await;
             }
             Err(error) => {
@@ -568,7 +570,7 @@ where
                     message: error.to_string(),
                 };
                 return self
-                    .fail(payload, partition_key, delivery, attempt, failure)
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
                     .await;
             }
         };
@@ -614,7 +616,7 @@ where
                     message: error.to_string(),
                 };
                 return self
-                    .fail(payload, partition_key, delivery, attempt, failure)
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
                     .await;
             }
         };
@@ -646,11 +648,11 @@ where
                     message: error.to_string(),
                 };
                 return self
-                    .fail(payload, partition_key, delivery, attempt, failure)
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
                     .await;
             }
         };
-        let outcome = catch_unwind(inner.handler.handle(event, &mut tx)).await;
+        let outcome = catch_unwind(pin!(inner.handler.handle(event, &mut tx))).await;
         let elapsed = started.elapsed().as_secs_f64();
         match self.type_metrics(event_type) {
             Some(h) => h.handle_seconds.record(elapsed),
@@ -724,8 +726,21 @@ where
             }
         };
         // 5 and 6. Classify, then retry or dead-letter.
-        self.fail(payload, partition_key, delivery, attempt, error)
+        self.fail_boxed(payload, partition_key, delivery, attempt, error)
             .await
+    }
+
+    /// [`fail`](Self::fail) on the heap: the failure path is the cold one,
+    /// and inline its state would make every attempt's future larger.
+    pub(crate) fn fail_boxed<'a>(
+        &'a self,
+        payload: &'a [u8],
+        partition_key: Option<&'a str>,
+        delivery: Delivery,
+        attempt: Attempt,
+        failure: Failure,
+    ) -> Pin<Box<dyn Future<Output = Verdict> + Send + 'a>> {
+        Box::pin(self.fail(payload, partition_key, delivery, attempt, failure))
     }
 
     /// Steps 5 and 6 for a failed attempt: drop (at-most-once), retry after

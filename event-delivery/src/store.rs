@@ -67,8 +67,13 @@ pub trait ProcessedStore: Send + Sync + 'static {
 /// [`commit`](ProcessedStore::commit).
 #[derive(Debug, Default)]
 pub struct PendingRecords {
-    pending: Vec<(String, IdempotencyKey, ClaimToken, OffsetDateTime, Value)>,
+    // A handler run records one key; the first is kept inline so that the
+    // common transaction allocates no list.
+    first: Option<Pending>,
+    more: Vec<Pending>,
 }
+
+type Pending = (String, IdempotencyKey, ClaimToken, OffsetDateTime, Value);
 
 /// Any synchronous [`rt::ProcessedStore`] as an asynchronous one, its
 /// transaction a buffer of records applied at commit.
@@ -142,13 +147,16 @@ impl<S: rt::ProcessedStore + 'static> ProcessedStore for SyncStore<S> {
         now: OffsetDateTime,
         result: Value,
     ) -> Result<(), StoreError> {
-        tx.pending
-            .push((consumer.to_owned(), key.clone(), token, now, result));
+        let record = (consumer.to_owned(), key.clone(), token, now, result);
+        match tx.first {
+            None => tx.first = Some(record),
+            Some(_) => tx.more.push(record),
+        }
         Ok(())
     }
 
     async fn commit(&self, tx: PendingRecords) -> Result<(), StoreError> {
-        for (consumer, key, token, now, result) in tx.pending {
+        for (consumer, key, token, now, result) in tx.first.into_iter().chain(tx.more) {
             self.inner.complete(&consumer, &key, token, now, result)?;
         }
         Ok(())

@@ -42,12 +42,11 @@
 use crate::error::ErrorClass;
 use crate::{Envelope, Event, Header};
 use core::fmt;
+use hashbrown::{HashTable, hash_table};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
 use std::error::Error as StdError;
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -100,8 +99,9 @@ impl KeySource {
 pub struct IdempotencyKey {
     // `tenant_len:tenant/type/source/key`: the tenant is length-prefixed,
     // the type and source cannot hold `/`, and the key is the rest, so the
-    // string is unambiguous whatever the tenant and key hold.
-    joined: String,
+    // string is unambiguous whatever the tenant and key hold. Shared: a
+    // store keeps the key of every claim, and a clone costs no copy.
+    joined: Arc<str>,
     tenant_end: usize,
     type_end: usize,
     source: KeySource,
@@ -110,21 +110,21 @@ pub struct IdempotencyKey {
 impl IdempotencyKey {
     /// A key from its parts.
     pub fn new(tenant_id: &str, event_type: &str, source: KeySource, key: &str) -> Self {
-        use fmt::Write as _;
-        let mut joined = String::with_capacity(
-            tenant_id.len() + event_type.len() + key.len() + 4 + 10 + source.as_str().len(),
-        );
-        // Writing to a String cannot fail.
-        let _ = write!(joined, "{}:", tenant_id.len());
-        joined.push_str(tenant_id);
-        let tenant_end = joined.len();
-        joined.push('/');
-        joined.push_str(event_type);
-        let type_end = joined.len();
-        joined.push('/');
-        joined.push_str(source.as_str());
-        joined.push('/');
-        joined.push_str(key);
+        let mut digits = itoa::Buffer::new();
+        let tenant_len = digits.format(tenant_id.len());
+        let tenant_end = tenant_len.len() + 1 + tenant_id.len();
+        let type_end = tenant_end + 1 + event_type.len();
+        let joined = concat(&[
+            tenant_len,
+            ":",
+            tenant_id,
+            "/",
+            event_type,
+            "/",
+            source.as_str(),
+            "/",
+            key,
+        ]);
         IdempotencyKey {
             joined,
             tenant_end,
@@ -185,6 +185,26 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.joined
     }
+}
+
+/// `parts` as one shared string, in one allocation: a key short enough
+/// (nearly all are) is put together on the stack first.
+fn concat(parts: &[&str]) -> Arc<str> {
+    const ON_STACK: usize = 256;
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    if len <= ON_STACK {
+        let mut buf = [0u8; ON_STACK];
+        let mut at = 0;
+        for part in parts {
+            buf[at..at + part.len()].copy_from_slice(part.as_bytes());
+            at += part.len();
+        }
+        // `str`s put end to end are UTF-8; the check cannot fail.
+        if let Ok(joined) = std::str::from_utf8(&buf[..len]) {
+            return Arc::from(joined);
+        }
+    }
+    Arc::from(parts.concat())
 }
 
 impl fmt::Display for IdempotencyKey {
@@ -417,20 +437,32 @@ impl<S: ProcessedStore + ?Sized> ProcessedStore for Arc<S> {
 }
 
 /// A row of the in-memory store: a claim in flight or a processed record.
-/// The key and the consumer are the map's keys, not repeated here.
+/// The key and the consumer are the map's keys, not repeated here; so is
+/// the event id when it is the key's (`None`), as it is for every key made
+/// from the event id.
 #[derive(Debug)]
 enum Slot {
     Claimed {
         token: ClaimToken,
-        event_id: String,
+        event_id: Option<Box<str>>,
         claimed_at: OffsetDateTime,
         lease: Duration,
     },
     Processed {
-        event_id: String,
+        event_id: Option<Box<str>>,
         processed_at: OffsetDateTime,
         result: Value,
     },
+}
+
+/// The event id a slot keeps for `event_id` under `key`.
+fn slot_event_id(key: &IdempotencyKey, event_id: &str) -> Option<Box<str>> {
+    (key.key() != event_id).then(|| event_id.into())
+}
+
+/// The event id of a slot under `key`.
+fn event_id_of(key: &IdempotencyKey, event_id: &Option<Box<str>>) -> String {
+    event_id.as_deref().unwrap_or(key.key()).to_owned()
 }
 
 impl Slot {
@@ -442,7 +474,7 @@ impl Slot {
                 result,
             } => Some(ProcessedRecord {
                 key: key.clone(),
-                event_id: event_id.clone(),
+                event_id: event_id_of(key, event_id),
                 consumer: consumer.to_owned(),
                 processed_at: *processed_at,
                 result: result.clone(),
@@ -452,8 +484,42 @@ impl Slot {
     }
 }
 
-/// consumer -> key string -> slot.
-type Shard = HashMap<String, HashMap<String, Slot>>;
+/// The store's hasher: seeded per store, so keys chosen to collide cannot
+/// be computed ahead, and a fraction of SipHash's cost on keys of 50 to 100
+/// bytes; it is hashbrown's default.
+type Hasher = foldhash::fast::RandomState;
+
+/// One (consumer, key) pair: the row of the processed-events table.
+#[derive(Debug)]
+struct Row {
+    /// Of (consumer, key), computed once per operation: it picks the shard
+    /// and the bucket, and is kept for when the table grows.
+    hash: u64,
+    /// An index into [`Shard::consumers`].
+    consumer: usize,
+    /// The key's shared string: the row keeps it without a copy.
+    key: Arc<str>,
+    slot: Slot,
+}
+
+/// The rows whose hash falls in one shard, and the names of the consumers
+/// they belong to (a few per store), so a row holds an index, not a name.
+#[derive(Debug, Default)]
+struct Shard {
+    rows: HashTable<Row>,
+    consumers: Vec<Box<str>>,
+}
+
+impl Shard {
+    fn consumer(&self, consumer: &str) -> Option<usize> {
+        self.consumers.iter().position(|c| **c == *consumer)
+    }
+
+    fn row(&mut self, hash: u64, consumer: usize, key: &str) -> Option<&mut Row> {
+        self.rows
+            .find_mut(hash, |row| row.consumer == consumer && *row.key == *key)
+    }
+}
 
 /// A shard on its own cache lines, so that threads locking neighbouring
 /// shards do not invalidate each other's.
@@ -472,6 +538,7 @@ const SHARDS: usize = 16;
 #[derive(Debug)]
 pub struct InMemoryStore {
     shards: Box<[Padded]>,
+    hasher: Hasher,
     next_token: AtomicU64,
 }
 
@@ -486,6 +553,7 @@ impl InMemoryStore {
     pub fn new() -> Self {
         InMemoryStore {
             shards: (0..SHARDS).map(|_| Padded::default()).collect(),
+            hasher: Hasher::default(),
             next_token: AtomicU64::new(1),
         }
     }
@@ -494,7 +562,7 @@ impl InMemoryStore {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|shard| lock(&shard.0).values().map(HashMap::len).sum::<usize>())
+            .map(|shard| lock(&shard.0).rows.len())
             .sum()
     }
 
@@ -503,17 +571,20 @@ impl InMemoryStore {
         self.len() == 0
     }
 
-    fn shard(&self, key: &IdempotencyKey) -> MutexGuard<'_, Shard> {
-        let mut hasher = DefaultHasher::new();
-        key.as_str().hash(&mut hasher);
-        // The modulo keeps the index below SHARDS, whatever the hash.
-        let index = (hasher.finish() % SHARDS as u64) as usize;
-        lock(&self.shards[index].0)
+    /// The hash of (consumer, key), and its shard, locked.
+    fn shard(&self, consumer: &str, key: &IdempotencyKey) -> (u64, MutexGuard<'_, Shard>) {
+        let hash = self.hasher.hash_one((consumer, key.as_str()));
+        // Bits the table leaves alone (it takes the low ones for the
+        // bucket and the top seven for its tags); the modulo keeps the
+        // index below SHARDS.
+        let index = ((hash >> 32) % SHARDS as u64) as usize;
+        (hash, lock(&self.shards[index].0))
     }
 }
 
 /// A panic while holding the lock cannot leave a shard half-written (every
-/// change is one insert or remove), so a poisoned lock is still good.
+/// change is one insert, remove or slot write), so a poisoned lock is still
+/// good.
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     shard
         .lock()
@@ -533,44 +604,61 @@ impl ProcessedStore for InMemoryStore {
         now: OffsetDateTime,
         lease: Duration,
     ) -> Result<Claim, StoreError> {
-        let mut shard = self.shard(key);
-        let slots = match shard.get_mut(consumer) {
-            Some(slots) => slots,
-            None => shard.entry(consumer.to_owned()).or_default(),
+        let (hash, mut shard) = self.shard(consumer, key);
+        let shard = &mut *shard;
+        let index = match shard.consumer(consumer) {
+            Some(index) => index,
+            None => {
+                shard.consumers.push(consumer.into());
+                shard.consumers.len() - 1
+            }
         };
         let fresh = || {
             let token = ClaimToken(self.next_token.fetch_add(1, AtomicOrdering::Relaxed));
             let slot = Slot::Claimed {
                 token,
-                event_id: event_id.to_owned(),
+                event_id: slot_event_id(key, event_id),
                 claimed_at: now,
                 lease,
             };
             (token, slot)
         };
-        match slots.get_mut(key.as_str()) {
-            None => {
+        let entry = shard.rows.entry(
+            hash,
+            |row| row.consumer == index && *row.key == *key.as_str(),
+            |row| row.hash,
+        );
+        let slot = match entry {
+            hash_table::Entry::Vacant(vacant) => {
                 let (token, slot) = fresh();
-                slots.insert(key.as_str().to_owned(), slot);
-                Ok(Claim::Acquired(token))
+                vacant.insert(Row {
+                    hash,
+                    consumer: index,
+                    key: key.joined.clone(),
+                    slot,
+                });
+                return Ok(Claim::Acquired(token));
             }
-            Some(Slot::Processed {
+            hash_table::Entry::Occupied(occupied) => &mut occupied.into_mut().slot,
+        };
+        match slot {
+            Slot::Processed {
                 event_id,
                 processed_at,
                 result,
-            }) => Ok(Claim::Processed(ProcessedRecord {
+            } => Ok(Claim::Processed(ProcessedRecord {
                 key: key.clone(),
-                event_id: event_id.clone(),
+                event_id: event_id_of(key, event_id),
                 consumer: consumer.to_owned(),
                 processed_at: *processed_at,
                 result: result.clone(),
             })),
-            Some(Slot::Claimed {
+            Slot::Claimed {
                 claimed_at, lease, ..
-            }) if !expired(*claimed_at, *lease, now) => Ok(Claim::InFlight {
+            } if !expired(*claimed_at, *lease, now) => Ok(Claim::InFlight {
                 claimed_at: *claimed_at,
             }),
-            Some(slot) => {
+            slot => {
                 // The lease ran out: the holder crashed or hangs. Take over;
                 // its token no longer completes.
                 let (token, fresh) = fresh();
@@ -588,11 +676,12 @@ impl ProcessedStore for InMemoryStore {
         now: OffsetDateTime,
         result: Value,
     ) -> Result<(), StoreError> {
-        let mut shard = self.shard(key);
-        let slot = shard
-            .get_mut(consumer)
-            .and_then(|slots| slots.get_mut(key.as_str()));
-        let Some(slot) = slot else {
+        let (hash, mut shard) = self.shard(consumer, key);
+        let row = match shard.consumer(consumer) {
+            Some(index) => shard.row(hash, index, key.as_str()),
+            None => None,
+        };
+        let Some(Row { slot, .. }) = row else {
             return Err(claim_lost(consumer, key));
         };
         match slot {
@@ -602,7 +691,7 @@ impl ProcessedStore for InMemoryStore {
                 ..
             } if *held == token => {
                 *slot = Slot::Processed {
-                    event_id: std::mem::take(event_id),
+                    event_id: event_id.take(),
                     processed_at: now,
                     result,
                 };
@@ -618,11 +707,17 @@ impl ProcessedStore for InMemoryStore {
         key: &IdempotencyKey,
         token: ClaimToken,
     ) -> Result<(), StoreError> {
-        let mut shard = self.shard(key);
-        if let Some(slots) = shard.get_mut(consumer) {
-            if matches!(slots.get(key.as_str()), Some(Slot::Claimed { token: held, .. }) if *held == token)
-            {
-                slots.remove(key.as_str());
+        let (hash, mut shard) = self.shard(consumer, key);
+        let shard = &mut *shard;
+        let Some(index) = shard.consumer(consumer) else {
+            return Ok(());
+        };
+        let entry = shard.rows.find_entry(hash, |row| {
+            row.consumer == index && *row.key == *key.as_str()
+        });
+        if let Ok(row) = entry {
+            if matches!(row.get().slot, Slot::Claimed { token: held, .. } if held == token) {
+                row.remove();
             }
         }
         Ok(())
@@ -633,25 +728,23 @@ impl ProcessedStore for InMemoryStore {
         consumer: &str,
         key: &IdempotencyKey,
     ) -> Result<Option<ProcessedRecord>, StoreError> {
-        let shard = self.shard(key);
-        Ok(shard
-            .get(consumer)
-            .and_then(|slots| slots.get(key.as_str()))
-            .and_then(|slot| slot.record(consumer, key)))
+        let (hash, mut shard) = self.shard(consumer, key);
+        let row = match shard.consumer(consumer) {
+            Some(index) => shard.row(hash, index, key.as_str()),
+            None => None,
+        };
+        Ok(row.and_then(|row| row.slot.record(consumer, key)))
     }
 
     fn purge_older_than(&self, cutoff: OffsetDateTime) -> Result<usize, StoreError> {
         let mut purged = 0;
         for shard in self.shards.iter() {
             let mut shard = lock(&shard.0);
-            for slots in shard.values_mut() {
-                let before = slots.len();
-                slots.retain(|_, slot| {
-                    !matches!(slot, Slot::Processed { processed_at, .. } if *processed_at < cutoff)
-                });
-                purged += before - slots.len();
-            }
-            shard.retain(|_, slots| !slots.is_empty());
+            let before = shard.rows.len();
+            shard.rows.retain(|row| {
+                !matches!(row.slot, Slot::Processed { processed_at, .. } if processed_at < cutoff)
+            });
+            purged += before - shard.rows.len();
         }
         Ok(purged)
     }

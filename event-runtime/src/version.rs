@@ -98,7 +98,9 @@ impl Version {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
+        // `pad` keeps width and alignment working, as `write!` did.
+        let mut buf = [0u8; 21];
+        f.pad(self.format_into(&mut buf))
     }
 }
 
