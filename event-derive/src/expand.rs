@@ -549,10 +549,12 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
     let nested: Vec<TokenStream> = fields.iter().filter_map(|f| nested_check(f, &rt)).collect();
     let nested_use =
         (!nested.is_empty()).then(|| quote!(use #p::validate::{ViaEventData as _, ViaOther as _};));
+    let whole = input.attrs.check.as_ref().map(|path| quote!(#path(self)?;));
     let validate_body = quote! {
         #nested_use
         #(#validations)*
         #(#nested)*
+        #whole
         #p::core::result::Result::Ok(())
     };
     let infos: Vec<TokenStream> = fields
@@ -561,6 +563,16 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         .map(|f| field_info(f, &rt))
         .collect();
 
+    // The rules of the whole value hold once it is decoded, as a field's
+    // constraints hold while it is read.
+    let decode = match &input.attrs.check {
+        Some(path) => quote! {
+            let __value = #mirror::deserialize(#p::wire::ObjectOnly(__deserializer))?;
+            #path(&__value).map_err(<__D::Error as #p::serde::de::Error>::custom)?;
+            #p::core::result::Result::Ok(__value)
+        },
+        None => quote!(#mirror::deserialize(#p::wire::ObjectOnly(__deserializer))),
+    };
     let serde_impls = quote! {
         #[derive(#p::serde::Serialize, #p::serde::Deserialize)]
         #[serde(crate = #serde_path, remote = #remote)]
@@ -578,7 +590,7 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         #[automatically_derived]
         impl<'de> #p::serde::Deserialize<'de> for #ident {
             fn deserialize<__D: #p::serde::Deserializer<'de>>(__deserializer: __D) -> #p::core::result::Result<Self, __D::Error> {
-                #mirror::deserialize(#p::wire::ObjectOnly(__deserializer))
+                #decode
             }
         }
     };
