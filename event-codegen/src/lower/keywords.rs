@@ -58,6 +58,9 @@ const OBJECT_RULES: &[&str] = &[
 /// schema.
 pub(super) const MAX_NODES: usize = 4096;
 
+/// Schema objects compiled one inside the other.
+const MAX_DEPTH: usize = 128;
+
 /// A program being compiled.
 #[derive(Default)]
 pub(super) struct Builder {
@@ -66,6 +69,9 @@ pub(super) struct Builder {
     memo: HashMap<(usize, String), usize>,
     /// Reported once: the program is too large.
     full: bool,
+    /// Schema objects being compiled, one inside the other (a chain of
+    /// `$ref`s can be longer than a file can nest).
+    depth: usize,
 }
 
 impl Builder {
@@ -125,7 +131,7 @@ impl<'a> Lower<'a> {
         if let Some(&i) = b.memo.get(&key) {
             return Sub::Node(i);
         }
-        if b.program.nodes.len() >= MAX_NODES {
+        if b.program.nodes.len() >= MAX_NODES || b.depth >= MAX_DEPTH {
             if !b.full {
                 b.full = true;
                 self.report(
@@ -134,7 +140,7 @@ impl<'a> Lower<'a> {
                     file,
                     pointer,
                     node.span.clone(),
-                    format!("the checks of this schema's `not`, `if`, `patternProperties` and similar keywords reach more than {MAX_NODES} schema objects"),
+                    format!("the checks of this schema's `not`, `if`, `patternProperties` and similar keywords reach more than {MAX_NODES} schema objects, or nest deeper than {MAX_DEPTH}"),
                     Some("split the schema, or give its parts types of their own in `$defs`"),
                 );
             }
@@ -142,6 +148,7 @@ impl<'a> Lower<'a> {
         }
         let i = b.push(Check::default());
         b.memo.insert(key, i);
+        b.depth += 1;
         self.check_keywords(file, pointer, node);
         let mut check = Check::default();
         if let Some(r) = node.get("$ref") {
@@ -155,6 +162,7 @@ impl<'a> Lower<'a> {
             self.keyword(b, file, pointer, node, &m.key, &mut check, true);
         }
         b.program.nodes[i] = check;
+        b.depth -= 1;
         Sub::Node(i)
     }
 
@@ -569,21 +577,10 @@ impl<'a> Lower<'a> {
         seen.pop();
     }
 
-    /// A residue at a use site that cannot carry one (an alternative of a
-    /// union) is an error, never dropped.
-    pub(super) fn refuse_residue(&mut self, file: usize, pointer: &str, node: &'a Node, ty: &Ty, what: &str) {
+    /// Whether a use site of type `ty` leaves rules to a program.
+    pub(super) fn has_residue(&mut self, file: usize, pointer: &str, node: &'a Node, ty: &Ty) -> bool {
         let mut b = Builder::default();
-        if self.residue(&mut b, file, pointer, node, ty, 0).is_some() {
-            self.report(
-                Severity::Error,
-                "unsupported-keyword",
-                file,
-                pointer,
-                node.span.clone(),
-                format!("{what} with keywords that have no typed form (`{}`) is not checked here", UNTYPED.iter().filter(|k| node.get(k).is_some()).copied().collect::<Vec<_>>().join("`, `")),
-                Some("give the schema a name in `$defs` and refer to it with `$ref`"),
-            );
-        }
+        self.residue(&mut b, file, pointer, node, ty, 0).is_some()
     }
 
     fn bad(&mut self, file: usize, at: &str, value: &Node, message: &str) {
