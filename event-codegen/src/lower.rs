@@ -1116,13 +1116,8 @@ impl<'a> Lower<'a> {
                         .or_else(|| n.get("title").and_then(Node::as_str).map(str::to_string))
                         .map(|s| naming::variant_ident(&s));
                     let hint = base.clone().unwrap_or_else(|| format!("Variant{}", i + 1));
-                    let mut lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{hint}"));
-                    if self.has_residue(file, &alt_ptr, alt, &lowered.ty) {
-                        // Rules without a typed form: the alternative is a
-                        // newtype of its own that checks them when read.
-                        let item = self.named_as(file, &alt_ptr, Some(&format!("{name}{hint}")), None);
-                        lowered = Lowered::plain(Ty::Named(item));
-                    }
+                    let lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{hint}"));
+                    self.refuse_residue(file, &alt_ptr, alt, &lowered.ty);
                     let base = base.unwrap_or_else(|| variant_for(&lowered.ty));
                     // Checked as a struct field's are: when the variant is
                     // read (so `oneOf` counts only the variants whose
