@@ -653,68 +653,64 @@ fn value_checks(
     body: &mut String,
     statics: &mut usize,
 ) {
-            if !types.is_empty() {
-                let list: Vec<String> = types.iter().map(|t| format!("{t:?}")).collect();
-                body.push_str(&format!(
-                    "{v}::json_type(&{expr}, &[{}])?;\n",
-                    list.join(", ")
-                ));
-            }
-            for (i, values) in values.iter().enumerate() {
-                let name = if i == 0 {
-                    "VALUES".to_string()
-                } else {
-                    format!("VALUES_{i}")
-                };
-                body.push_str(&format!(
+    if !types.is_empty() {
+        let list: Vec<String> = types.iter().map(|t| format!("{t:?}")).collect();
+        body.push_str(&format!(
+            "{v}::json_type(&{expr}, &[{}])?;\n",
+            list.join(", ")
+        ));
+    }
+    for (i, values) in values.iter().enumerate() {
+        let name = if i == 0 {
+            "VALUES".to_string()
+        } else {
+            format!("VALUES_{i}")
+        };
+        body.push_str(&format!(
                     "static {name}: {v}::Values = {v}::Values::new({values:?});\n{v}::one_of_values(&{expr}, &{name})?;\n"
                 ));
-            }
-            let of = |c: &Constraint| match c {
-                Constraint::MinLength(_)
-                | Constraint::MaxLength(_)
-                | Constraint::Pattern(_)
-                | Constraint::Constant(_)
-                | Constraint::Format(_) => 0,
-                Constraint::Minimum(_)
-                | Constraint::Maximum(_)
-                | Constraint::ExclusiveMinimum(_)
-                | Constraint::ExclusiveMaximum(_) => 1,
-                Constraint::MinItems(_) | Constraint::MaxItems(_) => 2,
-            };
-            for (kind, get, scalar) in [
-                (0, "as_str()", Ty::String),
-                (1, "as_f64()", Ty::F64),
-                (2, "as_array()", Ty::Vec(Box::new(Ty::Value))),
-            ] {
-                let these: Vec<Constraint> = constraints
-                    .iter()
-                    .filter(|c| of(c) == kind)
-                    .map(|c| match c {
-                        // Checked as `f64`: the bound is written as one.
-                        Constraint::Minimum(Num::Int(i)) => {
-                            Constraint::Minimum(Num::Float(*i as f64))
-                        }
-                        Constraint::Maximum(Num::Int(i)) => {
-                            Constraint::Maximum(Num::Float(*i as f64))
-                        }
-                        Constraint::ExclusiveMinimum(Num::Int(i)) => {
-                            Constraint::ExclusiveMinimum(Num::Float(*i as f64))
-                        }
-                        Constraint::ExclusiveMaximum(Num::Int(i)) => {
-                            Constraint::ExclusiveMaximum(Num::Float(*i as f64))
-                        }
-                        other => other.clone(),
-                    })
-                    .collect();
-                if these.is_empty() {
-                    continue;
+    }
+    let of = |c: &Constraint| match c {
+        Constraint::MinLength(_)
+        | Constraint::MaxLength(_)
+        | Constraint::Pattern(_)
+        | Constraint::Constant(_)
+        | Constraint::Format(_) => 0,
+        Constraint::Minimum(_)
+        | Constraint::Maximum(_)
+        | Constraint::ExclusiveMinimum(_)
+        | Constraint::ExclusiveMaximum(_) => 1,
+        Constraint::MinItems(_) | Constraint::MaxItems(_) => 2,
+    };
+    for (kind, get, scalar) in [
+        (0, "as_str()", Ty::String),
+        (1, "as_f64()", Ty::F64),
+        (2, "as_array()", Ty::Vec(Box::new(Ty::Value))),
+    ] {
+        let these: Vec<Constraint> = constraints
+            .iter()
+            .filter(|c| of(c) == kind)
+            .map(|c| match c {
+                // Checked as `f64`: the bound is written as one.
+                Constraint::Minimum(Num::Int(i)) => Constraint::Minimum(Num::Float(*i as f64)),
+                Constraint::Maximum(Num::Int(i)) => Constraint::Maximum(Num::Float(*i as f64)),
+                Constraint::ExclusiveMinimum(Num::Int(i)) => {
+                    Constraint::ExclusiveMinimum(Num::Float(*i as f64))
                 }
-                let (bind, arg) = if kind == 1 { ("x", "&x") } else { ("x", "x") };
-                body.push_str(&format!("if let Some({bind}) = {expr}.{get} {{\n"));
-                checks(v, &scalar, arg, &these, body, statics, 0, "");
-                body.push_str("}\n");
-            }
+                Constraint::ExclusiveMaximum(Num::Int(i)) => {
+                    Constraint::ExclusiveMaximum(Num::Float(*i as f64))
+                }
+                other => other.clone(),
+            })
+            .collect();
+        if these.is_empty() {
+            continue;
+        }
+        let (bind, arg) = if kind == 1 { ("x", "&x") } else { ("x", "x") };
+        body.push_str(&format!("if let Some({bind}) = {expr}.{get} {{\n"));
+        checks(v, &scalar, arg, &these, body, statics, 0, "");
+        body.push_str("}\n");
+    }
 }
 
 /// The checks of `constraints` on the value `expr` (a reference) of type

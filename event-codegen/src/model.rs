@@ -289,14 +289,21 @@ pub(crate) enum Keyword {
     DependentRequired(Vec<(String, Vec<String>)>),
     DependentSchemas(Vec<(String, Sub)>),
     /// Item `i` is checked by `prefix[i]`, the others by `rest`.
-    Items { prefix: Vec<Sub>, rest: Sub },
+    Items {
+        prefix: Vec<Sub>,
+        rest: Sub,
+    },
     Contains {
         schema: Sub,
         min: u64,
         max: Option<u64>,
     },
     Not(Sub),
-    If { cond: Sub, then: Sub, otherwise: Sub },
+    If {
+        cond: Sub,
+        then: Sub,
+        otherwise: Sub,
+    },
     AllOf(Vec<Sub>),
     AnyOf(Vec<Sub>),
     OneOf(Vec<Sub>),

@@ -7,12 +7,15 @@ use event_codegen::{Config, Error, Generation};
 use std::path::PathBuf;
 
 fn run(files: &[(&str, &str)]) -> Result<Generation, Error> {
-    Config::new().cargo_directives(false).routing(false).generate_sources(
-        files
-            .iter()
-            .map(|(p, t)| (PathBuf::from(p), t.as_bytes().to_vec()))
-            .collect(),
-    )
+    Config::new()
+        .cargo_directives(false)
+        .routing(false)
+        .generate_sources(
+            files
+                .iter()
+                .map(|(p, t)| (PathBuf::from(p), t.as_bytes().to_vec()))
+                .collect(),
+        )
 }
 
 /// (code, pointer, message) of every error.
@@ -64,7 +67,11 @@ fn rules_about_an_events_members_are_refused_naming_where_they_are_allowed() {
     let shared = r#"{ "type": "object", "properties": { "lap": { "type": "integer" }, "old": false },
       "patternProperties": { "^x-": {} }, "minProperties": 1 }"#;
     let g = run(&[("lap.json", shared)]).unwrap();
-    assert!(g.code.contains("#[event(check = \"Self::__rules\")]"), "{}", g.code);
+    assert!(
+        g.code.contains("#[event(check = \"Self::__rules\")]"),
+        "{}",
+        g.code
+    );
     assert!(!g.code.contains("pub old"), "{}", g.code);
 }
 
@@ -103,19 +110,31 @@ fn a_schema_whose_rules_grow_without_bound_is_refused_not_compiled() {
     // A chain of `$ref`s, each under a `not`: longer than any nesting.
     let mut defs = Vec::new();
     for i in 0..2000 {
-        defs.push(format!(r##""d{i}": {{ "not": {{ "$ref": "#/$defs/d{}" }} }}"##, i + 1));
+        defs.push(format!(
+            r##""d{i}": {{ "not": {{ "$ref": "#/$defs/d{}" }} }}"##,
+            i + 1
+        ));
     }
     defs.push(r#""d2000": { "type": "string" }"#.to_string());
-    let schema = format!(r##"{{ "not": {{ "$ref": "#/$defs/d0" }}, "$defs": {{ {} }} }}"##, defs.join(", "));
+    let schema = format!(
+        r##"{{ "not": {{ "$ref": "#/$defs/d0" }}, "$defs": {{ {} }} }}"##,
+        defs.join(", ")
+    );
     let found = errors(&[("chain.json", &schema)]);
-    assert!(found.iter().any(|(c, _, _)| *c == "schema-too-large"), "{found:?}");
+    assert!(
+        found.iter().any(|(c, _, _)| *c == "schema-too-large"),
+        "{found:?}"
+    );
     // Wide: many patterns, each its own schema object.
     let props: Vec<String> = (0..5000)
         .map(|i| format!(r#""^p{i}$": {{ "minLength": {i} }}"#))
         .collect();
     let schema = format!(r#"{{ "patternProperties": {{ {} }} }}"#, props.join(", "));
     let found = errors(&[("wide.json", &schema)]);
-    assert!(found.iter().any(|(c, _, _)| *c == "schema-too-large"), "{found:?}");
+    assert!(
+        found.iter().any(|(c, _, _)| *c == "schema-too-large"),
+        "{found:?}"
+    );
 }
 
 #[test]

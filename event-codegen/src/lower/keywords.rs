@@ -109,7 +109,13 @@ pub(super) fn is_tuple(node: &Node) -> bool {
 
 impl<'a> Lower<'a> {
     /// The whole schema `node` as a check of a JSON value.
-    pub(super) fn full(&mut self, b: &mut Builder, file: usize, pointer: &str, node: &'a Node) -> Sub {
+    pub(super) fn full(
+        &mut self,
+        b: &mut Builder,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+    ) -> Sub {
         match node.kind {
             Kind::Bool(true) => return Sub::Any,
             Kind::Bool(false) => return Sub::Nothing,
@@ -281,15 +287,13 @@ impl<'a> Lower<'a> {
                     None
                 }
             },
-            "minProperties" | "maxProperties" => {
-                self.count(file, pointer, key, value).map(|n| {
-                    if key == "minProperties" {
-                        Keyword::MinProperties(n)
-                    } else {
-                        Keyword::MaxProperties(n)
-                    }
-                })
-            }
+            "minProperties" | "maxProperties" => self.count(file, pointer, key, value).map(|n| {
+                if key == "minProperties" {
+                    Keyword::MinProperties(n)
+                } else {
+                    Keyword::MaxProperties(n)
+                }
+            }),
             "contains" => {
                 let schema = self.full(b, file, &at, value);
                 let min = match node.get("minContains") {
@@ -336,7 +340,9 @@ impl<'a> Lower<'a> {
                 for m in value.members() {
                     let p = format!("{at}/{}", escape_token(&m.key));
                     match m.value.kind {
-                        Kind::Array(_) => names.push((m.key.clone(), self.names(file, &p, &m.value))),
+                        Kind::Array(_) => {
+                            names.push((m.key.clone(), self.names(file, &p, &m.value)))
+                        }
                         _ => schemas.push((m.key.clone(), self.full(b, file, &p, &m.value))),
                     }
                 }
@@ -389,7 +395,13 @@ impl<'a> Lower<'a> {
 
     /// `additionalProperties` of `node`, beside its own `properties` and
     /// `patternProperties` (the members they name are not additional).
-    pub(super) fn additional(&mut self, b: &mut Builder, file: usize, pointer: &str, node: &'a Node) -> Keyword {
+    pub(super) fn additional(
+        &mut self,
+        b: &mut Builder,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+    ) -> Keyword {
         let names = node
             .get("properties")
             .map(|p| p.members().iter().map(|m| m.key.clone()).collect())
@@ -447,9 +459,14 @@ impl<'a> Lower<'a> {
         }
         match (ty, node.get("items"), node.get("additionalProperties")) {
             (Ty::Vec(inner), Some(items), _) if !is_tuple(node) => {
-                if let Some(rest) =
-                    self.residue(b, file, &format!("{pointer}/items"), items, inner, depth + 1)
-                {
+                if let Some(rest) = self.residue(
+                    b,
+                    file,
+                    &format!("{pointer}/items"),
+                    items,
+                    inner,
+                    depth + 1,
+                ) {
                     check.keywords.push(Keyword::Items {
                         prefix: Vec::new(),
                         rest,
@@ -530,7 +547,11 @@ impl<'a> Lower<'a> {
                 .filter(|m| m.value.kind == Kind::Bool(false))
                 .map(|m| (m.key.clone(), Sub::Nothing))
                 .collect();
-            for m in props.members().iter().filter(|m| m.value.kind == Kind::Bool(false)) {
+            for m in props
+                .members()
+                .iter()
+                .filter(|m| m.value.kind == Kind::Bool(false))
+            {
                 if !lossless {
                     refused.push((
                         format!("properties/{}", escape_token(&m.key)),
@@ -558,8 +579,12 @@ impl<'a> Lower<'a> {
                 Some("allowed in shared definitions (files without `x-event`), whose types keep every member; move the object into one and refer to it"),
             );
         }
-        check.keywords.retain(|k| !matches!(k, Keyword::DependentRequired(v) if v.is_empty()));
-        check.keywords.retain(|k| !matches!(k, Keyword::DependentSchemas(v) if v.is_empty()));
+        check
+            .keywords
+            .retain(|k| !matches!(k, Keyword::DependentRequired(v) if v.is_empty()));
+        check
+            .keywords
+            .retain(|k| !matches!(k, Keyword::DependentSchemas(v) if v.is_empty()));
         b.root().keywords.extend(check.keywords);
         if let Some(parts) = node.get("allOf").and_then(Node::as_array) {
             for (i, part) in parts.iter().enumerate() {
@@ -582,7 +607,11 @@ impl<'a> Lower<'a> {
     pub(super) fn refuse_residue(&mut self, file: usize, pointer: &str, node: &'a Node, ty: &Ty) {
         let mut b = Builder::default();
         if self.residue(&mut b, file, pointer, node, ty, 0).is_some() {
-            let listed: Vec<&str> = UNTYPED.iter().copied().filter(|k| node.get(k).is_some()).collect();
+            let listed: Vec<&str> = UNTYPED
+                .iter()
+                .copied()
+                .filter(|k| node.get(k).is_some())
+                .collect();
             self.report(
                 Severity::Error,
                 "unsupported-keyword",
@@ -630,7 +659,14 @@ impl<'a> Lower<'a> {
 
     /// An object of schemas (`properties`, `patternProperties` with
     /// `patterns`, `dependentSchemas`).
-    fn schema_map(&mut self, b: &mut Builder, file: usize, at: &str, value: &'a Node, patterns: bool) -> Vec<(String, Sub)> {
+    fn schema_map(
+        &mut self,
+        b: &mut Builder,
+        file: usize,
+        at: &str,
+        value: &'a Node,
+        patterns: bool,
+    ) -> Vec<(String, Sub)> {
         if !matches!(value.kind, Kind::Object(_)) {
             self.bad(file, at, value, "this keyword must be an object of schemas");
             return Vec::new();
@@ -640,7 +676,13 @@ impl<'a> Lower<'a> {
             let p = format!("{at}/{}", escape_token(&m.key));
             if patterns {
                 if let Err(e) = regex::Regex::new(&m.key) {
-                    let why = e.to_string().lines().last().unwrap_or_default().trim().to_string();
+                    let why = e
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string();
                     self.report(
                         Severity::Error,
                         "bad-pattern",
@@ -661,14 +703,33 @@ impl<'a> Lower<'a> {
     fn names(&mut self, file: usize, at: &str, value: &Node) -> Vec<String> {
         let list = value.as_array().unwrap_or_default();
         if value.as_array().is_none() || list.iter().any(|n| n.as_str().is_none()) {
-            self.bad(file, at, value, "this keyword must be an array of property names");
+            self.bad(
+                file,
+                at,
+                value,
+                "this keyword must be an array of property names",
+            );
         }
-        list.iter().filter_map(Node::as_str).map(str::to_string).collect()
+        list.iter()
+            .filter_map(Node::as_str)
+            .map(str::to_string)
+            .collect()
     }
 
-    fn name_lists(&mut self, file: usize, at: &str, value: &Node, key: &str) -> Vec<(String, Vec<String>)> {
+    fn name_lists(
+        &mut self,
+        file: usize,
+        at: &str,
+        value: &Node,
+        key: &str,
+    ) -> Vec<(String, Vec<String>)> {
         if !matches!(value.kind, Kind::Object(_)) {
-            self.bad(file, at, value, &format!("`{key}` must be an object of arrays of names"));
+            self.bad(
+                file,
+                at,
+                value,
+                &format!("`{key}` must be an object of arrays of names"),
+            );
         }
         value
             .members()
