@@ -4,6 +4,8 @@ use crate::model::{
     Alias, Constraint, Field, Getter, Item, Newtype, Num, OpenEnum, Struct, Ty, Union,
 };
 
+mod program;
+
 /// How the generated code names the runtime crate.
 pub(crate) struct Emit {
     /// The path (`::event_runtime`), already checked to parse as a path.
@@ -274,69 +276,15 @@ impl Writer<'_> {
         let mut body = String::new();
         let mut statics = 0;
         if n.ty == Ty::Value {
-            if !n.types.is_empty() {
-                let list: Vec<String> = n.types.iter().map(|t| format!("{t:?}")).collect();
-                body.push_str(&format!(
-                    "{v}::json_type(&self.0, &[{}])?;\n",
-                    list.join(", ")
-                ));
-            }
-            for (i, values) in n.values.iter().enumerate() {
-                let name = if i == 0 {
-                    "VALUES".to_string()
-                } else {
-                    format!("VALUES_{i}")
-                };
-                body.push_str(&format!(
-                    "static {name}: {v}::Values = {v}::Values::new({values:?});\n{v}::one_of_values(&self.0, &{name})?;\n"
-                ));
-            }
-            let of = |c: &Constraint| match c {
-                Constraint::MinLength(_)
-                | Constraint::MaxLength(_)
-                | Constraint::Pattern(_)
-                | Constraint::Constant(_)
-                | Constraint::Format(_) => 0,
-                Constraint::Minimum(_)
-                | Constraint::Maximum(_)
-                | Constraint::ExclusiveMinimum(_)
-                | Constraint::ExclusiveMaximum(_) => 1,
-                Constraint::MinItems(_) | Constraint::MaxItems(_) => 2,
-            };
-            for (kind, get, scalar) in [
-                (0, "as_str()", Ty::String),
-                (1, "as_f64()", Ty::F64),
-                (2, "as_array()", Ty::Vec(Box::new(Ty::Value))),
-            ] {
-                let these: Vec<Constraint> = n
-                    .constraints
-                    .iter()
-                    .filter(|c| of(c) == kind)
-                    .map(|c| match c {
-                        // Checked as `f64`: the bound is written as one.
-                        Constraint::Minimum(Num::Int(i)) => {
-                            Constraint::Minimum(Num::Float(*i as f64))
-                        }
-                        Constraint::Maximum(Num::Int(i)) => {
-                            Constraint::Maximum(Num::Float(*i as f64))
-                        }
-                        Constraint::ExclusiveMinimum(Num::Int(i)) => {
-                            Constraint::ExclusiveMinimum(Num::Float(*i as f64))
-                        }
-                        Constraint::ExclusiveMaximum(Num::Int(i)) => {
-                            Constraint::ExclusiveMaximum(Num::Float(*i as f64))
-                        }
-                        other => other.clone(),
-                    })
-                    .collect();
-                if these.is_empty() {
-                    continue;
-                }
-                let (bind, expr) = if kind == 1 { ("x", "&x") } else { ("x", "x") };
-                body.push_str(&format!("if let Some({bind}) = self.0.{get} {{\n"));
-                checks(&v, &scalar, expr, &these, &mut body, &mut statics, 0, "");
-                body.push_str("}\n");
-            }
+            value_checks(
+                &v,
+                "self.0",
+                &n.types,
+                &n.values,
+                &n.constraints,
+                &mut body,
+                &mut statics,
+            );
         } else {
             checks(
                 &v,
@@ -348,6 +296,11 @@ impl Writer<'_> {
                 0,
                 "",
             );
+        }
+        if let Some(program) = &n.check {
+            body.push_str("self.__rules()?;\n");
+            let serialize = n.ty != Ty::Value;
+            self.push(&program::emit(rt, name, program, serialize));
         }
         let mut nested = String::new();
         nested_validate(&v, &n.ty, "&self.0", &mut nested, 0, "");
@@ -402,11 +355,17 @@ impl Writer<'_> {
             }
         }
         self.crate_attr();
+        if s.check.is_some() {
+            self.push("#[event(check = \"Self::__rules\")]\n");
+        }
         self.push(&format!("pub struct {} {{\n", s.name));
         for f in &s.fields {
             self.field(&s.name, f);
         }
         self.push("}\n");
+        if let Some(program) = &s.check {
+            self.push(&program::emit(self.rt, &s.name, program, true));
+        }
         // Defaults that are not the zero value: one function each, named in
         // the field's `#[serde(default = "...")]`.
         let defaults: Vec<&Field> = s
@@ -686,6 +645,79 @@ impl Writer<'_> {
             Ty::Option(t) => format!("Option<{}>", self.ty(t)),
             Ty::Box(t) => format!("Box<{}>", self.ty(t)),
         }
+    }
+}
+
+/// The checks of a JSON value `expr` (a `Value` or a reference to one):
+/// its JSON types, its allowed values and the constraints of each type,
+/// applied to values of that type, as JSON Schema reads them. One emitter
+/// for `Value` newtypes and for every schema object of a [`Program`].
+fn value_checks(
+    v: &str,
+    expr: &str,
+    types: &[String],
+    values: &[String],
+    constraints: &[Constraint],
+    body: &mut String,
+    statics: &mut usize,
+) {
+    if !types.is_empty() {
+        let list: Vec<String> = types.iter().map(|t| format!("{t:?}")).collect();
+        body.push_str(&format!(
+            "{v}::json_type(&{expr}, &[{}])?;\n",
+            list.join(", ")
+        ));
+    }
+    for (i, values) in values.iter().enumerate() {
+        let name = if i == 0 {
+            "VALUES".to_string()
+        } else {
+            format!("VALUES_{i}")
+        };
+        body.push_str(&format!(
+                    "static {name}: {v}::Values = {v}::Values::new({values:?});\n{v}::one_of_values(&{expr}, &{name})?;\n"
+                ));
+    }
+    let of = |c: &Constraint| match c {
+        Constraint::MinLength(_)
+        | Constraint::MaxLength(_)
+        | Constraint::Pattern(_)
+        | Constraint::Constant(_)
+        | Constraint::Format(_) => 0,
+        Constraint::Minimum(_)
+        | Constraint::Maximum(_)
+        | Constraint::ExclusiveMinimum(_)
+        | Constraint::ExclusiveMaximum(_) => 1,
+        Constraint::MinItems(_) | Constraint::MaxItems(_) => 2,
+    };
+    for (kind, get, scalar) in [
+        (0, "as_str()", Ty::String),
+        (1, "as_f64()", Ty::F64),
+        (2, "as_array()", Ty::Vec(Box::new(Ty::Value))),
+    ] {
+        let these: Vec<Constraint> = constraints
+            .iter()
+            .filter(|c| of(c) == kind)
+            .map(|c| match c {
+                // Checked as `f64`: the bound is written as one.
+                Constraint::Minimum(Num::Int(i)) => Constraint::Minimum(Num::Float(*i as f64)),
+                Constraint::Maximum(Num::Int(i)) => Constraint::Maximum(Num::Float(*i as f64)),
+                Constraint::ExclusiveMinimum(Num::Int(i)) => {
+                    Constraint::ExclusiveMinimum(Num::Float(*i as f64))
+                }
+                Constraint::ExclusiveMaximum(Num::Int(i)) => {
+                    Constraint::ExclusiveMaximum(Num::Float(*i as f64))
+                }
+                other => other.clone(),
+            })
+            .collect();
+        if these.is_empty() {
+            continue;
+        }
+        let (bind, arg) = if kind == 1 { ("x", "&x") } else { ("x", "x") };
+        body.push_str(&format!("if let Some({bind}) = {expr}.{get} {{\n"));
+        checks(v, &scalar, arg, &these, body, statics, 0, "");
+        body.push_str("}\n");
     }
 }
 

@@ -7,13 +7,16 @@
 use crate::diagnostic::{Diagnostics, FileId, Severity};
 use crate::json::{Kind, Node, Span, escape_token};
 use crate::model::{
-    Accessor, Alias, Constraint, EventAttrs, Field, Getter, Item, Newtype, Num, OpenEnum, Struct,
-    Ty, Union,
+    Accessor, Alias, Constraint, EventAttrs, Field, Getter, Item, Keyword, Newtype, Num, OpenEnum,
+    Program, Struct, Ty, Union,
 };
 use crate::naming;
 use crate::resolve::{self as uri, Moved, Registry};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+
+mod keywords;
+use keywords::Builder;
 
 /// One parsed schema file.
 #[derive(Debug, Clone)]
@@ -372,7 +375,7 @@ impl<'a> Lower<'a> {
                 Some("wrap the alternatives in a property: `{ \"properties\": { \"detail\": { \"oneOf\": [...] } } }`"),
             );
         }
-        let mut fields = self.fields(file, "", root, &name, &[]);
+        let (mut fields, check) = self.fields(file, "", root, &name, &[]);
         // Fields of older minors that the newest no longer lists.
         let first_minor = group.first().map_or(0, |m| m.minor);
         let mut since: HashMap<String, u32> = HashMap::new();
@@ -385,7 +388,8 @@ impl<'a> Lower<'a> {
         for m in group.iter().rev().skip(1) {
             let r = &self.files[m.file].root;
             let known: Vec<String> = fields.iter().map(|f| f.wire.clone()).collect();
-            let older = self.fields(m.file, "", r, &name, &known);
+            // The rules of an older minor are its own; the newest's hold.
+            let (older, _) = self.fields(m.file, "", r, &name, &known);
             for f in older {
                 if !fields.iter().any(|x| x.wire == f.wire) {
                     let mut f = f;
@@ -476,6 +480,7 @@ impl<'a> Lower<'a> {
                 expected_every: newest.expected_every.clone(),
             }),
             fields,
+            check,
         }));
     }
 
@@ -588,12 +593,17 @@ impl<'a> Lower<'a> {
                 return;
             }
             let lowered = self.ty_of(p.file, &p.pointer, node, &p.name);
+            let mut rules = Builder::new_root();
+            if let Some(sub) = self.residue(&mut rules, p.file, &p.pointer, node, &lowered.ty, 0) {
+                rules.root().keywords.push(Keyword::AllOf(vec![sub]));
+            }
+            let check = rules.finish();
             let ty = if lowered.nullable {
                 lowered.ty.option()
             } else {
                 lowered.ty
             };
-            if matches!(ty, Ty::Named(_)) && lowered.constraints.is_empty() {
+            if matches!(ty, Ty::Named(_)) && lowered.constraints.is_empty() && check.is_none() {
                 self.items.push(Item::Alias(Alias {
                     name: p.name,
                     doc,
@@ -607,6 +617,7 @@ impl<'a> Lower<'a> {
                     constraints: lowered.constraints,
                     types: Vec::new(),
                     values: Vec::new(),
+                    check,
                 }));
             }
         } else if let Some(alts) = node.get("oneOf").or_else(|| node.get("anyOf")) {
@@ -623,12 +634,13 @@ impl<'a> Lower<'a> {
             self.newtype(p.file, &p.pointer, node, p.name, doc);
         } else {
             let skip: Vec<String> = p.skip.into_iter().collect();
-            let fields = self.fields(p.file, &p.pointer, node, &p.name, &skip);
+            let (fields, check) = self.fields(p.file, &p.pointer, node, &p.name, &skip);
             self.items.push(Item::Struct(Struct {
                 name: p.name,
                 doc,
                 event: None,
                 fields,
+                check,
             }));
         }
     }
@@ -704,6 +716,10 @@ impl<'a> Lower<'a> {
             && matches!(node.kind, Kind::Object(_))
         {
             let lowered = self.ty_of(file, pointer, node, &name);
+            let mut rules = Builder::new_root();
+            if let Some(sub) = self.residue(&mut rules, file, pointer, node, &lowered.ty, 0) {
+                rules.root().keywords.push(Keyword::AllOf(vec![sub]));
+            }
             let ty = if lowered.nullable {
                 lowered.ty.option()
             } else {
@@ -716,12 +732,17 @@ impl<'a> Lower<'a> {
                 constraints: lowered.constraints,
                 types: Vec::new(),
                 values: Vec::new(),
+                check: rules.finish(),
             }));
             return;
         }
         let mut acc = ValueChecks::default();
         let mut seen = Vec::new();
         self.value_checks(file, pointer, node, &mut acc, &mut seen);
+        // What the types, values and scalar constraints do not say: the
+        // schemas of the parts, `not`, tuples, ... (`keywords`).
+        let mut rules = Builder::new_root();
+        self.value_rules(&mut rules, file, pointer, node, &mut Vec::new());
         self.items.push(Item::Newtype(Newtype {
             name,
             doc,
@@ -729,6 +750,7 @@ impl<'a> Lower<'a> {
             constraints: acc.constraints,
             types: acc.types.unwrap_or_default(),
             values: acc.values,
+            check: rules.finish(),
         }));
     }
 
@@ -1012,30 +1034,9 @@ impl<'a> Lower<'a> {
         }
         // Array keywords.
         self.counts(file, pointer, node, ITEM_BOUNDS, &mut constraints);
-        // What a JSON value alone cannot check: the schemas of the parts.
-        for key in ["items", "properties", "required", "additionalProperties"] {
-            if let Some(m) = node.member(key) {
-                let trivial = matches!(m.value.kind, Kind::Bool(true))
-                    || (key == "required" && m.value.as_array().is_some_and(|v| v.is_empty()));
-                if trivial {
-                    continue;
-                }
-                let what = if allowed.is_empty() {
-                    "a schema without `type`".to_string()
-                } else {
-                    format!("a schema of the types {}", allowed.join(", "))
-                };
-                self.report(
-                    Severity::Error,
-                    "unsupported-keyword",
-                    file,
-                    &format!("{pointer}/{}", escape_token(key)),
-                    m.key_span.clone(),
-                    format!("`{key}` in {what} is not checked: the value is kept as JSON, and only its type, values, lengths and bounds are checked"),
-                    Some("give the schema a single `type` (`array`, `object`), or use `oneOf` with one schema per type"),
-                );
-            }
-        }
+        // The schemas of the parts (`items`, `properties`, ...) are checked
+        // by the newtype's rules (`keywords::value_rules`).
+        let _ = &allowed;
         acc.constraints.extend(constraints);
         acc.values.extend(listed_values);
         seen.pop();
@@ -1078,6 +1079,7 @@ impl<'a> Lower<'a> {
                 constraints: Vec::new(),
                 types: vec!["null".to_string()],
                 values: Vec::new(),
+                check: None,
             }));
             return;
         }
@@ -1132,6 +1134,7 @@ impl<'a> Lower<'a> {
                         .map(|s| naming::variant_ident(&s));
                     let hint = base.clone().unwrap_or_else(|| format!("Variant{}", i + 1));
                     let lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{hint}"));
+                    self.refuse_residue(file, &alt_ptr, alt, &lowered.ty);
                     let base = base.unwrap_or_else(|| variant_for(&lowered.ty));
                     // Checked as a struct field's are: when the variant is
                     // read (so `oneOf` counts only the variants whose
@@ -1470,30 +1473,16 @@ impl<'a> Lower<'a> {
                 );
                 continue;
             }
-            if SUPPORTED.contains(&k) || ANNOTATIONS.contains(&k) || k.starts_with("x-") {
+            if SUPPORTED.contains(&k)
+                || ANNOTATIONS.contains(&k)
+                || keywords::UNTYPED.contains(&k)
+                || k.starts_with("x-")
+            {
                 continue;
             }
             let (code, hint) = match k {
-                "not"
-                | "if"
-                | "then"
-                | "else"
-                | "patternProperties"
-                | "propertyNames"
-                | "dependentRequired"
-                | "dependentSchemas"
-                | "dependencies"
-                | "contains"
-                | "minContains"
-                | "maxContains"
-                | "prefixItems"
-                | "additionalItems"
-                | "unevaluatedProperties"
+                "unevaluatedProperties"
                 | "unevaluatedItems"
-                | "uniqueItems"
-                | "multipleOf"
-                | "minProperties"
-                | "maxProperties"
                 | "contentEncoding"
                 | "contentMediaType"
                 | "contentSchema"
@@ -2078,16 +2067,11 @@ impl<'a> Lower<'a> {
         self.counts(file, pointer, node, ITEM_BOUNDS, &mut constraints);
         let item = match node.get("items") {
             None => Ty::Value,
-            Some(items) if items.as_array().is_some() => {
-                self.report(
-                    Severity::Error,
-                    "unsupported-keyword",
-                    file,
-                    &format!("{pointer}/items"),
-                    items.span.clone(),
-                    "`items` as an array (a tuple, draft-07) is not supported",
-                    Some("use one schema for every item"),
-                );
+            // A tuple: items typed by position are checked as JSON values
+            // (`keywords`); `false` allows no item at all.
+            Some(_) if keywords::is_tuple(node) => Ty::Value,
+            Some(items) if items.kind == Kind::Bool(false) => {
+                constraints.push(Constraint::MaxItems(0));
                 Ty::Value
             }
             Some(items) => {
@@ -2268,7 +2252,7 @@ impl<'a> Lower<'a> {
         node: &'a Node,
         owner: &str,
         skip: &[String],
-    ) -> Vec<Field> {
+    ) -> (Vec<Field>, Option<Program>) {
         if !matches!(node.kind, Kind::Object(_)) {
             self.report(
                 Severity::Error,
@@ -2279,7 +2263,7 @@ impl<'a> Lower<'a> {
                 format!("a schema must be an object, found {}", node.describe()),
                 None,
             );
-            return Vec::new();
+            return (Vec::new(), None);
         }
         self.check_keywords(file, pointer, node);
         if let Some(t) = node.get("type") {
@@ -2329,17 +2313,8 @@ impl<'a> Lower<'a> {
             }
         }
         if let Some(ap) = node.get("additionalProperties") {
-            if matches!(ap.kind, Kind::Object(_)) && node.get("properties").is_some() {
-                self.report(
-                    Severity::Error,
-                    "unsupported-keyword",
-                    file,
-                    &format!("{pointer}/additionalProperties"),
-                    ap.span.clone(),
-                    "`additionalProperties` with a schema next to `properties` is not supported",
-                    Some("move the map into a property of its own"),
-                );
-            }
+            // With a schema next to `properties`: checked on the members
+            // the struct keeps in `additional_properties` (`object_rules`).
             if ap.kind == Kind::Bool(false) {
                 // Generated types read tolerantly: a property they do not
                 // know is ignored, never refused. Say so rather than drop
@@ -2443,8 +2418,16 @@ impl<'a> Lower<'a> {
             }
         }
         let mut fields: Vec<Field> = Vec::new();
+        // The rules no field states (`keywords`): per property, then of the
+        // object itself.
+        let mut rules = Builder::new_root();
+        let mut residues = Vec::new();
         for prop in shape.props {
             if skip.contains(&prop.wire) {
+                continue;
+            }
+            if prop.node.kind == Kind::Bool(false) {
+                // Must be absent: no field, a rule of the object.
                 continue;
             }
             if prop.wire.is_empty() {
@@ -2462,6 +2445,13 @@ impl<'a> Lower<'a> {
             let hint = format!("{owner}{}", naming::type_ident(&prop.wire));
             let lowered = self.ty_of(prop.file, &prop.pointer, prop.node, &hint);
             let lowered = self.narrow(lowered, &prop, &hint);
+            for (f, p, n) in std::iter::once((prop.file, prop.pointer.clone(), prop.node))
+                .chain(prop.also.iter().cloned())
+            {
+                if let Some(sub) = self.residue(&mut rules, f, &p, n, &lowered.ty, 0) {
+                    residues.push((prop.wire.clone(), sub));
+                }
+            }
             let required = shape.required.contains(&prop.wire);
             let default_node = prop.node.get("default");
             let mut default = false;
@@ -2649,7 +2639,11 @@ impl<'a> Lower<'a> {
                 accessor: None,
             });
         }
-        fields
+        if !residues.is_empty() {
+            rules.root().keywords.push(Keyword::Properties(residues));
+        }
+        self.object_rules(&mut rules, file, pointer, node, lossless, &mut Vec::new());
+        (fields, rules.finish())
     }
 
     /// The intersection of a property's type with an `allOf` part that

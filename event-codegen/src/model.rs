@@ -157,6 +157,9 @@ pub(crate) struct Struct {
     pub doc: Option<String>,
     pub event: Option<EventAttrs>,
     pub fields: Vec<Field>,
+    /// The schema's rules that no field states, checked on the value the
+    /// struct writes (`#[event(check = ...)]`).
+    pub check: Option<Program>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -201,6 +204,9 @@ pub(crate) struct Newtype {
     /// The values allowed (`enum`, `const`), each list as the JSON text of
     /// an array; a value must be in every list.
     pub values: Vec<String>,
+    /// The schema's rules that `ty`, `types`, `values` and `constraints`
+    /// do not state, checked on the JSON value.
+    pub check: Option<Program>,
 }
 
 /// Another name for a generated type (a root `$ref`).
@@ -230,4 +236,78 @@ impl Item {
             Item::Alias(a) => &a.name,
         }
     }
+}
+
+/// The keywords of a schema that have no typed form, compiled to checks of
+/// the JSON value: one function per schema object, `nodes[0]` the one
+/// called. A JSON Schema validator in generated Rust, for what the Rust
+/// types cannot say (a property that must be absent, `patternProperties`,
+/// tuples, `not`, `if`/`then`/`else`, ...).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Program {
+    pub nodes: Vec<Check>,
+}
+
+/// A subschema as a program refers to it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Sub {
+    /// `true`, or a schema with nothing to check.
+    Any,
+    /// `false`: no value.
+    Nothing,
+    /// `Program::nodes[i]`.
+    Node(usize),
+}
+
+/// The checks of one schema object on a JSON value: its types, values and
+/// scalar constraints, as a `Value` newtype checks them, and its keywords.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Check {
+    /// The JSON types allowed; empty: any.
+    pub types: Vec<String>,
+    /// Lists of allowed values (JSON arrays).
+    pub values: Vec<String>,
+    /// String, number and array-count constraints, on values of their type.
+    pub constraints: Vec<Constraint>,
+    pub keywords: Vec<Keyword>,
+}
+
+/// A keyword applied to a JSON value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Keyword {
+    MultipleOf(f64),
+    UniqueItems,
+    MinProperties(u64),
+    MaxProperties(u64),
+    Required(Vec<String>),
+    Properties(Vec<(String, Sub)>),
+    PatternProperties(Vec<(String, Sub)>),
+    /// The members not named in `names` nor matched by `patterns`.
+    AdditionalProperties {
+        names: Vec<String>,
+        patterns: Vec<String>,
+        schema: Sub,
+    },
+    PropertyNames(Sub),
+    DependentRequired(Vec<(String, Vec<String>)>),
+    DependentSchemas(Vec<(String, Sub)>),
+    /// Item `i` is checked by `prefix[i]`, the others by `rest`.
+    Items {
+        prefix: Vec<Sub>,
+        rest: Sub,
+    },
+    Contains {
+        schema: Sub,
+        min: u64,
+        max: Option<u64>,
+    },
+    Not(Sub),
+    If {
+        cond: Sub,
+        then: Sub,
+        otherwise: Sub,
+    },
+    AllOf(Vec<Sub>),
+    AnyOf(Vec<Sub>),
+    OneOf(Vec<Sub>),
 }

@@ -16,6 +16,7 @@ const ORDERING: &str = "ordering";
 const EXPECTED_EVERY: &str = "expected_every";
 const CONSUMER: &str = "consumer";
 const CRATE: &str = "crate";
+const CHECK: &str = "check";
 // Field keys.
 const RENAME: &str = "rename";
 const KEY: &str = "key";
@@ -85,6 +86,11 @@ pub struct ContainerAttrs {
     /// How often at least one event is published (`"30m"`), for the
     /// silence alert; checked to be a duration.
     pub expected_every: Option<LitStr>,
+    /// `check = "path"`: a function `fn(&Self) -> Result<(), ValidationError>`
+    /// run after the fields' own checks, on decode and by `validate`, for
+    /// rules of the whole value that no field states (the generator's
+    /// schema keywords without a typed form).
+    pub check: Option<syn::Path>,
 }
 
 /// A numeric bound as written: an integer or float literal, maybe negative.
@@ -354,6 +360,13 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> ContainerAtt
                     }
                     set_once(cx, &mut out.expected_every, lit, span, EXPECTED_EVERY);
                 }
+                CHECK if derive != Derive::OpenEnum => {
+                    let lit = parse_str(&meta)?;
+                    match lit.parse::<syn::Path>() {
+                        Ok(path) => set_once(cx, &mut out.check, path, span, CHECK),
+                        Err(_) => cx.error_spanned_by(&lit, format!("`check` must be the path of a function, like \"Self::check\"; found {:?}", lit.value())),
+                    }
+                }
                 CRATE => {
                     let lit = parse_str(&meta)?;
                     match lit.parse::<syn::Path>() {
@@ -363,8 +376,9 @@ pub fn container(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> ContainerAtt
                 }
                 _ => {
                     let expected = match derive {
-                        Derive::Event => "expected one of `type`, `version`, `producer`, `delivery`, `ordering`, `consumer`, `expected_every`, `crate`",
-                        _ => "expected `crate`",
+                        Derive::Event => "expected one of `type`, `version`, `producer`, `delivery`, `ordering`, `consumer`, `expected_every`, `check`, `crate`",
+                        Derive::EventData => "expected `check` or `crate`",
+                        Derive::OpenEnum => "expected `crate`",
                     };
                     return unknown_key(cx, &meta, format!("unknown event attribute `{key}`: {expected}"));
                 }

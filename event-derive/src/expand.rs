@@ -566,30 +566,14 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
             quote!(#check(&self.#member).map_err(|__e| __e.at(#wire))?;)
         });
     let nested: Vec<TokenStream> = fields.iter().filter_map(|f| nested_check(f, &rt)).collect();
-    // A closed object (`#[event(unknown, closed)]`) keeps unknown
-    // properties when read tolerantly, and refuses them inside a union read
-    // exactly (`wire::exact`), so the union can tell it from an
-    // alternative that names them.
-    let deserialize_body = match fields
-        .iter()
-        .find(|f| f.attrs.unknown.is_some() && f.attrs.closed.is_some())
-    {
-        Some(f) => {
-            let member = f.ident;
-            quote! {
-                let __value = #mirror::deserialize(#p::wire::ObjectOnly(__deserializer))?;
-                #p::wire::closed(&__value.#member).map_err(<__D::Error as #p::serde::de::Error>::custom)?;
-                #p::core::result::Result::Ok(__value)
-            }
-        }
-        None => quote!(#mirror::deserialize(#p::wire::ObjectOnly(__deserializer))),
-    };
     let nested_use =
         (!nested.is_empty()).then(|| quote!(use #p::validate::{ViaEventData as _, ViaOther as _};));
+    let whole = input.attrs.check.as_ref().map(|path| quote!(#path(self)?;));
     let validate_body = quote! {
         #nested_use
         #(#validations)*
         #(#nested)*
+        #whole
         #p::core::result::Result::Ok(())
     };
     let infos: Vec<TokenStream> = fields
@@ -598,6 +582,33 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         .map(|f| field_info(f, &rt))
         .collect();
 
+    // The rules of the whole value hold once it is decoded, as a field's
+    // constraints hold while it is read. A closed object (`#[event(unknown,
+    // closed)]`) keeps unknown properties when read tolerantly, and refuses
+    // them inside a union read exactly (`wire::exact`), so the union can
+    // tell it from an alternative that names them.
+    let closed = fields
+        .iter()
+        .find(|f| f.attrs.unknown.is_some() && f.attrs.closed.is_some())
+        .map(|f| {
+            let member = f.ident;
+            quote!(#p::wire::closed(&__value.#member).map_err(<__D::Error as #p::serde::de::Error>::custom)?;)
+        });
+    let rules = input
+        .attrs
+        .check
+        .as_ref()
+        .map(|path| quote!(#path(&__value).map_err(<__D::Error as #p::serde::de::Error>::custom)?;));
+    let decode = if closed.is_none() && rules.is_none() {
+        quote!(#mirror::deserialize(#p::wire::ObjectOnly(__deserializer)))
+    } else {
+        quote! {
+            let __value = #mirror::deserialize(#p::wire::ObjectOnly(__deserializer))?;
+            #closed
+            #rules
+            #p::core::result::Result::Ok(__value)
+        }
+    };
     let serde_impls = quote! {
         #[derive(#p::serde::Serialize, #p::serde::Deserialize)]
         #[serde(crate = #serde_path, remote = #remote)]
@@ -615,7 +626,7 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         #[automatically_derived]
         impl<'de> #p::serde::Deserialize<'de> for #ident {
             fn deserialize<__D: #p::serde::Deserializer<'de>>(__deserializer: __D) -> #p::core::result::Result<Self, __D::Error> {
-                #deserialize_body
+                #decode
             }
         }
     };

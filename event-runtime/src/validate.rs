@@ -268,6 +268,16 @@ impl Pattern {
     pub fn source(&self) -> &'static str {
         self.source
     }
+
+    /// Whether `value` matches somewhere (for `patternProperties` and the
+    /// names `additionalProperties` leaves to others). A pattern that does
+    /// not compile matches nothing; the generator refuses such patterns.
+    pub fn matches(&self, value: &str) -> bool {
+        self.compiled
+            .get_or_init(|| regex::Regex::new(self.source).map_err(|e| e.to_string()))
+            .as_ref()
+            .is_ok_and(|re| re.is_match(value))
+    }
 }
 
 /// `pattern`: `value` matches the regular expression somewhere (JSON Schema
@@ -411,6 +421,129 @@ pub fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
                     .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
         }
         _ => a == b,
+    }
+}
+
+/// A rule of a schema that has no typed form, broken: the message says
+/// which (`must not match the schema of \`not\``).
+///
+/// Generated code builds the errors of such rules (`not`, `anyOf`, a
+/// property schema `false`) with it.
+pub fn rule(message: &str) -> ValidationError {
+    ValidationError::new("", message)
+}
+
+/// `multipleOf`: `value` divided by `by` is a whole number. Integers are
+/// divided exactly; other numbers within the precision of an `f64`, and a
+/// quotient too large for one is not a whole number.
+///
+/// ```
+/// use event_runtime::validate::multiple_of;
+/// use serde_json::json;
+/// assert!(multiple_of(&json!(10), 2.0).is_ok());
+/// assert!(multiple_of(&json!(0.0075), 0.0001).is_ok());
+/// assert!(multiple_of(&json!(7), 2.0).is_err());
+/// assert!(multiple_of(&json!(1e308), 0.123456789).is_err());
+/// ```
+pub fn multiple_of(value: &serde_json::Value, by: f64) -> Check {
+    let Some(number) = value.as_number() else {
+        return Ok(());
+    };
+    let whole = match (number.as_i64(), by.fract() == 0.0 && by.abs() < 9.0e15) {
+        // `checked_rem`: `i64::MIN % -1` overflows, and is a multiple.
+        (Some(i), true) if by != 0.0 => i.checked_rem(by as i64).is_none_or(|r| r == 0),
+        _ => {
+            let q = number.as_f64().unwrap_or(f64::NAN) / by;
+            q.is_finite() && (q - q.round()).abs() <= q.abs().max(1.0) * 1e-9
+        }
+    };
+    if whole {
+        Ok(())
+    } else {
+        fail(format!("must be a multiple of {by}, found {number}"))
+    }
+}
+
+/// `uniqueItems: true`: no two items are equal as JSON Schema compares
+/// them ([`json_equal`]).
+///
+/// ```
+/// use event_runtime::validate::unique_items;
+/// use serde_json::json;
+/// assert!(unique_items(&[json!(1), json!("1")]).is_ok());
+/// assert!(unique_items(&[json!({"a": 1}), json!({"a": 1.0})]).is_err());
+/// ```
+pub fn unique_items(items: &[serde_json::Value]) -> Check {
+    for (i, a) in items.iter().enumerate() {
+        if let Some(j) = items[..i].iter().position(|b| json_equal(a, b)) {
+            return fail(format!(
+                "items must be unique; items {j} and {i} are equal ({a})"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `minProperties`: the object has at least `bound` members.
+pub fn min_properties(object: &serde_json::Map<String, serde_json::Value>, bound: usize) -> Check {
+    if object.len() >= bound {
+        Ok(())
+    } else {
+        fail(format!(
+            "must have at least {bound} properties, found {}",
+            object.len()
+        ))
+    }
+}
+
+/// `maxProperties`: the object has at most `bound` members.
+pub fn max_properties(object: &serde_json::Map<String, serde_json::Value>, bound: usize) -> Check {
+    if object.len() <= bound {
+        Ok(())
+    } else {
+        fail(format!(
+            "must have at most {bound} properties, found {}",
+            object.len()
+        ))
+    }
+}
+
+/// `required` (and `dependentRequired`) on a JSON object: every name is a
+/// member; the error is at the first one missing.
+pub fn required(object: &serde_json::Map<String, serde_json::Value>, names: &[&str]) -> Check {
+    match names.iter().find(|n| !object.contains_key(**n)) {
+        None => Ok(()),
+        Some(name) => Err(ValidationError::new(*name, "is required")),
+    }
+}
+
+/// `contains` with `minContains` and `maxContains`: `matching` items of
+/// the array satisfy the schema of `contains`.
+pub fn contains(matching: usize, min: usize, max: Option<usize>) -> Check {
+    if matching < min {
+        if min == 1 {
+            return fail("must contain an item that matches the schema of `contains`".into());
+        }
+        return fail(format!(
+            "must contain at least {min} items that match the schema of `contains`, found {matching}"
+        ));
+    }
+    match max {
+        Some(max) if matching > max => fail(format!(
+            "must contain at most {max} items that match the schema of `contains`, found {matching}"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `oneOf` on a JSON value: exactly one of the alternatives matched.
+pub fn one_of(matching: usize) -> Check {
+    match matching {
+        1 => Ok(()),
+        0 => fail("must match one schema of `oneOf`, and matches none".into()),
+        n => fail(format!(
+            "must match exactly one schema of `oneOf`, and matches {n}"
+        )),
     }
 }
 

@@ -624,3 +624,155 @@ fn a_required_null_property_must_be_present() {
     assert!(err.to_string().contains("nothing"), "{err}");
     assert!(serde_json::from_str::<Counts>(r#"{"total": 1, "nothing": 0}"#).is_err());
 }
+mod rules {
+    //! Keywords without a typed form (`tests/golden/rules`): each is
+    //! checked on decode and by `validate`, and the typed fields keep their
+    //! types.
+    use event_runtime::__private::serde::de::DeserializeOwned;
+    use event_runtime::{Envelope, EventData};
+    use gencheck::rules::{
+        Bag, Billing, Closed, Distinct, Even, Headers, LapRecordedV1, LegacyDeps, NotEmpty, Pair,
+        Point, Scores, Shipping,
+    };
+    use serde_json::{Value, json};
+
+    fn accepts<T: DeserializeOwned + EventData>(value: &Value) -> bool {
+        match serde_json::from_str::<T>(&value.to_string()) {
+            Ok(v) => v.validate().is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    fn check<T: DeserializeOwned + EventData>(ok: &[Value], bad: &[Value]) {
+        for v in ok {
+            assert!(accepts::<T>(v), "{} refused {v}", std::any::type_name::<T>());
+        }
+        for v in bad {
+            assert!(!accepts::<T>(v), "{} accepted {v}", std::any::type_name::<T>());
+        }
+    }
+
+    fn error<T: DeserializeOwned + std::fmt::Debug>(value: Value) -> String {
+        serde_json::from_value::<T>(value).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_property_schema_false_must_be_absent_and_true_takes_anything() {
+        check::<Closed>(
+            &[json!({"id": "a"}), json!({"extra": [1, {"x": null}]}), json!({"other": 1})],
+            &[json!({"legacy": 1}), json!({"id": "a", "legacy": null})],
+        );
+        assert!(error::<Closed>(json!({"legacy": 0})).contains("legacy: must be absent"));
+        // Still a typed, lossless struct.
+        let c: Closed = serde_json::from_value(json!({"id": "a", "extra": true, "x": 1})).unwrap();
+        assert_eq!(c.id.as_deref(), Some("a"));
+        assert_eq!(serde_json::to_value(&c).unwrap(), json!({"id": "a", "extra": true, "x": 1}));
+    }
+
+    #[test]
+    fn pattern_and_additional_properties_type_the_members_no_field_names() {
+        check::<Headers>(
+            &[json!({"host": "h", "x-id": "1", "port": 80}), json!({})],
+            &[json!({"x-id": ""}), json!({"x-id": 1}), json!({"port": "80"}), json!({"host": 1})],
+        );
+        assert!(error::<Headers>(json!({"port": "80"})).contains("port: must be of type integer"));
+        let h: Headers = serde_json::from_value(json!({"host": "h", "port": 80})).unwrap();
+        assert_eq!(h.host.as_deref(), Some("h"));
+        assert_eq!(h.additional_properties.get("port"), Some(&json!(80)));
+    }
+
+    #[test]
+    fn tuples_check_each_position_and_the_rest() {
+        check::<Point>(
+            &[json!([1, 2.5, "m"]), json!([1]), json!([])],
+            &[json!([1, "2"]), json!([1, 2, "m", 4]), json!(["x"])],
+        );
+        assert!(error::<Point>(json!([1, 2, 3])).contains("[2]: must be of type string"));
+        check::<Pair>(
+            &[json!(["a", 1]), json!(["a", 1, true, false]), json!(["a"])],
+            &[json!([1, 1]), json!(["a", "b"]), json!(["a", 1, 2])],
+        );
+    }
+
+    #[test]
+    fn multiple_of_unique_items_and_contains_are_enforced() {
+        check::<Even>(&[json!(0), json!(-4), json!(10)], &[json!(3), json!(2.5)]);
+        assert!(Even::new(7).is_err());
+        check::<Distinct>(
+            &[json!([10]), json!([1, 10, 11])],
+            &[json!([]), json!([1, 2]), json!([10, 10]), json!([10, 11, 12])],
+        );
+    }
+
+    #[test]
+    fn property_counts_and_names_are_enforced() {
+        check::<Bag>(
+            &[json!({"a": 1}), json!({"a": 1, "b": 2})],
+            &[json!({}), json!({"a": 1, "b": 2, "c": 3}), json!({"A": 1})],
+        );
+    }
+
+    #[test]
+    fn dependencies_are_enforced_in_both_spellings() {
+        check::<Billing>(
+            &[json!({}), json!({"card": "c", "address": "a"}), json!({"vat": "v", "address": "Main 1"})],
+            &[json!({"card": "c"}), json!({"vat": "v"}), json!({"vat": "v", "address": "M1"})],
+        );
+        assert!(error::<Billing>(json!({"card": "c"})).contains("address: is required"));
+        check::<LegacyDeps>(
+            &[json!({"a": 5, "b": 1}), json!({"b": 9}), json!({"b": 1})],
+            &[json!({"a": 1}), json!({"b": 2, "a": 6})],
+        );
+    }
+
+    #[test]
+    fn not_and_if_then_else_are_enforced() {
+        check::<NotEmpty>(&[json!("x"), json!(0), json!([0])], &[json!(""), json!(null), json!([]), json!({})]);
+        check::<Shipping>(
+            &[
+                json!({"country": "NL", "postcode": "1234 AB"}),
+                json!({"country": "DE", "postcode": "10115"}),
+                json!({"country": "DE"}),
+            ],
+            &[
+                json!({"country": "NL"}),
+                json!({"country": "NL", "postcode": "10115"}),
+                json!({"country": "DE", "postcode": "12345678901"}),
+            ],
+        );
+    }
+
+    #[test]
+    fn rules_on_typed_fields_keep_the_field_types() {
+        let s: Scores = serde_json::from_value(json!({"step": 15, "marks": [10, 20], "mode": "on"})).unwrap();
+        assert_eq!(s.step, Some(15));
+        assert_eq!(s.marks.as_deref(), Some(&[10, 20][..]));
+        check::<Scores>(
+            &[json!({}), json!({"mode": "auto"})],
+            &[json!({"step": 7}), json!({"marks": [10, 10]}), json!({"marks": [15]}), json!({"mode": "off"})],
+        );
+        assert!(error::<Scores>(json!({"marks": [10, 15]})).contains("marks[1]: must be a multiple of 10"));
+        // A producer finds out before publishing.
+        let mut s = s;
+        s.step = Some(3);
+        assert_eq!(s.validate().unwrap_err().path(), "step");
+    }
+
+    #[test]
+    fn an_event_checks_the_rules_of_its_fields_on_decode() {
+        let lap = |lap: Value, splits: Value| {
+            super::envelope(
+                "lap.recorded",
+                "1.0",
+                json!({"lap": lap, "splits": splits, "sector": [3, "chicane"]}),
+            )
+        };
+        let e = Envelope::<LapRecordedV1>::from_json_str(&lap(json!(4), json!([31.5, 30.25]))).unwrap();
+        assert_eq!(e.data().lap, 4);
+        let err = Envelope::<LapRecordedV1>::from_json_str(&lap(json!(3), json!([31.5]))).unwrap_err();
+        assert!(err.to_string().contains("lap"), "{err}");
+        assert!(Envelope::<LapRecordedV1>::from_json_str(&lap(json!(4), json!([30.0, 30.0]))).is_err());
+        let bad_sector = super::envelope("lap.recorded", "1.0", json!({"lap": 2, "splits": [], "sector": ["3"]}));
+        assert!(Envelope::<LapRecordedV1>::from_json_str(&bad_sector).is_err());
+    }
+}
