@@ -34,7 +34,7 @@ pub use dead_letter::NatsDeadLetters;
 pub use error::NatsError;
 pub use subject::Subjects;
 pub use subscriber::{DEFAULT_PENDING_INTERVAL, NatsIncoming, NatsSubscriber};
-pub use topology::{ConsumerPlan, Drift, EnsureReport, Plan, StreamPlan, Topology};
+pub use topology::{ConsumerPlan, Drift, EnsureReport, Filtering, Plan, StreamPlan, Topology};
 pub use transport::NatsTransport;
 
 pub use async_nats;
