@@ -12,8 +12,8 @@ use event_delivery::{
     Subscriber, Verdict,
 };
 use event_runtime::{Catalog, Delivery, ErrorClass};
-use std::collections::HashSet;
 use futures_util::{FutureExt, StreamExt};
+use std::collections::HashSet;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::task::Poll;
@@ -244,7 +244,9 @@ impl NatsSubscriber {
             .and_then(|s| s.strip_prefix('.'))
             .and_then(|s| s.rsplit_once(".v"))
             .filter(|(t, major)| {
-                !t.starts_with('_') && !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit())
+                !t.starts_with('_')
+                    && !major.is_empty()
+                    && major.bytes().all(|b| b.is_ascii_digit())
             })
             .map_or_else(|| "unknown".to_owned(), |(t, _)| t.to_owned())
     }
@@ -433,7 +435,11 @@ async fn sample_pending(
 
 /// Runs `work`, sending an in-progress ack every `heartbeat` while it
 /// runs.
-async fn with_progress<F: Future>(incoming: &NatsIncoming, heartbeat: Duration, work: F) -> F::Output {
+async fn with_progress<F: Future>(
+    incoming: &NatsIncoming,
+    heartbeat: Duration,
+    work: F,
+) -> F::Output {
     let mut work = std::pin::pin!(work);
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
     loop {

@@ -345,12 +345,7 @@ impl Topology {
                 events,
             ),
             (
-                self.pull_config(
-                    Self::retry_durable(&spec.name),
-                    &retries,
-                    false,
-                    filtering,
-                ),
+                self.pull_config(Self::retry_durable(&spec.name), &retries, false, filtering),
                 retries,
             ),
         ]

@@ -105,6 +105,9 @@ catalog! {
     }
 }
 
+/// (instance, key, seq, type), in the order handlers ran.
+type Handled = (u32, String, u32, &'static str);
+
 fn key_seq(e: &BillingInbound) -> (String, u32) {
     match e {
         BillingInbound::OrderPlaced(e) => (e.data().order_id.clone(), e.data().seq),
@@ -275,7 +278,7 @@ async fn a_covering_filter_delivers_the_services_types_in_order_per_key_and_acks
         topology.subject_scheme().clone(),
         "billing-service",
     );
-    let log: Arc<Mutex<Vec<(u32, String, u32, &'static str)>>> = Arc::default();
+    let log: Arc<Mutex<Vec<Handled>>> = Arc::default();
     let store = InMemoryStore::new();
     let mut runs = Vec::new();
     for instance in 0..2u32 {
@@ -357,8 +360,14 @@ async fn a_covering_filter_delivers_the_services_types_in_order_per_key_and_acks
     // Shared consumer stats count the pipeline's skips too (none here):
     // each run adds its own acks of other subjects.
     assert_eq!(skipped, others, "{stats:?}");
-    assert_eq!(recorded(&recorder, "order.shipped"), u64::from(KEYS * ROUNDS));
-    assert_eq!(recorded(&recorder, "order.placed"), u64::from(KEYS * ROUNDS));
+    assert_eq!(
+        recorded(&recorder, "order.shipped"),
+        u64::from(KEYS * ROUNDS)
+    );
+    assert_eq!(
+        recorded(&recorder, "order.placed"),
+        u64::from(KEYS * ROUNDS)
+    );
     assert_eq!(recorded(&recorder, "unknown"), 1, "shipping's retry");
     assert_eq!(
         billing_dlq.depth(&DeadLetterFilter::all()).await.unwrap(),
@@ -386,7 +395,10 @@ async fn ensure_reads_the_filtering_from_the_servers_version() {
     assert_eq!(report.filtering, Some(want), "server {version}");
     assert!(report.matches(), "{report:?}");
     let again = topology.ensure(&js).await.unwrap();
-    assert!(again.created.is_empty() && again.drift.is_empty(), "{again:?}");
+    assert!(
+        again.created.is_empty() && again.drift.is_empty(),
+        "{again:?}"
+    );
     let info = js
         .get_stream(Subjects::new(prefix.clone()).stream())
         .await
@@ -431,7 +443,10 @@ fn versions_before_2_10_filter_with_one_covering_subject() {
             "search",
             [("course.published", 1), ("enrollment.completed", 2)],
         )
-        .service("audit", [("course.published", 1), ("user.profile.updated", 1)])
+        .service(
+            "audit",
+            [("course.published", 1), ("user.profile.updated", 1)],
+        )
         .service("mail", [("user.created", 1)]);
     let filters = |f: Filtering| -> Vec<(String, Vec<String>)> {
         topology
@@ -456,7 +471,10 @@ fn versions_before_2_10_filter_with_one_covering_subject() {
         filters(Filtering::Subjects)[1],
         (
             "billing".to_owned(),
-            s(&["events.enrollment.completed.v1", "events.enrollment.started.v1"])
+            s(&[
+                "events.enrollment.completed.v1",
+                "events.enrollment.started.v1"
+            ])
         )
     );
 }

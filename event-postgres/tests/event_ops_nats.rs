@@ -322,10 +322,7 @@ async fn nats_plan_shows_what_ensure_creates_on_this_servers_version_for_the_bun
     }
     assert!(several >= 3, "{v}");
     let text = stdout(&run(&["--nats", &url]));
-    assert!(
-        text.starts_with(&format!("for {filtering}\n")),
-        "{text}"
-    );
+    assert!(text.starts_with(&format!("for {filtering}\n")), "{text}");
     assert!(text.contains(&format!("(nats-server {version})")), "{text}");
     if filtering == Filtering::Covering {
         assert!(text.contains("  handles "), "{text}");
@@ -347,11 +344,21 @@ async fn nats_plan_shows_what_ensure_creates_on_this_servers_version_for_the_bun
     };
     let out = run(&["--nats", &url, "--server-version", other]);
     assert_eq!(out.status.code(), Some(5), "{}", stdout(&out));
-    assert!(stdout(&out).contains("filter_subjects is deployed as"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("filter_subjects is deployed as"),
+        "{}",
+        stdout(&out)
+    );
     let out = run(&["--server-version", "latest"]);
     assert_eq!(out.status.code(), Some(4));
-    assert!(stderr(&out).contains("--server-version latest"), "{}", stderr(&out));
-    println!("nats plan of the bundled schemas on nats-server {version}: {several} consumers of several types, {label} filters");
+    assert!(
+        stderr(&out).contains("--server-version latest"),
+        "{}",
+        stderr(&out)
+    );
+    println!(
+        "nats plan of the bundled schemas on nats-server {version}: {several} consumers of several types, {label} filters"
+    );
     cleanup(&js, &topology).await;
 }
 

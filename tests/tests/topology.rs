@@ -127,7 +127,11 @@ async fn the_whole_catalog_ensures_on_the_server_and_a_second_run_creates_nothin
     let first = topology.ensure(&js).await.unwrap();
     let version = js.client().server_info().version;
     let filtering = first.filtering.unwrap();
-    assert_eq!(Some(filtering), Filtering::for_version(&version), "{version}");
+    assert_eq!(
+        Some(filtering),
+        Filtering::for_version(&version),
+        "{version}"
+    );
     let plan = topology.plan_for(filtering);
     assert!(first.matches(), "{first:?}");
     assert_eq!(
@@ -146,9 +150,17 @@ async fn the_whole_catalog_ensures_on_the_server_and_a_second_run_creates_nothin
         .filter(|c| c.handles.len() > 1)
         .collect();
     assert!(several.len() >= 3, "{plan}");
-    let stream = js.get_stream(Subjects::new(prefix.clone()).stream()).await.unwrap();
+    let stream = js
+        .get_stream(Subjects::new(prefix.clone()).stream())
+        .await
+        .unwrap();
     for c in &several {
-        let info = stream.consumer_info(&c.durable).await.unwrap().config.clone();
+        let info = stream
+            .consumer_info(&c.durable)
+            .await
+            .unwrap()
+            .config
+            .clone();
         match filtering {
             Filtering::Covering => {
                 assert_eq!(vec![info.filter_subject.clone()], c.filter_subjects);
