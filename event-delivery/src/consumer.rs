@@ -541,6 +541,40 @@ where
         delivery: Delivery,
         attempt: Attempt,
     ) -> Verdict {
+        self.run_attempt(payload, partition_key, delivery, attempt, false)
+            .await
+    }
+
+    /// [`process`](Self::process) for the last attempt the transport will
+    /// make: a failure is dead-lettered (or, at-most-once, dropped) even
+    /// when the retry policy has attempts left, since no redelivery would
+    /// follow a retry. A broker that stops delivering after a fixed count
+    /// (JetStream's `max_deliver`) calls it on the last delivery it
+    /// runs the handler on.
+    ///
+    /// # Panics
+    ///
+    /// As [`process`](Self::process); turn the panic into a failure with
+    /// [`fail_last`](Self::fail_last).
+    pub async fn process_last(
+        &self,
+        payload: &[u8],
+        partition_key: Option<&str>,
+        delivery: Delivery,
+        attempt: Attempt,
+    ) -> Verdict {
+        self.run_attempt(payload, partition_key, delivery, attempt, true)
+            .await
+    }
+
+    async fn run_attempt(
+        &self,
+        payload: &[u8],
+        partition_key: Option<&str>,
+        delivery: Delivery,
+        attempt: Attempt,
+        last: bool,
+    ) -> Verdict {
         let inner = &*self.inner;
         // 1. Decode.
         let event = match C::decode(payload) {
@@ -561,7 +595,7 @@ where
                     ),
                 };
                 return self
-                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure, last)
                     .await;
             }
             Err(error) => {
@@ -570,7 +604,7 @@ where
                     message: error.to_string(),
                 };
                 return self
-                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure, last)
                     .await;
             }
         };
@@ -616,7 +650,7 @@ where
                     message: error.to_string(),
                 };
                 return self
-                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure, last)
                     .await;
             }
         };
@@ -648,7 +682,7 @@ where
                     message: error.to_string(),
                 };
                 return self
-                    .fail_boxed(payload, partition_key, delivery, attempt, failure)
+                    .fail_boxed(payload, partition_key, delivery, attempt, failure, last)
                     .await;
             }
         };
@@ -726,11 +760,12 @@ where
             }
         };
         // 5 and 6. Classify, then retry or dead-letter.
-        self.fail_boxed(payload, partition_key, delivery, attempt, error)
+        self.fail_boxed(payload, partition_key, delivery, attempt, error, last)
             .await
     }
 
-    /// [`fail`](Self::fail) on the heap: the failure path is the cold one,
+    /// [`fail`](Self::fail) (or, `last`, [`fail_last`](Self::fail_last))
+    /// on the heap: the failure path is the cold one,
     /// and inline its state would make every attempt's future larger.
     pub(crate) fn fail_boxed<'a>(
         &'a self,
@@ -739,8 +774,9 @@ where
         delivery: Delivery,
         attempt: Attempt,
         failure: Failure,
+        last: bool,
     ) -> Pin<Box<dyn Future<Output = Verdict> + Send + 'a>> {
-        Box::pin(self.fail(payload, partition_key, delivery, attempt, failure))
+        Box::pin(self.fail_attempt(payload, partition_key, delivery, attempt, failure, last))
     }
 
     /// Steps 5 and 6 for a failed attempt: drop (at-most-once), retry after
@@ -752,6 +788,35 @@ where
         delivery: Delivery,
         attempt: Attempt,
         failure: Failure,
+    ) -> Verdict {
+        self.fail_attempt(payload, partition_key, delivery, attempt, failure, false)
+            .await
+    }
+
+    /// [`fail`](Self::fail) for the last attempt the transport will make:
+    /// dead-letter (or, at-most-once, drop) without consulting the retry
+    /// policy, counted as `dead_lettered` (or `skipped`) like any other
+    /// dead letter, with the `event_dead_letters` gauge set after.
+    pub async fn fail_last(
+        &self,
+        payload: &[u8],
+        partition_key: Option<&str>,
+        delivery: Delivery,
+        attempt: Attempt,
+        failure: Failure,
+    ) -> Verdict {
+        self.fail_attempt(payload, partition_key, delivery, attempt, failure, true)
+            .await
+    }
+
+    async fn fail_attempt(
+        &self,
+        payload: &[u8],
+        partition_key: Option<&str>,
+        delivery: Delivery,
+        attempt: Attempt,
+        failure: Failure,
+        last: bool,
     ) -> Verdict {
         let inner = &*self.inner;
         let now = OffsetDateTime::now_utc();
@@ -766,7 +831,12 @@ where
             self.consumed(event_type, "skipped");
             return Verdict::Term(Gave::Dropped);
         }
-        if let Some(after) = inner.retry.next_delay(failure.class, attempt.number) {
+        let retry = if last {
+            None
+        } else {
+            inner.retry.next_delay(failure.class, attempt.number)
+        };
+        if let Some(after) = retry {
             inner.counters.retries.fetch_add(1, AtomicOrdering::Relaxed);
             self.consumed(event_type, "retried");
             metrics::counter!(m::RETRIES, "consumer" => inner.name, "type" => event_type, "class" => class_label(failure.class))

@@ -305,7 +305,7 @@ where
                     attempt
                         .first_failure
                         .get_or_insert_with(time::OffsetDateTime::now_utc);
-                    self.fail_boxed(payload, partition_key, delivery, attempt, failure)
+                    self.fail_boxed(payload, partition_key, delivery, attempt, failure, false)
                         .await
                 }
             };

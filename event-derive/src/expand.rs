@@ -594,11 +594,9 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
             let member = f.ident;
             quote!(#p::wire::closed(&__value.#member).map_err(<__D::Error as #p::serde::de::Error>::custom)?;)
         });
-    let rules = input
-        .attrs
-        .check
-        .as_ref()
-        .map(|path| quote!(#path(&__value).map_err(<__D::Error as #p::serde::de::Error>::custom)?;));
+    let rules = input.attrs.check.as_ref().map(
+        |path| quote!(#path(&__value).map_err(<__D::Error as #p::serde::de::Error>::custom)?;),
+    );
     let decode = if closed.is_none() && rules.is_none() {
         quote!(#mirror::deserialize(#p::wire::ObjectOnly(__deserializer)))
     } else {

@@ -140,9 +140,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let report = topology.ensure(&js).await?;
     println!(
-        "{} {url}: created {} streams and consumers",
+        "{} {url} (nats-server {}): created {} streams and consumers, for {}",
         at(),
-        report.created.len()
+        js.client().server_info().version,
+        report.created.len(),
+        report
+            .filtering
+            .map_or_else(|| "an unknown server".to_owned(), |f| f.to_string())
     );
 
     let mut running = Vec::new();

@@ -19,9 +19,11 @@ use time::format_description::well_known::Rfc3339;
 /// class, attempts and failure times in `Event-Dlq-*` headers; its
 /// [`DeadLetterId`] is the stream sequence.
 ///
-/// [`retry`](Self::retry) publishes the original bytes on the service's
-/// retry subject, which only that service's consumer reads, as a first
-/// delivery: the consumer decodes it again against its current contract.
+/// [`retry`](Self::retry) publishes the original bytes on the entry's
+/// retry subject, which only that service's retry consumer reads, as a
+/// first delivery: the consumer decodes it again against its current
+/// contract. Of concurrent retries of one entry exactly one publishes:
+/// see [`retry`](Self::retry).
 #[derive(Debug, Clone)]
 pub struct NatsDeadLetters {
     js: Context,
@@ -91,8 +93,23 @@ impl NatsDeadLetters {
     }
 
     async fn read(&self, stream: &Stream, seq: u64) -> Result<Option<DeadLetter>, DeadLetterError> {
+        Ok(self.read_stored(stream, seq).await?.map(|(entry, _)| entry))
+    }
+
+    /// The entry at `seq` and the token that names it for good: its
+    /// sequence and the time the DLQ stream stored it, so that a DLQ
+    /// stream deleted and created again, whose sequences start over,
+    /// does not reuse a retry subject.
+    async fn read_stored(
+        &self,
+        stream: &Stream,
+        seq: u64,
+    ) -> Result<Option<(DeadLetter, String)>, DeadLetterError> {
         match stream.get_raw_message(seq).await {
-            Ok(m) => Ok(Some(self.entry(m.sequence, &m.headers, &m.payload))),
+            Ok(m) => Ok(Some((
+                self.entry(m.sequence, &m.headers, &m.payload),
+                format!("{}-{}", m.sequence, m.time.unix_timestamp_nanos()),
+            ))),
             Err(e) => {
                 use async_nats::jetstream::stream::RawMessageErrorKind;
                 match e.kind() {
@@ -103,16 +120,37 @@ impl NatsDeadLetters {
         }
     }
 
-    /// Retries one dead letter: publishes its original bytes to the
-    /// service's retry subject, then removes it. Returns whether it was
-    /// there.
+    /// Retries one dead letter: publishes its original bytes on its retry
+    /// subject (`<prefix>._retry.<service>.<entry>`), then removes it.
+    /// Returns whether this call retried it: `false` when it was not there,
+    /// or when another retry of it won.
+    ///
+    /// The publish is a compare-and-set: it expects the entry's retry
+    /// subject to hold nothing yet (`Nats-Expected-Last-Subject-Sequence`
+    /// 0), so of concurrent retries of one entry the stream stores one
+    /// and refuses the others, whatever the duplicate window. The entry
+    /// is removed only once the stream acked the publish, so a retry that
+    /// fails, or a process that stops in between, loses nothing; the next
+    /// retry of an entry whose publish was stored finds its subject taken
+    /// and only removes it.
     pub async fn retry(&self, id: DeadLetterId) -> Result<bool, DeadLetterError> {
+        Ok(self.retry_entry(id).await?.is_some())
+    }
+
+    /// [`retry`](Self::retry), returning the entry this call retried.
+    pub(crate) async fn retry_entry(
+        &self,
+        id: DeadLetterId,
+    ) -> Result<Option<DeadLetter>, DeadLetterError> {
         let stream = self.stream().await?;
-        let Some(entry) = self.read(&stream, id.0).await? else {
-            return Ok(false);
+        let Some((entry, token)) = self.read_stored(&stream, id.0).await? else {
+            return Ok(None);
         };
-        self.republish(&entry).await?;
-        self.discard(id).await
+        let won = self.republish(&entry, &token).await?;
+        // Published by this call or by another: either way the entry is
+        // retried, and whoever gets here first deletes it.
+        self.discard(id).await?;
+        Ok(won.then_some(entry))
     }
 
     /// Retries every dead letter of `event_type`, oldest first; returns how
@@ -124,20 +162,21 @@ impl NatsDeadLetters {
         Ok(retried.len())
     }
 
-    /// Retries every dead letter that passes `filter`, oldest first;
-    /// returns them. Each is republished before it is removed, so a
-    /// failure part way leaves the rest (and at worst the one being
-    /// retried) in the queue.
+    /// Retries every dead letter that passes `filter`, oldest first, each
+    /// as [`retry`](Self::retry) does; returns those this call retried. A
+    /// failure part way leaves the rest in the queue.
     pub async fn retry_all(
         &self,
         filter: &DeadLetterFilter,
     ) -> Result<Vec<DeadLetter>, DeadLetterError> {
         let entries = self.list(filter).await?;
-        for entry in &entries {
-            self.republish(entry).await?;
-            self.discard(entry.id).await?;
+        let mut out = Vec::with_capacity(entries.len());
+        for entry in entries {
+            if let Some(entry) = self.retry_entry(entry.id).await? {
+                out.push(entry);
+            }
         }
-        Ok(entries)
+        Ok(out)
     }
 
     /// The consumer services that have a DLQ stream under `subjects`, by
@@ -168,32 +207,39 @@ impl NatsDeadLetters {
         Ok(services)
     }
 
-    pub(crate) async fn republish(&self, entry: &DeadLetter) -> Result<(), DeadLetterError> {
-        let subject = self.subjects.retry(&self.service);
+    /// Publishes `entry` on its retry subject, expecting the subject
+    /// empty; returns whether this publish is the one stored.
+    async fn republish(&self, entry: &DeadLetter, token: &str) -> Result<bool, DeadLetterError> {
+        use async_nats::jetstream::context::PublishErrorKind;
+        let subject = self.subjects.retry(&self.service, token);
         let mut h = HeaderMap::new();
         // A fresh message id: the original one may still be inside the
         // event stream's duplicate window.
         h.insert(
             headers::MSG_ID,
             format!(
-                "{}:retry:{}:{}",
+                "{}:retry:{}:{token}",
                 entry.event_id.as_deref().unwrap_or("unknown"),
                 self.service,
-                entry.id.0
             )
             .as_str(),
         );
+        h.insert(async_nats::header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, "0");
         if let Some(key) = &entry.partition_key {
             h.insert(headers::PARTITION_KEY, key.as_str());
         }
+        let failed = |e| storage(format!("retrying dead letter {} to {subject}", entry.id), e);
         let ack = self
             .js
             .publish_with_headers(subject.clone(), h, Bytes::copy_from_slice(&entry.payload))
             .await
-            .map_err(|e| storage(format!("retrying dead letter {} to {subject}", entry.id), e))?;
-        ack.await
-            .map_err(|e| storage(format!("retrying dead letter {} to {subject}", entry.id), e))?;
-        Ok(())
+            .map_err(failed)?;
+        match ack.await {
+            // A duplicate: the same entry's publish, stored before.
+            Ok(ack) => Ok(!ack.duplicate),
+            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => Ok(false),
+            Err(e) => Err(failed(e)),
+        }
     }
 }
 

@@ -12,13 +12,20 @@
 //!   service filtering on the subjects it consumes, one DLQ stream per
 //!   consumer service; [`Topology::plan`] says what [`Topology::ensure`]
 //!   would create, and `ensure` reports a deployed config that differs
-//!   instead of overwriting it.
+//!   instead of overwriting it. Before nats-server 2.10, which `ensure`
+//!   reads from the connection ([`Filtering`]), a consumer of several
+//!   types filters on one wildcard covering them and the subscriber acks
+//!   the rest unhandled.
 //! - [`NatsSubscriber`]: the `event-delivery` [`Subscriber`](event_delivery::Subscriber),
 //!   and [`NatsSubscriber::run`], which maps the pipeline's verdicts onto
-//!   JetStream's verbs (ack, nak with the policy's delay, term) and keeps
-//!   long handlers alive with in-progress acks.
+//!   JetStream's verbs (ack, nak with the policy's delay, term), keeps
+//!   long handlers alive with in-progress acks, and keeps JetStream's
+//!   last delivery of a message to dead-letter it when no earlier one
+//!   settled it.
 //! - [`NatsDeadLetters`]: the DLQ stream as the pipeline's
-//!   [`DeadLetters`](event_delivery::DeadLetters).
+//!   [`DeadLetters`](event_delivery::DeadLetters); a retry is a
+//!   compare-and-set publish on the entry's own subject, so concurrent
+//!   retries of one entry publish it once.
 #![warn(missing_docs)]
 
 mod dead_letter;
@@ -34,7 +41,7 @@ pub use dead_letter::NatsDeadLetters;
 pub use error::NatsError;
 pub use subject::Subjects;
 pub use subscriber::{DEFAULT_PENDING_INTERVAL, NatsIncoming, NatsSubscriber};
-pub use topology::{ConsumerPlan, Drift, EnsureReport, Plan, StreamPlan, Topology};
+pub use topology::{ConsumerPlan, Drift, EnsureReport, Filtering, Plan, StreamPlan, Topology};
 pub use transport::NatsTransport;
 
 pub use async_nats;

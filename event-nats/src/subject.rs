@@ -4,7 +4,7 @@
 /// | what | subject | stream |
 /// |---|---|---|
 /// | an event | `events.enrollment.completed.v1` (`<prefix>.<type>.v<major>`) | `EVENTS` (`<prefix>.>`) |
-/// | a dead letter retried to one service | `events._retry.certificate-service` | `EVENTS` |
+/// | a dead letter retried to one service | `events._retry.certificate-service.<entry>` | `EVENTS` |
 /// | a dead letter of one service | `events_dlq.certificate-service` | `EVENTS_DLQ_CERTIFICATE-SERVICE` |
 ///
 /// The type's dots are subject tokens, so `events.enrollment.>` selects a
@@ -47,10 +47,17 @@ impl Subjects {
         format!("{}.{event_type}.v{major}", self.prefix)
     }
 
-    /// The subject a dead letter of `service` is retried on: only that
-    /// service's consumer reads it.
-    pub fn retry(&self, service: &str) -> String {
-        format!("{}._retry.{service}", self.prefix)
+    /// The subject dead letter `entry` of `service` is retried on, one per
+    /// entry: only that service's retry consumer reads it, and a publish
+    /// that expects it empty is how one retry of an entry wins.
+    pub fn retry(&self, service: &str, entry: &str) -> String {
+        format!("{}._retry.{service}.{entry}", self.prefix)
+    }
+
+    /// The subjects of every retried dead letter of `service`: its retry
+    /// consumer's filter.
+    pub fn retries(&self, service: &str) -> String {
+        format!("{}._retry.{service}.*", self.prefix)
     }
 
     /// The subjects of the event stream.

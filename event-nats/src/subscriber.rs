@@ -6,13 +6,14 @@ use crate::topology::Topology;
 use async_nats::jetstream::consumer::{PullConsumer, pull};
 use async_nats::jetstream::message::AckKind;
 use async_nats::jetstream::{self, Context};
-use event_delivery::metrics_names::PENDING;
+use event_delivery::metrics_names::{CONSUMED, PENDING};
 use event_delivery::{
-    Attempt, Consumer, ConsumerStats, DeadLetter, DeadLetterId, DeadLetters, Failure, Handler,
-    Incoming, ProcessedStore, Subscriber, Verdict,
+    Attempt, Consumer, ConsumerStats, DeadLetters, Failure, Handler, Incoming, ProcessedStore,
+    Subscriber, Verdict,
 };
-use event_runtime::{Catalog, Delivery, Header};
+use event_runtime::{Catalog, Delivery, ErrorClass};
 use futures_util::{FutureExt, StreamExt};
+use std::collections::HashSet;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::task::Poll;
@@ -99,6 +100,12 @@ pub struct NatsSubscriber {
     retries: Feed,
     stream: jetstream::stream::Stream,
     name: String,
+    /// The event subjects handed to the pipeline; `None`: all the filter
+    /// delivers. Others (a covering filter's, before nats-server 2.10)
+    /// are acked unhandled.
+    handles: Option<HashSet<String>>,
+    skipped: u64,
+    stream_prefix: String,
     ack_wait: Duration,
     max_deliver: u32,
     concurrency: usize,
@@ -146,6 +153,22 @@ impl NatsSubscriber {
         let config = &consumer.cached_info().config;
         let ack_wait = config.ack_wait;
         let max_deliver = u32::try_from(config.max_deliver).unwrap_or(u32::MAX);
+        let mut deployed = config.filter_subjects.clone();
+        if !config.filter_subject.is_empty() {
+            deployed.push(config.filter_subject.clone());
+        }
+        let handles = match topology.handled_subjects(service) {
+            Some(handles) => Some(handles),
+            None if deployed.is_empty() || deployed.iter().any(|f| f.contains(['*', '>'])) => {
+                return Err(NatsError::new(
+                    format!("binding to consumer {stream_name}/{service}"),
+                    format!(
+                        "it filters on {deployed:?} and the topology does not list `{service}`, so which of those subjects it consumes is unknown: bind with the topology ensure used"
+                    ),
+                ));
+            }
+            None => None,
+        };
         Ok(NatsSubscriber {
             events: Feed {
                 consumer,
@@ -159,6 +182,9 @@ impl NatsSubscriber {
             },
             stream,
             name: service.to_owned(),
+            handles,
+            skipped: 0,
+            stream_prefix: topology.subject_scheme().prefix().to_owned(),
             ack_wait,
             max_deliver,
             concurrency: 16,
@@ -188,12 +214,47 @@ impl NatsSubscriber {
 
     /// The next delivery, of an event or of a retried dead letter;
     /// reconnects the pull after an error. `None` only once a durable
-    /// consumer was deleted.
+    /// consumer was deleted. A delivery on a subject the service does not
+    /// consume (a covering filter delivers them, before nats-server 2.10)
+    /// is acked here without reaching the pipeline, and counted as
+    /// `skipped` in `events_consumed_total`.
     pub async fn next_message(&mut self) -> Option<NatsIncoming> {
-        tokio::select! {
-            m = self.events.next() => m,
-            m = self.retries.next() => m,
+        loop {
+            let (incoming, event) = tokio::select! {
+                m = self.events.next() => (m?, true),
+                m = self.retries.next() => (m?, false),
+            };
+            let subject = incoming.message.subject.as_str();
+            if !event || self.handles.as_ref().is_none_or(|h| h.contains(subject)) {
+                return Some(incoming);
+            }
+            let event_type = self.type_of(subject);
+            metrics::counter!(CONSUMED, "consumer" => self.name.clone(), "type" => event_type, "outcome" => "skipped")
+                .increment(1);
+            self.skipped += 1;
+            incoming.ack().await;
         }
+    }
+
+    /// The event type of an event subject (`<prefix>.<type>.v<major>`);
+    /// `unknown` for any other subject.
+    fn type_of(&self, subject: &str) -> String {
+        subject
+            .strip_prefix(self.stream_prefix.as_str())
+            .and_then(|s| s.strip_prefix('.'))
+            .and_then(|s| s.rsplit_once(".v"))
+            .filter(|(t, major)| {
+                !t.starts_with('_')
+                    && !major.is_empty()
+                    && major.bytes().all(|b| b.is_ascii_digit())
+            })
+            .map_or_else(|| "unknown".to_owned(), |(t, _)| t.to_owned())
+    }
+
+    /// Deliveries acked without reaching the pipeline so far: subjects of
+    /// a covering filter the service does not consume.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// Reads the consumer's `num_pending` from the server (messages of its
@@ -254,9 +315,25 @@ impl NatsSubscriber {
     /// |---|---|
     /// | ack (handled, duplicate, skipped) | `ack` |
     /// | retry after a delay | `nak` with the delay; the next delivery is the next attempt |
-    /// | retry at `max_deliver` | put in the dead letter queue, then `term` |
     /// | term (dead-lettered, at-most-once dropped) | `term` |
     /// | defer, nak | `nak` with the delay |
+    ///
+    /// JetStream delivers a message at most `max_deliver` times (the
+    /// consumer's). The handler runs on all deliveries but the last; on
+    /// the one before the last, a failure is dead-lettered whatever
+    /// attempts the retry policy has left
+    /// ([`Consumer::process_last`]). The last delivery only comes when no
+    /// earlier one settled the message (a handler that crashed its
+    /// process or outlived the ack wait, a lost nak, deferrals): it runs
+    /// no handler and dead-letters the message, with that reason, counted
+    /// as `dead_lettered`, so JetStream never drops a message outside the
+    /// dead letter queue. With `max_deliver` 1 there is no spare delivery
+    /// and the one delivery is the last attempt.
+    ///
+    /// A delivery on a subject the service does not consume (a covering
+    /// filter, before nats-server 2.10) is acked without reaching the
+    /// pipeline and counted as `skipped`, in `events_consumed_total` and
+    /// in the returned stats.
     ///
     /// While a handler runs longer than half the ack wait, an in-progress
     /// ack is sent every half ack wait, so JetStream does not deliver the
@@ -322,7 +399,9 @@ impl NatsSubscriber {
             }
         }
         while tasks.join_next().await.is_some() {}
-        consumer.stats()
+        let mut stats = consumer.stats();
+        stats.skipped += self.skipped;
+        stats
     }
 }
 
@@ -354,6 +433,28 @@ async fn sample_pending(
     }
 }
 
+/// Runs `work`, sending an in-progress ack every `heartbeat` while it
+/// runs.
+async fn with_progress<F: Future>(
+    incoming: &NatsIncoming,
+    heartbeat: Duration,
+    work: F,
+) -> F::Output {
+    let mut work = std::pin::pin!(work);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+    loop {
+        tokio::select! {
+            biased;
+            out = &mut work => return out,
+            _ = ticks.tick() => incoming.progress().await,
+        }
+    }
+}
+
+/// How often the last delivery tries to write its dead letter before it
+/// leaves the message unsettled.
+const LAST_DELIVERY_TRIES: u32 = 5;
+
 /// Runs one delivery through the pipeline and settles it.
 async fn settle<C, H, St, D>(
     consumer: Consumer<C, H, St, D>,
@@ -370,78 +471,73 @@ async fn settle<C, H, St, D>(
         number: incoming.attempt(),
         first_failure: None,
     };
-    let verdict = {
-        let payload = incoming.payload();
-        let key = incoming.partition_key();
-        let delivery = incoming.delivery();
-        let work =
-            AssertUnwindSafe(consumer.process(payload, key, delivery, attempt)).catch_unwind();
-        let mut work = std::pin::pin!(work);
-        let mut ticks =
-            tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
-        let outcome = loop {
-            tokio::select! {
-                biased;
-                outcome = &mut work => break outcome,
-                _ = ticks.tick() => incoming.progress().await,
-            }
+    let payload = incoming.payload();
+    let key = incoming.partition_key();
+    let delivery = incoming.delivery();
+    if max_deliver >= 2 && attempt.number >= max_deliver {
+        // JetStream's last delivery: no earlier one settled the message,
+        // and none follows this one. Dead-letter it rather than run a
+        // handler that may crash again and lose it.
+        let failure = Failure {
+            class: ErrorClass::Unknown,
+            message: format!(
+                "JetStream delivered it {} times (the consumer's max_deliver) and no delivery settled it: a handler that crashed its process or outlived the ack wait, a lost nak, or deferrals",
+                attempt.number
+            ),
         };
-        match outcome {
+        let mut backoff = Duration::from_millis(500);
+        for _ in 0..LAST_DELIVERY_TRIES {
+            let verdict = with_progress(
+                &incoming,
+                heartbeat,
+                consumer.fail_last(payload, key, delivery, attempt, failure.clone()),
+            )
+            .await;
+            if let Verdict::Term(_) | Verdict::Ack(_) = verdict {
+                return incoming.term().await;
+            }
+            // The dead letter store failed; a nak now would drop the
+            // message (no delivery follows), so hold it and try again.
+            with_progress(&incoming, heartbeat, tokio::time::sleep(backoff)).await;
+            backoff *= 2;
+        }
+        // Left unsettled: the message stays in the stream, and JetStream
+        // announces it on `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES`.
+        return;
+    }
+    // The last delivery that runs the handler (the one before the spare).
+    let last = attempt.number.saturating_add(1) >= max_deliver;
+    let verdict = {
+        let work = AssertUnwindSafe(async {
+            if last {
+                consumer.process_last(payload, key, delivery, attempt).await
+            } else {
+                consumer.process(payload, key, delivery, attempt).await
+            }
+        })
+        .catch_unwind();
+        match with_progress(&incoming, heartbeat, work).await {
             Ok(verdict) => verdict,
             Err(panic) => {
-                consumer
-                    .fail(payload, key, delivery, attempt, Failure::panic(&*panic))
-                    .await
+                let failure = Failure::panic(&*panic);
+                if last {
+                    consumer
+                        .fail_last(payload, key, delivery, attempt, failure)
+                        .await
+                } else {
+                    consumer
+                        .fail(payload, key, delivery, attempt, failure)
+                        .await
+                }
             }
         }
     };
     match verdict {
         Verdict::Ack(_) => incoming.ack().await,
         Verdict::Term(_) => incoming.term().await,
-        Verdict::Retry { failure, .. } if attempt.number >= max_deliver => {
-            // JetStream would not deliver it again: dead-letter it now.
-            match dead_letter(&consumer, &incoming, attempt, failure).await {
-                Ok(_) => incoming.term().await,
-                Err(_) => incoming.nak(Duration::from_secs(5)).await,
-            }
-        }
         Verdict::Retry { after, .. } => incoming.nak(after).await,
         Verdict::Defer(delay) | Verdict::Nak(delay) => incoming.nak(delay).await,
     }
-}
-
-async fn dead_letter<C, H, St, D>(
-    consumer: &Consumer<C, H, St, D>,
-    incoming: &NatsIncoming,
-    attempt: Attempt,
-    failure: Failure,
-) -> Result<DeadLetterId, event_delivery::DeadLetterError>
-where
-    C: Catalog + Send + 'static,
-    H: Handler<C, St::Tx>,
-    St: ProcessedStore,
-    D: DeadLetters,
-{
-    let now = OffsetDateTime::now_utc();
-    let header = Header::from_json_slice(incoming.payload()).ok();
-    consumer
-        .dead_letter_queue()
-        .put(DeadLetter {
-            id: DeadLetterId(0),
-            payload: incoming.payload().into(),
-            partition_key: incoming.partition_key().map(str::to_owned),
-            event_id: header.as_ref().map(|h| h.id().to_owned()),
-            event_type: header.as_ref().map(|h| h.event_type().to_owned()),
-            version: header.as_ref().map(|h| h.version()),
-            tenant_id: header.as_ref().map(|h| h.tenant_id().to_owned()),
-            consumer: consumer.name().to_owned(),
-            error: failure.message,
-            class: failure.class,
-            attempts: attempt.number,
-            first_failure: attempt.first_failure.unwrap_or(now),
-            last_failure: now,
-        })
-        .await
 }
 
 impl Subscriber for NatsSubscriber {

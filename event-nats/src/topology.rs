@@ -9,7 +9,7 @@ use async_nats::jetstream::context::ConsumerInfoErrorKind;
 use async_nats::jetstream::context::GetStreamErrorKind;
 use async_nats::jetstream::stream::{self, StorageType};
 use event_runtime::{Catalog, Contract};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -28,8 +28,14 @@ struct ServiceSpec {
 /// dead letters retried to it, and one DLQ stream per consumer service.
 ///
 /// A service consuming one event type filters with `filter_subject`, which
-/// every JetStream server reads; a service consuming several needs
-/// `filter_subjects`, nats-server 2.10 or later.
+/// every JetStream server reads. A service consuming several filters with
+/// `filter_subjects` on nats-server 2.10 or later; before 2.10 a consumer
+/// takes one filter, so its filter is the smallest wildcard covering the
+/// service's subjects and [`NatsSubscriber`](crate::NatsSubscriber) acks
+/// the other messages it delivers without running the handler (see
+/// [`Filtering`]). [`ensure`](Topology::ensure) reads which from the
+/// server it is connected to; [`plan`](Topology::plan) is the plan for
+/// 2.10 and [`plan_for`](Topology::plan_for) the plan for either.
 ///
 /// ```
 /// use event_nats::Topology;
@@ -43,7 +49,16 @@ struct ServiceSpec {
 ///     ["events.course.published.v1", "events.enrollment.completed.v1"]
 /// );
 /// assert_eq!(plan.consumers[1].durable, "analytics-service_retry");
-/// assert_eq!(plan.consumers[1].filter_subjects, ["events._retry.analytics-service"]);
+/// assert_eq!(plan.consumers[1].filter_subjects, ["events._retry.analytics-service.*"]);
+///
+/// // Before nats-server 2.10: one covering filter, and what it handles.
+/// use event_nats::Filtering;
+/// let plan = topology.plan_for(Filtering::Covering);
+/// assert_eq!(plan.consumers[0].filter_subjects, ["events.*.*.v1"]);
+/// assert_eq!(
+///     plan.consumers[0].handles,
+///     ["events.course.published.v1", "events.enrollment.completed.v1"]
+/// );
 /// println!("{plan}");
 /// ```
 #[derive(Debug, Clone)]
@@ -56,6 +71,7 @@ pub struct Topology {
     max_deliver: i64,
     max_ack_pending: i64,
     storage: StorageType,
+    filtering: Option<Filtering>,
 }
 
 impl Default for Topology {
@@ -78,6 +94,7 @@ impl Topology {
             max_deliver: 10,
             max_ack_pending: 1000,
             storage: StorageType::File,
+            filtering: None,
         }
     }
 
@@ -197,6 +214,22 @@ impl Topology {
         self
     }
 
+    /// Filter consumers as `filtering` says instead of as the connected
+    /// server's version allows: [`Filtering::Covering`] for a cluster in
+    /// a rolling upgrade whose other nodes are older than the one
+    /// [`ensure`](Self::ensure) is connected to.
+    pub fn filtering(mut self, filtering: Filtering) -> Self {
+        self.filtering = Some(filtering);
+        self
+    }
+
+    /// How [`ensure`](Self::ensure) filters consumers on the server `js`
+    /// is connected to: the setting of [`filtering`](Self::filtering), else
+    /// [`Filtering::of`] the server.
+    pub fn filtering_on(&self, js: &Context) -> Filtering {
+        self.filtering.unwrap_or_else(|| Filtering::of(js))
+    }
+
     /// Memory storage instead of file storage.
     pub fn memory_storage(mut self) -> Self {
         self.storage = StorageType::Memory;
@@ -210,11 +243,16 @@ impl Topology {
         self
     }
 
-    /// The most deliveries of one message: keep it above the retry
-    /// policy's largest attempt count, so the pipeline dead-letters a
-    /// message before JetStream stops delivering it.
+    /// The most deliveries of one message (at least 2). The handler runs
+    /// on all but the last: [`NatsSubscriber::run`](crate::NatsSubscriber::run)
+    /// keeps the last delivery to dead-letter a message that no earlier
+    /// delivery settled (a handler that crashed its process, or outlived
+    /// the ack wait), so JetStream never gives up on a message outside
+    /// the dead letter queue. A failure on the last delivery that runs the
+    /// handler is dead-lettered whatever attempts the retry policy has
+    /// left. Keep it above the retry policy's largest attempt count.
     pub fn max_deliver(mut self, max: u32) -> Self {
-        self.max_deliver = i64::from(max.max(1));
+        self.max_deliver = i64::from(max.max(2));
         self
     }
 
@@ -266,15 +304,17 @@ impl Topology {
     fn pull_config(
         &self,
         durable: String,
-        mut filters: Vec<String>,
+        filters: &[String],
         ordered: bool,
+        filtering: Filtering,
     ) -> pull::Config {
         // One subject goes in `filter_subject`, which every JetStream server
-        // reads; several need `filter_subjects` (nats-server 2.10 or later).
-        let (filter_subject, filter_subjects) = if filters.len() == 1 {
-            (filters.remove(0), Vec::new())
-        } else {
-            (String::new(), filters)
+        // reads; several need `filter_subjects` (nats-server 2.10 or later),
+        // or, before 2.10, one wildcard covering them.
+        let (filter_subject, filter_subjects) = match (filters, filtering) {
+            ([one], _) => (one.clone(), Vec::new()),
+            (_, Filtering::Subjects) => (String::new(), filters.to_vec()),
+            (_, Filtering::Covering) => (covering(filters), Vec::new()),
         };
         pull::Config {
             durable_name: Some(durable),
@@ -290,21 +330,47 @@ impl Topology {
         }
     }
 
-    /// The consumers of one service: its events, and its retried dead
-    /// letters.
-    fn consumer_configs(&self, spec: &ServiceSpec) -> [pull::Config; 2] {
+    /// The consumers of one service, each with the subjects its deliveries
+    /// are handled on: its events, and its retried dead letters.
+    fn consumer_configs(
+        &self,
+        spec: &ServiceSpec,
+        filtering: Filtering,
+    ) -> [(pull::Config, Vec<String>); 2] {
+        let events = self.filters(spec);
+        let retries = vec![self.subjects.retries(&spec.name)];
         [
-            self.pull_config(spec.name.clone(), self.filters(spec), spec.ordered),
-            self.pull_config(
-                Self::retry_durable(&spec.name),
-                vec![self.subjects.retry(&spec.name)],
-                false,
+            (
+                self.pull_config(spec.name.clone(), &events, spec.ordered, filtering),
+                events,
+            ),
+            (
+                self.pull_config(Self::retry_durable(&spec.name), &retries, false, filtering),
+                retries,
             ),
         ]
     }
 
-    /// What [`ensure`](Self::ensure) creates.
+    /// The event subjects `service` handles, if the topology lists it:
+    /// what its subscriber hands to the pipeline, acking the rest.
+    pub(crate) fn handled_subjects(&self, service: &str) -> Option<HashSet<String>> {
+        self.services
+            .iter()
+            .find(|s| s.name == service)
+            .map(|spec| self.filters(spec).into_iter().collect())
+    }
+
+    /// What [`ensure`](Self::ensure) creates on nats-server 2.10 or later
+    /// (or as [`filtering`](Self::filtering) says):
+    /// [`plan_for`](Self::plan_for)`(Filtering::Subjects)`.
     pub fn plan(&self) -> Plan {
+        self.plan_for(self.filtering.unwrap_or(Filtering::Subjects))
+    }
+
+    /// What [`ensure`](Self::ensure) creates on a server that filters
+    /// consumers as `filtering` says; [`Filtering::of`] reads it from a
+    /// connection, [`Filtering::for_version`] from a version.
+    pub fn plan_for(&self, filtering: Filtering) -> Plan {
         let stream = |c: stream::Config| StreamPlan {
             name: c.name,
             subjects: c.subjects,
@@ -312,6 +378,7 @@ impl Topology {
             replicas: c.num_replicas,
         };
         Plan {
+            filtering,
             streams: std::iter::once(self.stream_config())
                 .chain(self.services.iter().map(|s| self.dlq_config(&s.name)))
                 .map(stream)
@@ -319,8 +386,9 @@ impl Topology {
             consumers: self
                 .services
                 .iter()
-                .flat_map(|s| self.consumer_configs(s))
-                .map(|c| ConsumerPlan {
+                .flat_map(|s| self.consumer_configs(s, filtering))
+                .map(|(c, handles)| ConsumerPlan {
+                    handles,
                     stream: self.subjects.stream(),
                     durable: c.durable_name.unwrap_or_default(),
                     filter_subjects: if c.filter_subject.is_empty() {
@@ -369,7 +437,15 @@ impl Topology {
         for config in configs {
             self.ensure_stream(js, config, create, report).await?;
         }
-        let consumers = self.services.iter().flat_map(|s| self.consumer_configs(s));
+        // Read after the stream requests above, which waited for the
+        // connection: before it, the client knows no server.
+        let filtering = self.filtering_on(js);
+        report.filtering = Some(filtering);
+        let consumers = self
+            .services
+            .iter()
+            .flat_map(|s| self.consumer_configs(s, filtering))
+            .map(|(c, _)| c);
         let stream = match js.get_stream(self.subjects.stream()).await {
             Ok(stream) => stream,
             // Only when checking: `ensure_stream` created it otherwise.
@@ -534,6 +610,93 @@ impl Topology {
     }
 }
 
+/// The smallest subject pattern covering every one of `subjects` (two or
+/// more): token by token the same where they agree and `*` where they
+/// differ when they have as many tokens; else the tokens they share, then
+/// `>`. `events.enrollment.completed.v1` and `events.course.published.v1`
+/// give `events.*.*.v1`.
+pub(crate) fn covering(subjects: &[String]) -> String {
+    let split: Vec<Vec<&str>> = subjects.iter().map(|s| s.split('.').collect()).collect();
+    let Some(first) = split.first() else {
+        return String::new();
+    };
+    if split.iter().all(|t| t.len() == first.len()) {
+        return (0..first.len())
+            .map(|i| {
+                if split.iter().all(|t| t[i] == first[i]) {
+                    first[i]
+                } else {
+                    "*"
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(".");
+    }
+    // `>` stands for one token or more: keep at most all but the last
+    // token of the shortest.
+    let shortest = split.iter().map(Vec::len).min().unwrap_or(1);
+    let shared = (0..shortest - 1)
+        .take_while(|&i| split.iter().all(|t| t[i] == first[i]))
+        .count();
+    let mut out: Vec<&str> = first[..shared].to_vec();
+    out.push(">");
+    out.join(".")
+}
+
+/// How a server filters a durable consumer: what the plan's consumers
+/// look like on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Filtering {
+    /// nats-server 2.10 or later: `filter_subjects`, so the consumer of a
+    /// service delivers exactly the subjects of the events it consumes.
+    Subjects,
+    /// Before 2.10: one `filter_subject`. A service consuming several
+    /// event types filters on the smallest wildcard covering their
+    /// subjects ([`ConsumerPlan::filter_subjects`]); its subscriber hands
+    /// the pipeline only the subjects it consumes
+    /// ([`ConsumerPlan::handles`]) and acks the others without running
+    /// the handler, counted as `skipped` in `events_consumed_total`. Still
+    /// one durable consumer per service, in stream order, so instances
+    /// compete and per-key order holds across the service's event types;
+    /// the cost is the skipped deliveries, and a `num_pending` that counts
+    /// them.
+    Covering,
+}
+
+impl Filtering {
+    /// How a server of this version (`2.9.10`, `v2.10.0-RC.1`) filters;
+    /// `None` for a version that does not parse.
+    pub fn for_version(version: &str) -> Option<Filtering> {
+        let v = version.trim().trim_start_matches('v');
+        let mut parts = v.split(['.', '-']);
+        let major: u32 = parts.next()?.parse().ok()?;
+        let minor: u32 = parts.next()?.parse().ok()?;
+        Some(if (major, minor) >= (2, 10) {
+            Filtering::Subjects
+        } else {
+            Filtering::Covering
+        })
+    }
+
+    /// How the server `js` is connected to filters, from the version it
+    /// announced; [`Covering`](Filtering::Covering), which every server
+    /// reads, when it announced none that parses (not connected yet).
+    pub fn of(js: &Context) -> Filtering {
+        Filtering::for_version(&js.client().server_info().version).unwrap_or(Filtering::Covering)
+    }
+}
+
+impl fmt::Display for Filtering {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Filtering::Subjects => "nats-server 2.10 or later (filter_subjects)",
+            Filtering::Covering => {
+                "nats-server before 2.10 (one filter_subject: a covering wildcard, the subscriber acks what the service does not consume)"
+            }
+        })
+    }
+}
+
 fn is_stream_not_found(e: &async_nats::jetstream::context::GetStreamError) -> bool {
     matches!(e.kind(), GetStreamErrorKind::JetStream(ref j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND)
 }
@@ -542,6 +705,10 @@ fn is_stream_not_found(e: &async_nats::jetstream::context::GetStreamError) -> bo
 /// found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EnsureReport {
+    /// How the server filters consumers, read from the connection once the
+    /// streams were read: the plan compared is
+    /// [`plan_for`](Topology::plan_for) it.
+    pub filtering: Option<Filtering>,
     /// Created now: `stream EVENTS`, `consumer EVENTS/certificate-service`.
     pub created: Vec<String>,
     /// Not deployed, and left so: what `ensure` would create (only
@@ -604,8 +771,12 @@ pub struct ConsumerPlan {
     pub stream: String,
     /// Its durable name: the consumer service.
     pub durable: String,
-    /// The subjects it filters on.
+    /// The subjects it filters on: exactly those it handles, or on a server
+    /// before 2.10 one wildcard covering them.
     pub filter_subjects: Vec<String>,
+    /// The subjects whose deliveries its subscriber hands to the pipeline;
+    /// it acks the others its filter delivers, unhandled.
+    pub handles: Vec<String>,
     /// Its ack wait.
     pub ack_wait: Duration,
     /// Its `max_deliver`.
@@ -617,6 +788,8 @@ pub struct ConsumerPlan {
 /// What [`Topology::ensure`] would create; `Display` prints it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
+    /// The server the plan is for.
+    pub filtering: Filtering,
     /// The event stream, then one DLQ stream per consumer service.
     pub streams: Vec<StreamPlan>,
     /// One durable consumer per consumer service, by name.
@@ -625,6 +798,7 @@ pub struct Plan {
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "for {}", self.filtering)?;
         for s in &self.streams {
             write!(f, "stream {} subjects {}", s.name, s.subjects.join(","))?;
             if !s.duplicate_window.is_zero() {
@@ -640,6 +814,12 @@ impl fmt::Display for Plan {
             )?;
             for s in &c.filter_subjects {
                 writeln!(f, "  filter {s}")?;
+            }
+            if c.handles != c.filter_subjects {
+                for s in &c.handles {
+                    writeln!(f, "  handles {s}")?;
+                }
+                writeln!(f, "  acks the rest of its filter unhandled (skipped)")?;
             }
         }
         Ok(())

@@ -475,7 +475,7 @@ async fn retries_are_bounded_by_max_deliver_then_the_dlq() {
         "maxdeliver",
         Topology::new()
             .consumer::<CertificateInbound>("certificate-service")
-            .max_deliver(2),
+            .max_deliver(3),
     )
     .await;
     let dlq = NatsDeadLetters::new(

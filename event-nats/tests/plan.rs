@@ -67,7 +67,7 @@ fn the_plan_has_a_consumer_per_declared_consumer_service_filtering_on_what_it_co
             ),
             (
                 "analytics-service_retry",
-                vec!["events._retry.analytics-service".to_owned()]
+                vec!["events._retry.analytics-service.*".to_owned()]
             ),
             (
                 "certificate-service",
@@ -75,7 +75,7 @@ fn the_plan_has_a_consumer_per_declared_consumer_service_filtering_on_what_it_co
             ),
             (
                 "certificate-service_retry",
-                vec!["events._retry.certificate-service".to_owned()]
+                vec!["events._retry.certificate-service.*".to_owned()]
             ),
         ]
     );

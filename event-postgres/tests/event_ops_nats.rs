@@ -8,7 +8,7 @@ use common::*;
 use event_delivery::{DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters};
 use event_nats::async_nats::jetstream::consumer::pull;
 use event_nats::async_nats::jetstream::{self, Context};
-use event_nats::{NatsDeadLetters, Subjects, Topology};
+use event_nats::{Filtering, NatsDeadLetters, Subjects, Topology};
 use event_runtime::{ErrorClass, OffsetDateTime, Version};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -248,6 +248,118 @@ async fn nats_plan_reports_missing_then_matching_then_drift_and_changes_nothing(
     println!("nats plan: 10 missing, then 10 unchanged, then 1 drift (ack_wait 3s vs 10s)");
     cleanup(&js, &topology).await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_plan_shows_what_ensure_creates_on_this_servers_version_for_the_bundled_schemas() {
+    let prefix = unique("bundled");
+    let schemas = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas");
+    let url = nats_url();
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "nats",
+            "plan",
+            "--schemas",
+            schemas,
+            "--subject-prefix",
+            &prefix,
+        ];
+        a.extend_from_slice(extra);
+        ops(&a)
+    };
+    let js = js().await;
+    // A request first: `connect` returns before the server announced
+    // itself.
+    js.client().flush().await.unwrap();
+    let version = js.client().server_info().version;
+    let filtering = Filtering::for_version(&version).unwrap();
+
+    // Nothing deployed: the plan for this server, everything missing.
+    let out = run(&["--nats", &url, "--json"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_eq!(v["server"]["version"], json!(version));
+    let label = match filtering {
+        Filtering::Subjects => "subjects",
+        Filtering::Covering => "covering",
+    };
+    assert_eq!(v["filtering"], label);
+    // The services that consume several types, and the topology of what
+    // each handles, to ensure with.
+    let mut topology = Topology::new().subjects(Subjects::new(prefix.clone()));
+    let mut several = 0;
+    for c in v["consumers"].as_array().unwrap() {
+        let durable = c["durable"].as_str().unwrap();
+        if durable.ends_with("_retry") {
+            continue;
+        }
+        let handles: Vec<&str> = c["handles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap())
+            .collect();
+        let filters = c["filterSubjects"].as_array().unwrap();
+        if handles.len() > 1 {
+            several += 1;
+            match filtering {
+                Filtering::Covering => {
+                    assert_eq!(filters.len(), 1, "{c}");
+                    assert!(filters[0].as_str().unwrap().contains('*'), "{c}");
+                }
+                Filtering::Subjects => assert_eq!(filters.len(), handles.len(), "{c}"),
+            }
+        }
+        let events: Vec<(String, u32)> = handles
+            .iter()
+            .map(|h| {
+                let rest = h.strip_prefix(&format!("{prefix}.")).unwrap();
+                let (ty, major) = rest.rsplit_once(".v").unwrap();
+                (ty.to_owned(), major.parse().unwrap())
+            })
+            .collect();
+        topology = topology.service(durable, events.iter().map(|(t, m)| (t.as_str(), *m)));
+    }
+    assert!(several >= 3, "{v}");
+    let text = stdout(&run(&["--nats", &url]));
+    assert!(text.starts_with(&format!("for {filtering}\n")), "{text}");
+    assert!(text.contains(&format!("(nats-server {version})")), "{text}");
+    if filtering == Filtering::Covering {
+        assert!(text.contains("  handles "), "{text}");
+    }
+
+    // Ensured with what the plan says each service handles: it holds on
+    // this server, and the plan then matches it.
+    let report = topology.ensure(&js).await.unwrap();
+    assert!(report.matches(), "{report:?}");
+    let out = run(&["--nats", &url]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("the server holds the plan\n"));
+
+    // Planned for another version than the server's: the other filters,
+    // reported as drift, never changed.
+    let other = match filtering {
+        Filtering::Subjects => "2.9.10",
+        Filtering::Covering => "2.10.0",
+    };
+    let out = run(&["--nats", &url, "--server-version", other]);
+    assert_eq!(out.status.code(), Some(5), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("filter_subjects is deployed as"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["--server-version", "latest"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        stderr(&out).contains("--server-version latest"),
+        "{}",
+        stderr(&out)
+    );
+    println!(
+        "nats plan of the bundled schemas on nats-server {version}: {several} consumers of several types, {label} filters"
+    );
+    cleanup(&js, &topology).await;
 }
 
 fn dead(consumer: &str, key: &str, n: u32) -> DeadLetter {

@@ -1,10 +1,12 @@
 //! The JetStream topology of the generated catalog: `Topology::from_catalog`
 //! reads the consumers of every route from `CatalogEvent`, and agrees with
 //! both the explicit `from_contracts` list and the schemas' `x-event`
-//! blocks. No server is needed: the plan is what `ensure` would create.
+//! blocks. The plan needs no server; the last test ensures the whole
+//! catalog on the machine's JetStream server (`NATS_URL`, else
+//! 127.0.0.1:4222), whatever its version.
 
 use event_contracts_tests::*;
-use event_nats::Topology;
+use event_nats::{Filtering, Subjects, Topology};
 use event_runtime::{Catalog, Event};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -107,4 +109,77 @@ fn each_consumer_filters_on_what_the_schemas_say_it_consumes() {
         dlq_streams,
         want.iter().map(String::as_str).collect::<BTreeSet<_>>()
     );
+}
+
+#[tokio::test]
+async fn the_whole_catalog_ensures_on_the_server_and_a_second_run_creates_nothing() {
+    let url = std::env::var("NATS_URL").unwrap_or_else(|_| "127.0.0.1:4222".to_owned());
+    let js = event_nats::connect(&url).await.unwrap();
+    let prefix = format!(
+        "t_catalog_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let topology = Topology::from_catalog::<CatalogEvent>().subjects(Subjects::new(prefix.clone()));
+    let first = topology.ensure(&js).await.unwrap();
+    let version = js.client().server_info().version;
+    let filtering = first.filtering.unwrap();
+    assert_eq!(
+        Some(filtering),
+        Filtering::for_version(&version),
+        "{version}"
+    );
+    let plan = topology.plan_for(filtering);
+    assert!(first.matches(), "{first:?}");
+    assert_eq!(
+        first.created.len(),
+        plan.streams.len() + plan.consumers.len(),
+        "{first:?}"
+    );
+    let second = topology.ensure(&js).await.unwrap();
+    assert!(second.created.is_empty(), "{second:?}");
+    assert!(second.drift.is_empty(), "{second:?}");
+    // Most services consume several types: before 2.10 each such consumer
+    // has one covering filter, and handles exactly its subjects.
+    let several: Vec<_> = plan
+        .consumers
+        .iter()
+        .filter(|c| c.handles.len() > 1)
+        .collect();
+    assert!(several.len() >= 3, "{plan}");
+    let stream = js
+        .get_stream(Subjects::new(prefix.clone()).stream())
+        .await
+        .unwrap();
+    for c in &several {
+        let info = stream
+            .consumer_info(&c.durable)
+            .await
+            .unwrap()
+            .config
+            .clone();
+        match filtering {
+            Filtering::Covering => {
+                assert_eq!(vec![info.filter_subject.clone()], c.filter_subjects);
+                assert!(info.filter_subject.contains('*'), "{}", info.filter_subject);
+            }
+            Filtering::Subjects => {
+                let mut have = info.filter_subjects.clone();
+                have.sort();
+                assert_eq!(have, c.handles);
+            }
+        }
+    }
+    println!(
+        "nats-server {version}: {} streams and {} consumers ensured, {} filtering several types",
+        plan.streams.len(),
+        plan.consumers.len(),
+        several.len()
+    );
+    for s in plan.streams {
+        let _ = js.delete_stream(&s.name).await;
+    }
 }

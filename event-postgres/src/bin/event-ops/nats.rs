@@ -6,7 +6,7 @@ use crate::{DlqCommand, Failure};
 use clap::{Args, Subcommand};
 use event_delivery::{DeadLetter, DeadLetterError, DeadLetterFilter, DeadLetterId, DeadLetters};
 use event_nats::async_nats::{self, ServerAddr, jetstream::Context};
-use event_nats::{EnsureReport, NatsDeadLetters, Subjects, Topology};
+use event_nats::{EnsureReport, Filtering, NatsDeadLetters, Subjects, Topology};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -58,6 +58,11 @@ pub(crate) struct PlanArgs {
     /// A consumer service delivered in order (max_ack_pending 1); repeatable.
     #[arg(long, value_name = "SERVICE")]
     ordered: Vec<String>,
+    /// Plan for a nats-server of this version (2.9.10, 2.10.4): before
+    /// 2.10 a consumer of several event types filters on one covering
+    /// wildcard. Default: the version of the --nats server, else 2.10.
+    #[arg(long, value_name = "VERSION")]
+    server_version: Option<String>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -137,6 +142,14 @@ fn topology(args: &PlanArgs, subjects: Subjects) -> Result<Topology, Failure> {
         .iter()
         .map(|c| c.durable.clone())
         .collect();
+    if let Some(version) = &args.server_version {
+        let filtering = Filtering::for_version(version).ok_or_else(|| {
+            Failure::Config(format!(
+                "--server-version {version}: not a nats-server version (write it as 2.9.10)"
+            ))
+        })?;
+        topology = topology.filtering(filtering);
+    }
     for service in &args.ordered {
         if !planned.contains(service) {
             return Err(Failure::Config(format!(
@@ -158,21 +171,29 @@ pub(crate) async fn run(
 ) -> Result<String, Failure> {
     let NatsCommand::Plan(args) = command;
     let topology = topology(&args, Subjects::new(nats.subject_prefix.clone()))?;
-    let plan = topology.plan();
-    let report = match &nats.url {
+    // The plan for the server compared with: how it filters consumers
+    // depends on its version.
+    let (plan, report, version) = match &nats.url {
         Some(url) => {
             let js = connect(url).await?;
-            Some(
-                topology
-                    .check(&js)
-                    .await
-                    .map_err(|e| Failure::Database(e.to_string()))?,
-            )
+            let report = topology
+                .check(&js)
+                .await
+                .map_err(|e| Failure::Database(e.to_string()))?;
+            let filtering = report
+                .filtering
+                .unwrap_or_else(|| topology.filtering_on(&js));
+            let version = js.client().server_info().version;
+            (topology.plan_for(filtering), Some(report), Some(version))
         }
-        None => None,
+        None => (topology.plan(), None, None),
     };
     let out = if json {
         let mut v = json!({
+            "filtering": match plan.filtering {
+                Filtering::Subjects => "subjects",
+                Filtering::Covering => "covering",
+            },
             "streams": plan.streams.iter().map(|s| json!({
                 "name": s.name,
                 "subjects": s.subjects,
@@ -183,6 +204,7 @@ pub(crate) async fn run(
                 "stream": c.stream,
                 "durable": c.durable,
                 "filterSubjects": c.filter_subjects,
+                "handles": c.handles,
                 "ackWaitSeconds": c.ack_wait.as_secs_f64(),
                 "maxDeliver": c.max_deliver,
                 "maxAckPending": c.max_ack_pending,
@@ -190,6 +212,7 @@ pub(crate) async fn run(
         });
         if let Some(r) = &report {
             v["server"] = json!({
+                "version": version,
                 "matches": r.matches(),
                 "missing": r.missing,
                 "unchanged": r.unchanged,
@@ -205,7 +228,7 @@ pub(crate) async fn run(
     } else {
         let mut out = plan.to_string();
         if let (Some(r), Some(url)) = (&report, &nats.url) {
-            out.push_str(&server_report(url, r));
+            out.push_str(&server_report(url, version.as_deref(), r));
         }
         out
     };
@@ -215,8 +238,11 @@ pub(crate) async fn run(
     }
 }
 
-fn server_report(url: &str, r: &EnsureReport) -> String {
-    let mut out = format!("\nserver {url}:\n");
+fn server_report(url: &str, version: Option<&str>, r: &EnsureReport) -> String {
+    let mut out = match version {
+        Some(v) if !v.is_empty() => format!("\nserver {url} (nats-server {v}):\n"),
+        _ => format!("\nserver {url}:\n"),
+    };
     for u in &r.unchanged {
         out.push_str(&format!("  ok       {u}\n"));
     }
