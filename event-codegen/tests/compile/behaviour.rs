@@ -573,6 +573,8 @@ fn a_union_tells_its_alternatives_apart_by_enum_and_closed_objects() {
     assert_eq!(closed.additional_properties.len(), 1);
     let public: Public = serde_json::from_value(json!({"repository": "r", "forks": 3})).unwrap();
     assert_eq!(public.additional_properties.len(), 1);
+}
+
 /// JSON Schema's `integer` is a number with no fractional part: `3.0` is
 /// the integer 3 in every shape a generated type holds one (field, bounded
 /// field, nullable, array, map, union variant, newtype), and is written
