@@ -933,23 +933,8 @@ impl<'a> Lower<'a> {
             });
             acc.types_at = Some((file, format!("{pointer}/type")));
         }
-        let mut listed_values = None;
-        if let Some(e) = node.get("enum") {
-            match e.as_array() {
-                Some(_) => listed_values = Some(e.to_value().to_string()),
-                None => self.report(
-                    Severity::Error,
-                    "bad-keyword",
-                    file,
-                    &format!("{pointer}/enum"),
-                    e.span.clone(),
-                    format!("`enum` must be an array, found {}", e.describe()),
-                    None,
-                ),
-            }
-        }
-        if let Some(c) = node.get("const") {
-            let one = serde_json::Value::Array(vec![c.to_value()]).to_string();
+        let (mut listed_values, constant) = self.listed_values(file, pointer, node);
+        if let (Some(c), Some(one)) = (node.get("const"), constant) {
             // With both, a value must be in the enum and be the const.
             listed_values = match listed_values {
                 Some(_)
@@ -2837,6 +2822,36 @@ impl<'a> Lower<'a> {
             }
         }
         false
+    }
+
+    /// The values `enum` and `const` allow, each as the JSON text of an
+    /// array a value must be in; an `enum` that is not an array is a
+    /// `bad-keyword` error.
+    fn listed_values(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &Node,
+    ) -> (Option<String>, Option<String>) {
+        let listed = node.get("enum").and_then(|e| match e.as_array() {
+            Some(_) => Some(e.to_value().to_string()),
+            None => {
+                self.report(
+                    Severity::Error,
+                    "bad-keyword",
+                    file,
+                    &format!("{pointer}/enum"),
+                    e.span.clone(),
+                    format!("`enum` must be an array, found {}", e.describe()),
+                    None,
+                );
+                None
+            }
+        });
+        let constant = node
+            .get("const")
+            .map(|c| serde_json::Value::Array(vec![c.to_value()]).to_string());
+        (listed, constant)
     }
 
     /// Narrows the type of a property by the other `allOf` parts that

@@ -202,25 +202,9 @@ impl<'a> Lower<'a> {
                 check.values.push("[]".to_string());
             }
         }
-        if let Some(e) = node.get("enum") {
-            match e.as_array() {
-                Some(_) => check.values.push(e.to_value().to_string()),
-                None => self.report(
-                    Severity::Error,
-                    "bad-keyword",
-                    file,
-                    &format!("{pointer}/enum"),
-                    e.span.clone(),
-                    format!("`enum` must be an array, found {}", e.describe()),
-                    None,
-                ),
-            }
-        }
-        if let Some(c) = node.get("const") {
-            check
-                .values
-                .push(serde_json::Value::Array(vec![c.to_value()]).to_string());
-        }
+        let (listed, constant) = self.listed_values(file, pointer, node);
+        check.values.extend(listed);
+        check.values.extend(constant);
         self.counts(file, pointer, node, LENGTH_BOUNDS, &mut check.constraints);
         check.constraints.extend(self.pattern(file, pointer, node));
         if let Some(f) = node.get("format").and_then(Node::as_str) {
