@@ -792,23 +792,22 @@ pub fn render_alerts(
 
 /// Writes generated files named by [`render_alerts`] (or the dashboard)
 /// into `out`, each only if it changed; returns how many were written.
-/// A name that is not one plain file name is refused.
+///
+/// Every name goes through [`crate::outpath::join_file_name`] before the
+/// first file is written, so a name that is not one plain file name (`..`,
+/// a `/`, a `\`, a device name) refuses the whole run; each file is then
+/// written by [`crate::outpath::write_if_changed`], which refuses to write
+/// through a symbolic link left in `out`.
 pub fn write_files(out: &Path, files: &BTreeMap<String, String>) -> Result<usize, String> {
+    for name in files.keys() {
+        crate::outpath::join_file_name(out, name).map_err(|e| e.to_string())?;
+    }
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut written = 0;
     for (name, text) in files {
-        let plain = Path::new(name)
-            .file_name()
-            .is_some_and(|f| f == name.as_str());
-        if !plain || name.contains(['/', '\\']) || name.starts_with('.') {
-            return Err(format!(
-                "refusing to write `{}`: not a plain file name",
-                name.escape_debug()
-            ));
-        }
-        let path = out.join(name);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if crate::outpath::write_if_changed(out, name, text.as_bytes())
+            .map_err(|e| e.to_string())?
+        {
             written += 1;
         }
     }

@@ -136,7 +136,9 @@ impl Linter<'_> {
                     );
                 }
             }
-            if !is_camel_case(name) {
+            // An empty name is `bad-property-name`, an error of its own that
+            // no lint level lowers; a camel-case hint would repeat it.
+            if !name.is_empty() && !is_camel_case(name) {
                 self.report(
                     Lint::CamelCase,
                     file,
@@ -195,14 +197,11 @@ impl Linter<'_> {
 }
 
 /// What to rename a property to: its camelCase when that is a name, or how
-/// to choose one when the name has no ASCII word to keep (`""`, `"名前"`).
+/// to choose one when the name has no ASCII word to keep (`"名前"`).
 fn camel_case_hint(name: &str) -> String {
     let camel = name.to_lower_camel_case();
     if is_camel_case(&camel) {
         format!("rename it `{camel}`")
-    } else if name.is_empty() {
-        "an empty name is not a field name; give the property a camelCase name such as `value`"
-            .to_string()
     } else {
         "choose a camelCase name of ASCII letters and digits that starts with a lower-case letter, such as `displayName`".to_string()
     }

@@ -1,12 +1,12 @@
 //! Writing generated files inside an output folder, and nowhere else.
 //!
-//! Every writer of the crate (`generate`, `catalog`, `asyncapi`) builds the
-//! names it writes from the catalog (a service name, an event type) or from
-//! its configuration (the generated file's name). Checks upstream keep those
-//! names well formed, but a writer must not trust them: each path goes
-//! through [`join`], which accepts only plain relative names, and
-//! [`write_if_changed`], which refuses to follow a symbolic link below the
-//! output folder.
+//! Every writer of the crate (`generate`, `catalog`, `asyncapi`, `alerts`)
+//! builds the names it writes from the catalog (a service name, an event
+//! type) or from its configuration (the generated file's name). Checks
+//! upstream keep those names well formed, but a writer must not trust
+//! them: each path goes through [`join`], which accepts only plain relative
+//! names, and [`write_if_changed`], which refuses to follow a symbolic link
+//! below the output folder.
 //!
 //! ```
 //! use event_codegen::outpath::join;

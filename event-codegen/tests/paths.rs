@@ -87,7 +87,7 @@ fn a_producer_that_climbs_out_is_refused_by_every_command() {
         "search-service",
     );
     let before = files(&dir);
-    for command in ["asyncapi", "catalog"] {
+    for command in ["asyncapi", "catalog", "alerts"] {
         let o = run(&[command], &dir, Some(&out(&dir)));
         assert_eq!(o.status.code(), Some(1), "{command}: {}", stderr(&o));
         assert!(
@@ -132,7 +132,7 @@ fn an_absolute_consumer_is_refused() {
         target.to_str().unwrap(),
     );
     let before = files(&dir);
-    for command in ["asyncapi", "catalog", "generate"] {
+    for command in ["asyncapi", "catalog", "alerts", "generate"] {
         let o = run(&[command], &dir, Some(&out(&dir)));
         assert_eq!(o.status.code(), Some(1), "{command}: {}", stderr(&o));
         assert!(
@@ -212,11 +212,13 @@ fn symbolic_links_in_the_output_folder_are_not_followed() {
     std::fs::write(&victim, "keep").unwrap();
     let out_dir = out(&dir);
     std::fs::create_dir_all(&out_dir).unwrap();
-    // The catalog's page folder, and the AsyncAPI and generated files.
+    // The catalog's page folder, and the AsyncAPI, alert rule and
+    // generated files.
     std::os::unix::fs::symlink(&outside, out_dir.join("course")).unwrap();
     std::os::unix::fs::symlink(&victim, out_dir.join("course-service.json")).unwrap();
+    std::os::unix::fs::symlink(&victim, out_dir.join("search-service.rules.yml")).unwrap();
     std::os::unix::fs::symlink(&victim, out_dir.join("events.rs")).unwrap();
-    for command in ["catalog", "asyncapi", "generate"] {
+    for command in ["catalog", "asyncapi", "alerts", "generate"] {
         let o = run(&[command], &dir, Some(&out_dir));
         assert_eq!(o.status.code(), Some(1), "{command}: {}", stderr(&o));
         assert!(
@@ -245,6 +247,7 @@ fn every_subcommand_takes_the_global_color_flag() {
         &["catalog", "--color", "never"][..],
         &["asyncapi", "--color", "never"],
         &["--color", "never", "asyncapi"],
+        &["alerts", "--color", "never"],
         &["generate", "--color", "always"],
     ] {
         let o = run(args, &dir, Some(&out_dir));
@@ -298,6 +301,21 @@ fn the_writers_refuse_hostile_names_given_directly() {
         ]);
         let err = event_codegen::docs::write_pages(&out_dir, &pages).unwrap_err();
         assert!(err.starts_with("refusing to write "), "{page:?}: {err}");
+    }
+    for name in [
+        "../../../../PWNED.rules.yml",
+        "/tmp/PWNED.rules.yml",
+        "a/b.rules.yml",
+        "C:\\PWNED.rules.yml",
+        "CON.rules.yml",
+        "nul\0.rules.yml",
+    ] {
+        let rules = std::collections::BTreeMap::from([
+            ("good-service.rules.yml".to_string(), String::new()),
+            (name.to_string(), String::new()),
+        ]);
+        let err = event_codegen::alerts::write_files(&out_dir, &rules).unwrap_err();
+        assert!(err.starts_with("refusing to write "), "{name:?}: {err}");
     }
     // Refused before anything is written, the good names included.
     assert_eq!(files(&dir), before, "a file was written");

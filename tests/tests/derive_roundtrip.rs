@@ -729,6 +729,65 @@ fn non_json_in_a_skipped_payload_field_is_refused_by_both_decoders() {
     );
 }
 
+#[test]
+fn invalid_utf8_in_a_skipped_payload_field_is_refused_by_both_decoders() {
+    // The byte 0xFF can never occur in UTF-8; no value around it can be
+    // read, so the error names its position in the input.
+    let text = seat_envelope(r#"{"row":"a","seat":"b","note":"caf?"}"#);
+    let at = text.iter().position(|&b| b == b'?').unwrap();
+    let mut bytes = text.clone();
+    bytes[at] = 0xFF;
+    let want = format!(
+        "Malformed at \"\": malformed JSON: invalid unicode code point at line 1 column {}",
+        at + 1
+    );
+    let tolerant = outcome(Envelope::<SeatBooked>::from_json_slice(&bytes));
+    let preserving = outcome(Envelope::<SeatBooked>::from_json_slice_preserving(&bytes));
+    assert_eq!((tolerant, preserving), (want.clone(), want));
+}
+
+#[test]
+fn floats_in_a_value_field_survive_a_round_trip_bit_for_bit() {
+    // Doubles whose shortest decimal form serde_json's default parser reads
+    // back one ulp off; `float_roundtrip` reads them exactly.
+    let mut floats = vec![0.1 + 0.2, 2.225_073_858_507_201_4e-308, 5e-324];
+    let mut x: f64 = 0.1;
+    for _ in 0..2_000 {
+        x = x * 1.618_033_988_749_895 + 0.000_123_456_789;
+        if x > 1e6 {
+            x /= 1e6;
+        }
+        floats.push(x);
+    }
+    let event = Envelope::new(CourseSettingsChanged {
+        settings: json!({ "weights": floats }),
+        previous: Some(json!(floats[0])),
+        labels: Map::new(),
+    })
+    .tenant("tenant_a")
+    .correlation("req_1")
+    .build();
+    let bytes = event.to_json_vec().unwrap();
+    for back in [
+        Envelope::<CourseSettingsChanged>::from_json_slice(&bytes).unwrap(),
+        Envelope::<CourseSettingsChanged>::from_json_slice_preserving(&bytes).unwrap(),
+    ] {
+        let read: Vec<f64> = back.data().settings["weights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let changed = floats
+            .iter()
+            .zip(&read)
+            .filter(|(a, b)| a.to_bits() != b.to_bits())
+            .count();
+        assert_eq!((read.len(), changed), (floats.len(), 0));
+        assert_eq!(back.data().previous, Some(json!(floats[0])));
+    }
+}
+
 /// `format` constraints: an email and a URI.
 #[derive(Debug, Clone, PartialEq, Event)]
 #[event(
