@@ -9,9 +9,9 @@
 //! stays on one line when it fits in prettyplease's margin and otherwise
 //! puts one argument per line, and an item with any other line that would
 //! not fit (a long field type) is left to prettyplease. The output is the
-//! same bytes either way: `laid_out_items_print_as_prettyplease_prints`
-//! in `tests/golden.rs` reprints it with prettyplease over names, types
-//! and literals of every length around the margin.
+//! same bytes either way: the tests below compare both paths over names,
+//! types and literals of every length around the margin, and the golden
+//! files did not change.
 
 use super::{Writer, field_args, integral};
 use crate::model::{Item, OpenEnum, Struct};
