@@ -4,6 +4,7 @@ use crate::model::{
     Alias, Constraint, Field, Getter, Item, Newtype, Num, OpenEnum, Struct, Ty, Union,
 };
 
+mod layout;
 mod program;
 
 /// How the generated code names the runtime crate.
@@ -147,18 +148,39 @@ impl Emit {
         Ok(out)
     }
 
+    /// The items in their final layout: the common ones written in it
+    /// directly (`layout`), each run of the others written as source text
+    /// for `syn` to parse and prettyplease to print.
     fn format(&self, items: &[Item]) -> Result<String, String> {
+        let mut out = String::with_capacity(items.len() * 1024);
         let mut w = Writer {
-            out: String::with_capacity(items.len() * 1024),
+            out: String::new(),
             rt: &self.rt,
             crate_attr: self.crate_attr.as_deref(),
         };
+        let print = |source: &mut String, out: &mut String| -> Result<(), String> {
+            if !source.is_empty() {
+                let file = syn::parse_file(source)
+                    .map_err(|e| format!("generated code does not parse: {e}"))?;
+                out.push_str(&prettyplease::unparse(&file));
+                source.clear();
+            }
+            Ok(())
+        };
         for item in items {
-            w.item(item);
+            let start = out.len();
+            if w.laid_out(item, &mut out) {
+                if !w.out.is_empty() {
+                    let laid = out.split_off(start);
+                    print(&mut w.out, &mut out)?;
+                    out.push_str(&laid);
+                }
+            } else {
+                w.item(item);
+            }
         }
-        let file =
-            syn::parse_file(&w.out).map_err(|e| format!("generated code does not parse: {e}"))?;
-        Ok(prettyplease::unparse(&file))
+        print(&mut w.out, &mut out)?;
+        Ok(out)
     }
 }
 
@@ -186,13 +208,7 @@ impl Writer<'_> {
         let Some(doc) = doc else {
             return;
         };
-        // A bare carriage return ends a line too: inside a `///` comment it
-        // is a lexer error, so a description holding one would not compile.
-        for line in doc.lines().flat_map(|l| l.split('\r')) {
-            let line = line
-                .trim_start()
-                .replace("```", "\\`\\`\\`")
-                .replace("~~~", "\\~\\~\\~");
+        for line in doc_lines(doc) {
             self.push("#[doc = ");
             self.lit(&format!(" {line}"));
             self.push("]\n");
@@ -434,43 +450,7 @@ impl Writer<'_> {
         if f.deprecated {
             self.push("#[deprecated]\n");
         }
-        let mut args: Vec<String> = Vec::new();
-        if f.rename {
-            args.push(format!("rename = {:?}", f.wire));
-        }
-        if let Some(since) = &f.since {
-            args.push(format!("since = {since:?}"));
-        }
-        for (on, word) in [
-            (f.key, "key"),
-            (f.partition, "partition"),
-            (f.default, "default"),
-            (f.not_sensitive, "not_sensitive"),
-            (f.required, "required"),
-            (f.unknown, "unknown"),
-            (f.closed, "closed"),
-            // JSON Schema's integers: `1.0` reads as `1`.
-            (integral(&f.ty) && !f.unknown, "integer"),
-        ] {
-            if on {
-                args.push(word.to_string());
-            }
-        }
-        for c in &f.constraints {
-            args.push(match c {
-                Constraint::Minimum(n) => format!("minimum = {}", num(*n)),
-                Constraint::Maximum(n) => format!("maximum = {}", num(*n)),
-                Constraint::ExclusiveMinimum(n) => format!("exclusive_minimum = {}", num(*n)),
-                Constraint::ExclusiveMaximum(n) => format!("exclusive_maximum = {}", num(*n)),
-                Constraint::MinLength(n) => format!("min_length = {n}"),
-                Constraint::MaxLength(n) => format!("max_length = {n}"),
-                Constraint::MinItems(n) => format!("min_items = {n}"),
-                Constraint::MaxItems(n) => format!("max_items = {n}"),
-                Constraint::Pattern(p) => format!("pattern = {p:?}"),
-                Constraint::Constant(c) => format!("constant = {c:?}"),
-                Constraint::Format(f) => format!("format = {f:?}"),
-            });
-        }
+        let args = field_args(f, integral(&f.ty));
         if !args.is_empty() {
             self.push(&format!("#[event({})]\n", args.join(", ")));
         }
@@ -646,6 +626,61 @@ impl Writer<'_> {
             Ty::Box(t) => format!("Box<{}>", self.ty(t)),
         }
     }
+}
+
+/// The lines of a doc comment as written: a bare carriage return ends a
+/// line too (inside a `///` comment it is a lexer error, so a description
+/// holding one would not compile), and fences are escaped so a description
+/// cannot open a doctest.
+fn doc_lines(doc: &str) -> impl Iterator<Item = String> + '_ {
+    doc.lines().flat_map(|l| l.split('\r')).map(|line| {
+        line.trim_start()
+            .replace("```", "\\`\\`\\`")
+            .replace("~~~", "\\~\\~\\~")
+    })
+}
+
+/// The arguments of a field's `#[event(...)]`, in order; `integer` when
+/// the values are JSON Schema integers.
+fn field_args(f: &Field, integer: bool) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    if f.rename {
+        args.push(format!("rename = {:?}", f.wire));
+    }
+    if let Some(since) = &f.since {
+        args.push(format!("since = {since:?}"));
+    }
+    for (on, word) in [
+        (f.key, "key"),
+        (f.partition, "partition"),
+        (f.default, "default"),
+        (f.not_sensitive, "not_sensitive"),
+        (f.required, "required"),
+        (f.unknown, "unknown"),
+        (f.closed, "closed"),
+        // JSON Schema's integers: `1.0` reads as `1`.
+        (integer && !f.unknown, "integer"),
+    ] {
+        if on {
+            args.push(word.to_string());
+        }
+    }
+    for c in &f.constraints {
+        args.push(match c {
+            Constraint::Minimum(n) => format!("minimum = {}", num(*n)),
+            Constraint::Maximum(n) => format!("maximum = {}", num(*n)),
+            Constraint::ExclusiveMinimum(n) => format!("exclusive_minimum = {}", num(*n)),
+            Constraint::ExclusiveMaximum(n) => format!("exclusive_maximum = {}", num(*n)),
+            Constraint::MinLength(n) => format!("min_length = {n}"),
+            Constraint::MaxLength(n) => format!("max_length = {n}"),
+            Constraint::MinItems(n) => format!("min_items = {n}"),
+            Constraint::MaxItems(n) => format!("max_items = {n}"),
+            Constraint::Pattern(p) => format!("pattern = {p:?}"),
+            Constraint::Constant(c) => format!("constant = {c:?}"),
+            Constraint::Format(f) => format!("format = {f:?}"),
+        });
+    }
+    args
 }
 
 /// The checks of a JSON value `expr` (a `Value` or a reference to one):
