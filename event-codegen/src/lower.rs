@@ -8,7 +8,7 @@ use crate::diagnostic::{Diagnostics, FileId, Severity};
 use crate::json::{Kind, Node, Span, escape_token};
 use crate::model::{
     Accessor, Alias, Constraint, EventAttrs, Field, Getter, Item, Keyword, Newtype, Num, OpenEnum,
-    Program, Struct, Ty, Union,
+    Program, Struct, Sub, Ty, Union,
 };
 use crate::naming;
 use crate::resolve::{self as uri, Moved, Registry};
@@ -17,6 +17,12 @@ use std::path::{Path, PathBuf};
 
 mod keywords;
 use keywords::Builder;
+
+/// A schema location: (file, pointer).
+type Place = (usize, String);
+
+/// A schema at its location: (file, pointer, node).
+type Located<'a> = (usize, String, &'a Node);
 
 /// One parsed schema file.
 #[derive(Debug, Clone)]
@@ -192,6 +198,10 @@ struct Pending {
     name: String,
     /// For a tagged-union variant: the discriminator property to leave out.
     skip: Option<String>,
+    /// For the intersection of object schemas at a property (`allOf`
+    /// parts that each define it as an object): the other schemas (file,
+    /// pointer, after `$ref`s), intersected with the one at `pointer`.
+    parts: Vec<(usize, String)>,
 }
 
 /// A property of an object, wherever `allOf` found it.
@@ -213,6 +223,10 @@ struct Shape<'a> {
     /// Where each name of `required` was found (file, pointer, span), in
     /// the object or in one of its `allOf` parts.
     required_at: Vec<(String, usize, String, Span)>,
+    /// The schemas of the object and its `allOf` parts that say
+    /// `additionalProperties: false` (file, pointer): each allows only the
+    /// members its own `properties` and `patternProperties` name.
+    closed: Vec<(usize, String, &'a Node)>,
 }
 
 pub(crate) struct Lower<'a> {
@@ -227,6 +241,9 @@ pub(crate) struct Lower<'a> {
     pub diags: &'a mut Diagnostics,
     /// Names given to schema locations (file, pointer).
     names: HashMap<(usize, String), String>,
+    /// Names given to intersections of object schemas: the first schema
+    /// and the others, each (file, pointer) after `$ref`s.
+    intersections: HashMap<(Place, Vec<Place>), String>,
     used: HashSet<String>,
     pending: Vec<Pending>,
     /// `$ref`s being followed, to find cycles.
@@ -254,6 +271,7 @@ impl<'a> Lower<'a> {
             vocabulary,
             diags,
             names: HashMap::new(),
+            intersections: HashMap::new(),
             used: HashSet::new(),
             pending: Vec::new(),
             stack: Vec::new(),
@@ -334,6 +352,7 @@ impl<'a> Lower<'a> {
                     pointer: String::new(),
                     name: String::new(),
                     skip: None,
+                    parts: Vec::new(),
                 },
             );
             next += 1;
@@ -375,7 +394,7 @@ impl<'a> Lower<'a> {
                 Some("wrap the alternatives in a property: `{ \"properties\": { \"detail\": { \"oneOf\": [...] } } }`"),
             );
         }
-        let (mut fields, check) = self.fields(file, "", root, &name, &[]);
+        let (mut fields, check) = self.fields(file, "", root, &name, &[], &[]);
         // Fields of older minors that the newest no longer lists.
         let first_minor = group.first().map_or(0, |m| m.minor);
         let mut since: HashMap<String, u32> = HashMap::new();
@@ -389,7 +408,7 @@ impl<'a> Lower<'a> {
             let r = &self.files[m.file].root;
             let known: Vec<String> = fields.iter().map(|f| f.wire.clone()).collect();
             // The rules of an older minor are its own; the newest's hold.
-            let (older, _) = self.fields(m.file, "", r, &name, &known);
+            let (older, _) = self.fields(m.file, "", r, &name, &known, &[]);
             for f in older {
                 if !fields.iter().any(|x| x.wire == f.wire) {
                     let mut f = f;
@@ -552,6 +571,7 @@ impl<'a> Lower<'a> {
             pointer: pointer.to_string(),
             name: name.clone(),
             skip,
+            parts: Vec::new(),
         });
         name
     }
@@ -562,7 +582,18 @@ impl<'a> Lower<'a> {
         };
         let doc = doc_of(node);
         let root = p.pointer.is_empty();
-        if node.get("$ref").is_some() {
+        if !p.parts.is_empty() {
+            // The intersection of object schemas at a property: one struct
+            // of every part's properties, each narrowed by the others.
+            let (fields, check) = self.fields(p.file, &p.pointer, node, &p.name, &[], &p.parts);
+            self.items.push(Item::Struct(Struct {
+                name: p.name,
+                doc,
+                event: None,
+                fields,
+                check,
+            }));
+        } else if node.get("$ref").is_some() {
             // A root `$ref`: the referenced type itself when it would take
             // the file's name (`{"$ref": "#/$defs/Money", ...}` in
             // `money.json` is `Money`, not `Money2` and an alias), else
@@ -589,6 +620,7 @@ impl<'a> Lower<'a> {
                     pointer: tp,
                     name: p.name,
                     skip: None,
+                    parts: Vec::new(),
                 });
                 return;
             }
@@ -634,7 +666,7 @@ impl<'a> Lower<'a> {
             self.newtype(p.file, &p.pointer, node, p.name, doc);
         } else {
             let skip: Vec<String> = p.skip.into_iter().collect();
-            let (fields, check) = self.fields(p.file, &p.pointer, node, &p.name, &skip);
+            let (fields, check) = self.fields(p.file, &p.pointer, node, &p.name, &skip, &[]);
             self.items.push(Item::Struct(Struct {
                 name: p.name,
                 doc,
@@ -2152,6 +2184,12 @@ impl<'a> Lower<'a> {
             return;
         }
         seen.push((file, pointer.to_string()));
+        if node
+            .get("additionalProperties")
+            .is_some_and(|ap| ap.kind == Kind::Bool(false))
+        {
+            shape.closed.push((file, pointer.to_string(), node));
+        }
         if let Some(props) = node.get("properties") {
             for m in props.members() {
                 let wire = m.key.clone();
@@ -2228,28 +2266,11 @@ impl<'a> Lower<'a> {
         seen.pop();
     }
 
-    /// The fields of an object schema; `skip` leaves out a tagged union's
-    /// discriminator.
-    fn fields(
-        &mut self,
-        file: usize,
-        pointer: &str,
-        node: &'a Node,
-        owner: &str,
-        skip: &[String],
-    ) -> (Vec<Field>, Option<Program>) {
-        if !matches!(node.kind, Kind::Object(_)) {
-            self.report(
-                Severity::Error,
-                "bad-schema",
-                file,
-                pointer,
-                node.span.clone(),
-                format!("a schema must be an object, found {}", node.describe()),
-                None,
-            );
-            return (Vec::new(), None);
-        }
+    /// The checks of an object schema that a struct is made of: its
+    /// keywords, its `type`, its direct `allOf` parts, a `required` that is
+    /// not a list of names, and the `additionalProperties: false` that is
+    /// not enforced on its own.
+    fn check_object(&mut self, file: usize, pointer: &str, node: &'a Node) {
         self.check_keywords(file, pointer, node);
         if let Some(t) = node.get("type") {
             if t.as_str().is_some_and(|t| t != "object") {
@@ -2326,7 +2347,6 @@ impl<'a> Lower<'a> {
                 );
             }
         }
-        let shape = self.collect_shape(file, pointer, node);
         if let Some(req) = node.get("required") {
             match req.as_array() {
                 Some(items) => {
@@ -2360,17 +2380,136 @@ impl<'a> Lower<'a> {
                 ),
             }
         }
+    }
+
+    /// Applies every `additionalProperties: false` of an object and its
+    /// `allOf` parts to the properties the other parts define: each allows
+    /// only the members its own `properties` and `patternProperties` name,
+    /// as the spec says. A property it does not name must be absent, so it
+    /// gets no field (read tolerantly, a shared definition keeps such a
+    /// member in `additional_properties`). When a part requires it, no
+    /// value satisfies the object: an `accepts-nothing` warning naming
+    /// both places, and the name is returned, for a rule that refuses the
+    /// property (so the type never decodes, as the schema says).
+    fn forbid_unnamed(&mut self, shape: &mut Shape<'a>) -> Vec<String> {
+        let mut forbidden = Vec::new();
+        for (cf, cp, cn) in shape.closed.clone() {
+            let names: Vec<&str> = cn
+                .get("properties")
+                .map(|p| p.members().iter().map(|m| m.key.as_str()).collect())
+                .unwrap_or_default();
+            let patterns: Vec<regex::Regex> = cn
+                .get("patternProperties")
+                .map(|p| {
+                    p.members()
+                        .iter()
+                        .filter_map(|m| regex::Regex::new(&m.key).ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let named = |w: &str| names.contains(&w) || patterns.iter().any(|r| r.is_match(w));
+            let closed_at = format!("{cp}/additionalProperties");
+            let mut refused = Vec::new();
+            for (name, f, at, span) in &shape.required_at {
+                if !named(name) {
+                    refused.push((name.clone(), *f, at.clone(), span.clone()));
+                }
+            }
+            for (name, f, at, span) in refused {
+                let closed_place = self.place(f, cf, &closed_at);
+                self.report(
+                    Severity::Warning,
+                    "accepts-nothing",
+                    f,
+                    &at,
+                    span,
+                    format!(
+                        "`{name}` is required here, and `{closed_place}` is `false` without naming it in `properties`: no value has both, so the type never decodes"
+                    ),
+                    Some("add the property to the closed schema, or do not require it"),
+                );
+                if !forbidden.contains(&name) {
+                    forbidden.push(name);
+                }
+            }
+            let required = &shape.required;
+            shape
+                .props
+                .retain(|p| named(&p.wire) || required.contains(&p.wire));
+        }
+        forbidden
+    }
+
+    /// A schema location as a diagnostic at `here` names it: the pointer
+    /// in the same file, else the file and the pointer.
+    fn place(&self, here: usize, file: usize, pointer: &str) -> String {
+        let pointer = self.moved.original(file, pointer);
+        let pointer = if pointer.is_empty() { "#" } else { &*pointer };
+        if here == file {
+            pointer.to_string()
+        } else {
+            format!(
+                "{}#{}",
+                self.files[file].path.display(),
+                pointer.trim_start_matches('#')
+            )
+        }
+    }
+
+    /// The fields of an object schema; `skip` leaves out a tagged union's
+    /// discriminator. `parts` are the other schemas of an
+    /// intersection at a property, each (file, pointer) after `$ref`s.
+    fn fields(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        owner: &str,
+        skip: &[String],
+        parts: &[(usize, String)],
+    ) -> (Vec<Field>, Option<Program>) {
+        if !matches!(node.kind, Kind::Object(_)) {
+            self.report(
+                Severity::Error,
+                "bad-schema",
+                file,
+                pointer,
+                node.span.clone(),
+                format!("a schema must be an object, found {}", node.describe()),
+                None,
+            );
+            return (Vec::new(), None);
+        }
+        // The schemas intersected: the object's own, and for an
+        // intersection at a property, the other parts that define it.
+        let mut roots = vec![(file, pointer.to_string(), node)];
+        for (f, p) in parts {
+            if let Some(n) = self.files[*f].root.pointer(p) {
+                roots.push((*f, p.clone(), n));
+            }
+        }
+        for (f, p, n) in &roots {
+            self.check_object(*f, p, n);
+        }
+        let mut shape = self.collect_shape(file, pointer, node);
+        for (f, p, n) in roots.iter().skip(1) {
+            let mut seen = Vec::new();
+            self.collect_into(*f, p, n, &mut shape, &mut seen);
+        }
         // A shared definition reads and writes back a payload unchanged
         // (docs/schema-format.md, "Lossless round trip"); an event payload
         // is the contract of its minor versions.
-        let lossless = !self.owner.contains_key(&file);
+        let lossless = roots.iter().all(|(f, ..)| !self.owner.contains_key(f));
         // A closed shared definition keeps unknown properties when read on
         // its own, and refuses them as an alternative of a union read
-        // exactly (`#[event(unknown, closed)]`).
-        let closed = lossless
-            && node
-                .get("additionalProperties")
-                .is_some_and(|ap| ap.kind == Kind::Bool(false));
+        // exactly (`#[event(unknown, closed)]`). Closed is closed wherever
+        // it is said: in the object or in any of its `allOf` parts.
+        let closed = lossless && !shape.closed.is_empty();
+        let forbidden = if lossless {
+            self.forbid_unnamed(&mut shape)
+        } else {
+            Vec::new()
+        };
         // A name in `required` that `properties` does not define: in a
         // shared definition, a property of any value that must be present;
         // in an event schema, a mistake.
@@ -2428,8 +2567,13 @@ impl<'a> Lower<'a> {
                 continue;
             }
             let hint = format!("{owner}{}", naming::type_ident(&prop.wire));
-            let lowered = self.ty_of(prop.file, &prop.pointer, prop.node, &hint);
-            let lowered = self.narrow(lowered, &prop, &hint);
+            let lowered = match self.intersect_objects(&prop, &hint) {
+                Some((lowered, rest)) => self.narrow(lowered, &prop, &rest, &hint),
+                None => {
+                    let lowered = self.ty_of(prop.file, &prop.pointer, prop.node, &hint);
+                    self.narrow(lowered, &prop, &prop.also, &hint)
+                }
+            };
             for (f, p, n) in std::iter::once((prop.file, prop.pointer.clone(), prop.node))
                 .chain(prop.also.iter().cloned())
             {
@@ -2623,6 +2767,9 @@ impl<'a> Lower<'a> {
                 closed,
                 accessor: None,
             });
+        }
+        for name in forbidden {
+            residues.push((name, Sub::Nothing));
         }
         if !residues.is_empty() {
             rules.root().keywords.push(Keyword::Properties(residues));
@@ -2854,6 +3001,111 @@ impl<'a> Lower<'a> {
         (listed, constant)
     }
 
+    /// The intersection of a property that `allOf` parts define as
+    /// objects: when the first definition (after `$ref`s) is a struct and
+    /// other parts define the property as an object too, one struct of
+    /// both (`intersection`), named after the property. Returns its type
+    /// and the parts left to `narrow` (those that are not objects); `None`
+    /// when no part is an object, or the first is not a struct. A part
+    /// that says no more than `type: object` and annotations narrows only
+    /// `null` away.
+    fn intersect_objects(
+        &mut self,
+        prop: &Prop<'a>,
+        hint: &str,
+    ) -> Option<(Lowered, Vec<Located<'a>>)> {
+        if prop.also.is_empty() {
+            return None;
+        }
+        let plain_object = |this: &mut Self, f: usize, p: &str, n: &'a Node| {
+            matches!(n.kind, Kind::Object(_))
+                && ["oneOf", "anyOf", "enum", "const", "not", "if"]
+                    .iter()
+                    .all(|k| n.get(k).is_none())
+                && this.is_struct(f, p, n)
+        };
+        let (pf, pp, first) = self.deref(prop.file, &prop.pointer, prop.node);
+        if first.get("$ref").is_some() || !plain_object(self, pf, &pp, first) {
+            return None;
+        }
+        // `type: object` and annotations: nothing to intersect.
+        let adds_nothing = |n: &Node| {
+            n.members().iter().all(|m| {
+                let k = m.key.as_str();
+                ANNOTATIONS.contains(&k)
+                    || k.starts_with("x-")
+                    || matches!(k, "description" | "title" | "deprecated" | "default")
+                    || (k == "type" && type_names(n).contains(&"object"))
+            })
+        };
+        // A `$ref` to a struct is never nullable at the use site; an
+        // inline `type: ["object", "null"]` is.
+        let mut nullable = prop.node.get("$ref").is_none() && type_names(first).contains(&"null");
+        let mut parts = Vec::new();
+        let mut rest = Vec::new();
+        for (f, p, part) in &prop.also {
+            let (df, dp, dn) = self.deref(*f, p, part);
+            if (df, dp.as_str()) == (pf, pp.as_str()) {
+                continue;
+            }
+            if dn.get("$ref").is_none() && plain_object(self, df, &dp, dn) {
+                self.check_keywords(df, &dp, dn);
+                let types = type_names(dn);
+                if !types.is_empty() && !types.contains(&"null") {
+                    nullable = false;
+                }
+                if !adds_nothing(dn) && !parts.contains(&(df, dp.clone())) {
+                    parts.push((df, dp));
+                }
+            } else {
+                rest.push((*f, p.clone(), *part));
+            }
+        }
+        if parts.is_empty() && rest.len() == prop.also.len() {
+            return None;
+        }
+        let ty = if parts.is_empty() {
+            self.ty_of(prop.file, &prop.pointer, prop.node, hint).ty
+        } else {
+            Ty::Named(self.intersection((pf, pp), parts, hint))
+        };
+        Some((
+            Lowered {
+                ty,
+                nullable,
+                constraints: Vec::new(),
+            },
+            rest,
+        ))
+    }
+
+    /// The name of the struct that intersects the object schema `first`
+    /// with `parts` (each (file, pointer) after `$ref`s), claimed from
+    /// `hint` and queued the first time.
+    fn intersection(
+        &mut self,
+        first: (usize, String),
+        parts: Vec<(usize, String)>,
+        hint: &str,
+    ) -> String {
+        let key = (first, parts);
+        if let Some(name) = self.intersections.get(&key) {
+            return name.clone();
+        }
+        let ((file, pointer), parts) = key.clone();
+        let prefix = self.owner.get(&file).cloned();
+        let name = self.claim(hint, prefix.as_deref());
+        self.intersections.insert(key, name.clone());
+        self.pending.push(Pending {
+            file,
+            pointer,
+            name: name.clone(),
+            skip: None,
+            parts,
+        });
+        name
+    }
+
     /// Narrows the type of a property by the other `allOf` parts that
     /// define it: their bounds, lengths and counts tighten the first's, a
     /// smaller `enum` of strings replaces it, a `type` without `null` makes
@@ -2861,14 +3113,20 @@ impl<'a> Lower<'a> {
     /// satisfy (another type, disjoint values) is an `allof-conflict`
     /// naming both places; a narrowing the types cannot express is an
     /// error too, never dropped.
-    fn narrow(&mut self, mut lowered: Lowered, prop: &Prop<'a>, hint: &str) -> Lowered {
-        if prop.also.is_empty() {
+    fn narrow(
+        &mut self,
+        mut lowered: Lowered,
+        prop: &Prop<'a>,
+        also: &[(usize, String, &'a Node)],
+        hint: &str,
+    ) -> Lowered {
+        if also.is_empty() {
             return lowered;
         }
         let (pf, pp, first) = self.deref(prop.file, &prop.pointer, prop.node);
         let wire = prop.wire.clone();
         let first_at = prop.pointer.clone();
-        for (f, p, part) in prop.also.clone() {
+        for (f, p, part) in also.iter().cloned() {
             let (f, p, node) = self.deref(f, &p, part);
             if (f, p.as_str()) == (pf, pp.as_str()) {
                 continue;

@@ -778,3 +778,45 @@ mod rules {
         assert!(Envelope::<LapRecordedV1>::from_json_str(&bad_sector).is_err());
     }
 }
+
+/// `allOf` intersecting an object property with another object schema
+/// (`discussion.category` narrowed to `is_answerable: true`): the members
+/// of both, each narrowed, `required` of both, closed as the first is.
+#[test]
+fn all_of_intersects_an_object_property_with_another_object() {
+    use gencheck::allof_objects::{AnsweredDiscussion, Discussion};
+    let read = |v: Value| serde_json::from_value::<AnsweredDiscussion>(v).map_err(|e| e.to_string());
+    let answered = json!({
+        "number": 4,
+        "category": {
+            "name": "Q&A",
+            "is_answerable": true,
+            "owner": {"login": "octo", "site_admin": false, "type": "User"}
+        }
+    });
+    let typed = read(answered.clone()).unwrap();
+    assert_eq!(typed.category.owner.login, "octo");
+    assert!(!typed.category.owner.site_admin);
+    assert_eq!(serde_json::to_value(&typed).unwrap(), answered);
+    // What the shared discussion allows and the narrowing part does not.
+    for (path, value) in [
+        ("/category/is_answerable", Some(json!(false))),
+        ("/category/owner", None),
+        ("/category/owner/site_admin", None),
+        ("/category/owner/login", Some(json!("a-long-login"))),
+    ] {
+        let mut wire = answered.clone();
+        let (parent, key) = path.rsplit_once('/').unwrap();
+        let object = wire.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+        match &value {
+            Some(v) => {
+                object.insert(key.to_string(), v.clone());
+            }
+            None => {
+                object.remove(key);
+            }
+        }
+        assert!(read(wire.clone()).is_err(), "{path} = {value:?} was read");
+        serde_json::from_value::<Discussion>(wire).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+}
