@@ -31,7 +31,7 @@ use crate::dead_letter::{
 use crate::metrics_names as m;
 use crate::retry::RetryPolicy;
 use crate::store::{InMemoryStore, ProcessedStore};
-use event_runtime::idempotency::{Claim, DEFAULT_LEASE};
+use event_runtime::idempotency::{Claim, DEFAULT_LEASE, IdempotencyKey, KeySource};
 use event_runtime::{Catalog, Delivery, ErrorClass, Header, Routed, Service, UnknownReason};
 use std::any::Any;
 use std::future::Future;
@@ -609,26 +609,27 @@ where
             }
         };
         let event_type = event.event_type();
+        let handles = self.type_metrics(event_type);
         let now = OffsetDateTime::now_utc();
         // Behind by the time since the event happened; a timestamp ahead of
         // this clock is skew, not negative lag.
         let lag = (now - event.timestamp()).as_seconds_f64().max(0.0);
-        match self.type_metrics(event_type) {
+        match handles {
             Some(h) => h.lag_seconds.set(lag),
             None => metrics::gauge!(m::LAG_SECONDS, "consumer" => inner.name, "type" => event_type)
                 .set(lag),
         }
         // 2. Idempotency claim.
-        let key = event.idempotency_key();
+        let built;
+        let key = if St::USES_KEY {
+            built = event.idempotency_key();
+            &built
+        } else {
+            placeholder_key()
+        };
         let claim = inner
             .store
-            .claim(
-                inner.name,
-                &key,
-                event.event_id().as_str(),
-                now,
-                inner.lease,
-            )
+            .claim(inner.name, key, event.event_id().as_str(), now, inner.lease)
             .await;
         let token = match claim {
             Ok(Claim::Acquired(token)) => token,
@@ -637,7 +638,7 @@ where
                     .counters
                     .duplicates
                     .fetch_add(1, AtomicOrdering::Relaxed);
-                match self.type_metrics(event_type) {
+                match handles {
                     Some(h) => h.duplicate.increment(1),
                     None => self.consumed(event_type, "duplicate"),
                 }
@@ -662,7 +663,7 @@ where
                 true
             }
             Some(Admission::Wait(until)) => {
-                let _ = inner.store.release(inner.name, &key, token).await;
+                let _ = inner.store.release(inner.name, key, token).await;
                 let wait = until
                     .map(|t| t.saturating_duration_since(tokio::time::Instant::now()))
                     .unwrap_or(Duration::from_millis(100));
@@ -675,7 +676,7 @@ where
         let mut tx = match inner.store.begin().await {
             Ok(tx) => tx,
             Err(error) => {
-                let _ = inner.store.release(inner.name, &key, token).await;
+                let _ = inner.store.release(inner.name, key, token).await;
                 self.abandon_probe(probe);
                 let failure = Failure {
                     class: error.class(),
@@ -688,7 +689,7 @@ where
         };
         let outcome = catch_unwind(pin!(inner.handler.handle(event, &mut tx))).await;
         let elapsed = started.elapsed().as_secs_f64();
-        match self.type_metrics(event_type) {
+        match handles {
             Some(h) => h.handle_seconds.record(elapsed),
             None => metrics::histogram!(m::HANDLE_SECONDS, "consumer" => inner.name, "type" => event_type)
                 .record(elapsed),
@@ -696,7 +697,7 @@ where
         let error = match outcome {
             Err(panic) => {
                 let _ = inner.store.rollback(tx).await;
-                let _ = inner.store.release(inner.name, &key, token).await;
+                let _ = inner.store.release(inner.name, key, token).await;
                 self.breaker_record(false, probe);
                 std::panic::resume_unwind(panic);
             }
@@ -707,7 +708,7 @@ where
                     .complete_in(
                         &mut tx,
                         inner.name,
-                        &key,
+                        key,
                         token,
                         done,
                         serde_json::Value::Null,
@@ -727,14 +728,14 @@ where
                             .counters
                             .processed
                             .fetch_add(1, AtomicOrdering::Relaxed);
-                        match self.type_metrics(event_type) {
+                        match handles {
                             Some(h) => h.processed.increment(1),
                             None => self.consumed(event_type, "processed"),
                         }
                         return Verdict::Ack(Acked::Processed);
                     }
                     Err(error) => {
-                        let _ = inner.store.release(inner.name, &key, token).await;
+                        let _ = inner.store.release(inner.name, key, token).await;
                         self.abandon_probe(probe);
                         Failure {
                             class: error.class(),
@@ -745,7 +746,7 @@ where
             }
             Ok(Err(error)) => {
                 let _ = inner.store.rollback(tx).await;
-                let _ = inner.store.release(inner.name, &key, token).await;
+                let _ = inner.store.release(inner.name, key, token).await;
                 let class = error.class();
                 if class == ErrorClass::Permanent {
                     // The event's fault, not the dependency's.
@@ -889,6 +890,13 @@ where
     pub fn breaker_state(&self) -> Option<BreakerState> {
         self.inner.breaker.as_ref().map(CircuitBreaker::state)
     }
+}
+
+/// The key passed to a store that does not use it
+/// ([`ProcessedStore::USES_KEY`]), built once.
+fn placeholder_key() -> &'static IdempotencyKey {
+    static KEY: OnceLock<IdempotencyKey> = OnceLock::new();
+    KEY.get_or_init(|| IdempotencyKey::new("", "", KeySource::EventId, ""))
 }
 
 /// The `type` label of a dead letter of `event_type` at a consumer of

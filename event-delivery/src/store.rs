@@ -13,7 +13,7 @@
 use event_runtime::idempotency::{self as rt, Claim, ClaimToken, IdempotencyKey, StoreError};
 use serde_json::Value;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -23,6 +23,11 @@ use time::OffsetDateTime;
 pub trait ProcessedStore: Send + Sync + 'static {
     /// The transaction a handler writes through and the record joins.
     type Tx: Send;
+
+    /// Whether the store reads the [`IdempotencyKey`] it is given. A store
+    /// that records nothing ([`NoStore`]) says `false`, and the pipeline
+    /// then passes one placeholder key instead of building each event's.
+    const USES_KEY: bool = true;
 
     /// Claims `key` for `consumer` on behalf of `event_id`.
     fn claim(
@@ -73,19 +78,24 @@ pub struct PendingRecords {
     more: Vec<Pending>,
 }
 
-type Pending = (String, IdempotencyKey, ClaimToken, OffsetDateTime, Value);
+type Pending = (Arc<str>, IdempotencyKey, ClaimToken, OffsetDateTime, Value);
 
 /// Any synchronous [`rt::ProcessedStore`] as an asynchronous one, its
 /// transaction a buffer of records applied at commit.
 #[derive(Debug)]
 pub struct SyncStore<S> {
     inner: Arc<S>,
+    /// The name of the first consumer that recorded through the store (a
+    /// store usually has one), shared by its pending records instead of a
+    /// copy per record.
+    consumer: Arc<OnceLock<Arc<str>>>,
 }
 
 impl<S> Clone for SyncStore<S> {
     fn clone(&self) -> Self {
         SyncStore {
             inner: self.inner.clone(),
+            consumer: self.consumer.clone(),
         }
     }
 }
@@ -95,6 +105,18 @@ impl<S> SyncStore<S> {
     pub fn wrap(store: S) -> Self {
         SyncStore {
             inner: Arc::new(store),
+            consumer: Arc::default(),
+        }
+    }
+
+    /// `consumer` as a shared string: the one kept for the first consumer
+    /// when it is that one, a new one otherwise.
+    fn consumer_name(&self, consumer: &str) -> Arc<str> {
+        let first = self.consumer.get_or_init(|| Arc::from(consumer));
+        if **first == *consumer {
+            first.clone()
+        } else {
+            Arc::from(consumer)
         }
     }
 
@@ -147,7 +169,13 @@ impl<S: rt::ProcessedStore + 'static> ProcessedStore for SyncStore<S> {
         now: OffsetDateTime,
         result: Value,
     ) -> Result<(), StoreError> {
-        let record = (consumer.to_owned(), key.clone(), token, now, result);
+        let record = (
+            self.consumer_name(consumer),
+            key.clone(),
+            token,
+            now,
+            result,
+        );
         match tx.first {
             None => tx.first = Some(record),
             Some(_) => tx.more.push(record),
@@ -183,6 +211,7 @@ pub struct NoStore;
 
 impl ProcessedStore for NoStore {
     type Tx = ();
+    const USES_KEY: bool = false;
 
     async fn claim(
         &self,

@@ -492,8 +492,8 @@ type Hasher = foldhash::fast::RandomState;
 /// One (consumer, key) pair: the row of the processed-events table.
 #[derive(Debug)]
 struct Row {
-    /// Of (consumer, key), computed once per operation: it picks the shard
-    /// and the bucket, and is kept for when the table grows.
+    /// [`row_hash`] of the key's hash and the consumer: it picks the
+    /// bucket, and is kept for when the table grows.
     hash: u64,
     /// An index into [`Shard::consumers`].
     consumer: usize,
@@ -515,10 +515,19 @@ impl Shard {
         self.consumers.iter().position(|c| **c == *consumer)
     }
 
-    fn row(&mut self, hash: u64, consumer: usize, key: &str) -> Option<&mut Row> {
-        self.rows
-            .find_mut(hash, |row| row.consumer == consumer && *row.key == *key)
+    fn row(&mut self, key_hash: u64, consumer: usize, key: &str) -> Option<&mut Row> {
+        self.rows.find_mut(row_hash(key_hash, consumer), |row| {
+            row.consumer == consumer && *row.key == *key
+        })
     }
+}
+
+/// The hash of a row: the key's, mixed with the consumer's index in the
+/// shard, so that the rows of one key for several consumers of a shared
+/// store fall in different buckets. The consumer's name is compared (to
+/// find its index), not hashed.
+fn row_hash(key_hash: u64, consumer: usize) -> u64 {
+    key_hash ^ (consumer as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// A shard on its own cache lines, so that threads locking neighbouring
@@ -571,9 +580,10 @@ impl InMemoryStore {
         self.len() == 0
     }
 
-    /// The hash of (consumer, key), and its shard, locked.
-    fn shard(&self, consumer: &str, key: &IdempotencyKey) -> (u64, MutexGuard<'_, Shard>) {
-        let hash = self.hasher.hash_one((consumer, key.as_str()));
+    /// The hash of the key, and its shard, locked: a key's rows for every
+    /// consumer are in one shard.
+    fn shard(&self, key: &IdempotencyKey) -> (u64, MutexGuard<'_, Shard>) {
+        let hash = self.hasher.hash_one(key.as_str());
         // Bits the table leaves alone (it takes the low ones for the
         // bucket and the top seven for its tags); the modulo keeps the
         // index below SHARDS.
@@ -604,7 +614,7 @@ impl ProcessedStore for InMemoryStore {
         now: OffsetDateTime,
         lease: Duration,
     ) -> Result<Claim, StoreError> {
-        let (hash, mut shard) = self.shard(consumer, key);
+        let (hash, mut shard) = self.shard(key);
         let shard = &mut *shard;
         let index = match shard.consumer(consumer) {
             Some(index) => index,
@@ -623,6 +633,7 @@ impl ProcessedStore for InMemoryStore {
             };
             (token, slot)
         };
+        let hash = row_hash(hash, index);
         let entry = shard.rows.entry(
             hash,
             |row| row.consumer == index && *row.key == *key.as_str(),
@@ -676,7 +687,7 @@ impl ProcessedStore for InMemoryStore {
         now: OffsetDateTime,
         result: Value,
     ) -> Result<(), StoreError> {
-        let (hash, mut shard) = self.shard(consumer, key);
+        let (hash, mut shard) = self.shard(key);
         let row = match shard.consumer(consumer) {
             Some(index) => shard.row(hash, index, key.as_str()),
             None => None,
@@ -707,12 +718,12 @@ impl ProcessedStore for InMemoryStore {
         key: &IdempotencyKey,
         token: ClaimToken,
     ) -> Result<(), StoreError> {
-        let (hash, mut shard) = self.shard(consumer, key);
+        let (hash, mut shard) = self.shard(key);
         let shard = &mut *shard;
         let Some(index) = shard.consumer(consumer) else {
             return Ok(());
         };
-        let entry = shard.rows.find_entry(hash, |row| {
+        let entry = shard.rows.find_entry(row_hash(hash, index), |row| {
             row.consumer == index && *row.key == *key.as_str()
         });
         if let Ok(row) = entry {
@@ -728,7 +739,7 @@ impl ProcessedStore for InMemoryStore {
         consumer: &str,
         key: &IdempotencyKey,
     ) -> Result<Option<ProcessedRecord>, StoreError> {
-        let (hash, mut shard) = self.shard(consumer, key);
+        let (hash, mut shard) = self.shard(key);
         let row = match shard.consumer(consumer) {
             Some(index) => shard.row(hash, index, key.as_str()),
             None => None,
