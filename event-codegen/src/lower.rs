@@ -1076,15 +1076,45 @@ impl<'a> Lower<'a> {
         let Some(alts) = alts.as_array() else {
             return;
         };
-        // Resolve each alternative, leaving out `{"type": "null"}`.
+        // Resolve each alternative, leaving out `{"type": "null"}` (the
+        // union's `null`) and the schema `false`, which matches nothing and
+        // so changes neither `oneOf` nor `anyOf`. The schema `true` matches
+        // everything: a `Value` variant.
         let mut resolved = Vec::new();
+        let mut null = false;
         for (i, alt) in alts.iter().enumerate() {
             let alt_ptr = format!("{pointer}/{key}/{i}");
             if is_null_schema(alt) {
+                null = true;
+                continue;
+            }
+            if alt.kind == Kind::Bool(false) {
                 continue;
             }
             let (f, p, n) = self.deref(file, &alt_ptr, alt);
             resolved.push((alt_ptr, alt, f, p, n));
+        }
+        if resolved.is_empty() && !null {
+            // Every alternative is `false`: no value matches one.
+            self.report(
+                Severity::Warning,
+                "accepts-nothing",
+                file,
+                &format!("{pointer}/{key}"),
+                node.get(key).map_or_else(|| node.span.clone(), |n| n.span.clone()),
+                format!("every alternative of `{key}` is `false`, so no value matches: the type never decodes"),
+                Some("remove the schema, or give it an alternative that accepts a value"),
+            );
+            self.items.push(Item::Newtype(Newtype {
+                name,
+                doc,
+                ty: Ty::Value,
+                constraints: Vec::new(),
+                types: Vec::new(),
+                values: vec!["[]".to_string()],
+                check: None,
+            }));
+            return;
         }
         if resolved.is_empty() {
             // Only `null`: an enum without variants could hold nothing, so
@@ -1498,11 +1528,28 @@ impl<'a> Lower<'a> {
                 continue;
             }
             let (code, hint) = match k {
+                "contentEncoding" | "contentMediaType" | "contentSchema" => {
+                    // Annotations in 2020-12 and draft 7 alike: a validator
+                    // need not decode the content, and the type does not.
+                    if !self.vocabulary.keywords.contains(k) {
+                        self.report(
+                            Severity::Warning,
+                            "content-annotation",
+                            file,
+                            &at,
+                            m.key_span.clone(),
+                            format!(
+                                "`{k}` is an annotation: the value is read as it is, its content is not decoded or checked"
+                            ),
+                            Some(&format!(
+                                "check the content in the consumer; silence this with `--allow-keyword {k}` (`Config::allow_keyword`)"
+                            )),
+                        );
+                    }
+                    continue;
+                }
                 "unevaluatedProperties"
                 | "unevaluatedItems"
-                | "contentEncoding"
-                | "contentMediaType"
-                | "contentSchema"
                 | "$anchor"
                 | "$dynamicRef"
                 | "$dynamicAnchor"

@@ -73,3 +73,28 @@ fn a_root_ref_to_itself_is_a_cycle() {
         d.render()
     );
 }
+
+/// The schemas `true` and `false` as alternatives: `true` is a variant that
+/// reads every value, `false` matches nothing and is left out, and a union
+/// of nothing but `false` accepts nothing (a warning, not a silent type).
+/// The suite's boolean-alternative groups decode against these types
+/// (`tests/conformance.rs`).
+#[test]
+fn boolean_alternatives_of_a_union_keep_their_meaning() {
+    let g = run(r#"{"oneOf": [true, false, {"type": "integer"}]}"#);
+    assert!(g.diagnostics.is_empty(), "{:?}", g.diagnostics);
+    assert!(
+        g.code
+            .contains("pub enum T {\n    Value(::event_runtime::Value),\n    Integer(i64),\n}"),
+        "{}",
+        g.code
+    );
+    // Exactly one alternative must read a value: `oneOf`, not `anyOf`.
+    assert!(g.code.contains("\"oneOf\","), "{}", g.code);
+
+    let g = run(r#"{"anyOf": [false, false]}"#);
+    let codes: Vec<&str> = g.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["accepts-nothing"], "{:?}", g.diagnostics);
+    let pointers: Vec<&str> = g.diagnostics.iter().map(|d| d.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/anyOf"]);
+}

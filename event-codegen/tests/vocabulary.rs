@@ -61,3 +61,71 @@ fn each_can_be_allowed_by_name() {
     let g = run(Config::new().allow_format("ipv4"), SHARED).unwrap();
     assert_eq!(warnings(&g).len(), 2);
 }
+
+const CONTENT: &str = r#"{
+  "type": "object",
+  "properties": {
+    "avatar": {
+      "type": "string",
+      "contentEncoding": "base64",
+      "contentMediaType": "image/png"
+    },
+    "settings": {
+      "type": "string",
+      "contentMediaType": "application/json",
+      "contentSchema": { "type": "object", "required": ["theme"] }
+    }
+  }
+}"#;
+
+#[test]
+fn content_keywords_are_annotations_with_a_warning() {
+    let g = run(&mut Config::new(), CONTENT).unwrap();
+    // The value stays the string the payload holds: nothing decodes it.
+    assert!(g.code.contains("pub avatar: Option<String>,"), "{}", g.code);
+    assert!(
+        g.code.contains("pub settings: Option<String>,"),
+        "{}",
+        g.code
+    );
+    let found: Vec<(&str, String)> = warnings(&g)
+        .into_iter()
+        .map(|(code, pointer, _)| (code, pointer))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "content-annotation",
+                "/properties/avatar/contentEncoding".to_string()
+            ),
+            (
+                "content-annotation",
+                "/properties/avatar/contentMediaType".to_string()
+            ),
+            (
+                "content-annotation",
+                "/properties/settings/contentMediaType".to_string()
+            ),
+            (
+                "content-annotation",
+                "/properties/settings/contentSchema".to_string()
+            ),
+        ]
+    );
+    assert!(
+        warnings(&g)[0].2.contains("not decoded or checked"),
+        "{:?}",
+        warnings(&g)
+    );
+    // Each is silenced by its own name only.
+    let g = run(
+        Config::new()
+            .allow_keyword("contentEncoding")
+            .allow_keyword("contentMediaType"),
+        CONTENT,
+    )
+    .unwrap();
+    let left: Vec<String> = warnings(&g).into_iter().map(|(_, p, _)| p).collect();
+    assert_eq!(left, ["/properties/settings/contentSchema"]);
+}
