@@ -281,6 +281,19 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// Reports a schema that is neither an object nor a boolean.
+    fn not_a_schema(&mut self, file: usize, pointer: &str, node: &Node) {
+        self.report(
+            Severity::Error,
+            "bad-schema",
+            file,
+            pointer,
+            node.span.clone(),
+            format!("a schema must be an object, found {}", node.describe()),
+            None,
+        );
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn report(
         &mut self,
@@ -814,15 +827,7 @@ impl<'a> Lower<'a> {
             }
             Kind::Object(_) => {}
             _ => {
-                self.report(
-                    Severity::Error,
-                    "bad-schema",
-                    file,
-                    pointer,
-                    node.span.clone(),
-                    format!("a schema must be an object, found {}", node.describe()),
-                    None,
-                );
+                self.not_a_schema(file, pointer, node);
                 return;
             }
         }
@@ -1616,15 +1621,7 @@ impl<'a> Lower<'a> {
             }
             Kind::Object(_) => {}
             _ => {
-                self.report(
-                    Severity::Error,
-                    "bad-schema",
-                    file,
-                    pointer,
-                    node.span.clone(),
-                    format!("a schema must be an object, found {}", node.describe()),
-                    None,
-                );
+                self.not_a_schema(file, pointer, node);
                 return Lowered::plain(Ty::Value);
             }
         }
@@ -2516,15 +2513,7 @@ impl<'a> Lower<'a> {
         parts: &[(usize, String)],
     ) -> (Vec<Field>, Option<Program>) {
         if !matches!(node.kind, Kind::Object(_)) {
-            self.report(
-                Severity::Error,
-                "bad-schema",
-                file,
-                pointer,
-                node.span.clone(),
-                format!("a schema must be an object, found {}", node.describe()),
-                None,
-            );
+            self.not_a_schema(file, pointer, node);
             return (Vec::new(), None);
         }
         // The schemas intersected: the object's own, and for an

@@ -121,15 +121,7 @@ impl<'a> Lower<'a> {
             Kind::Bool(false) => return Sub::Nothing,
             Kind::Object(_) => {}
             _ => {
-                self.report(
-                    Severity::Error,
-                    "bad-schema",
-                    file,
-                    pointer,
-                    node.span.clone(),
-                    format!("a schema must be an object, found {}", node.describe()),
-                    None,
-                );
+                self.not_a_schema(file, pointer, node);
                 return Sub::Any;
             }
         }
