@@ -1426,6 +1426,46 @@ impl<'a> Lower<'a> {
                 .is_some_and(|c| !matches!(c.kind, Kind::String(_) | Kind::Number(_)))
     }
 
+    /// Whether the item made for `node` (see [`Self::is_item`]) leaves
+    /// `null` to the field that holds it: its `type` lists `null`, its
+    /// `enum` holds `null`, or an alternative of its union allows `null`
+    /// (`null` is read by the field's `Option` before the union sees it),
+    /// directly or through a `$ref`.
+    fn item_nullable(&mut self, file: usize, pointer: &str, node: &'a Node, depth: usize) -> bool {
+        if type_names(node).contains(&"null")
+            || node
+                .get("enum")
+                .and_then(Node::as_array)
+                .is_some_and(|v| v.iter().any(|x| x.kind == Kind::Null))
+        {
+            return true;
+        }
+        let key = if node.get("oneOf").is_some() {
+            "oneOf"
+        } else {
+            "anyOf"
+        };
+        let Some(alts) = node.get(key).and_then(Node::as_array) else {
+            return false;
+        };
+        for (i, alt) in alts.iter().enumerate() {
+            if is_null_schema(alt) || type_names(alt).contains(&"null") {
+                return true;
+            }
+            if alt.get("$ref").is_some() && depth < 16 {
+                let at = format!("{pointer}/{key}/{i}");
+                let (f, p, target) = self.deref(file, &at, alt);
+                if target.get("$ref").is_none()
+                    && (is_null_schema(target)
+                        || (Self::is_item(target) && self.item_nullable(f, &p, target, depth + 1)))
+                {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
     /// Whether a named schema becomes a struct: it has properties, it is
     /// an `allOf` with a part that is an object (after `$ref`s), or it is
     /// an object that is not a map.
@@ -1631,7 +1671,16 @@ impl<'a> Lower<'a> {
                 return Lowered::plain(Ty::Value);
             };
             if Self::is_item(target) {
-                return Lowered::plain(Ty::Named(self.named(f, &p)));
+                // The referenced schema's `null` is the use site's too: a
+                // definition `type: ["object", "null"]`, or a union with a
+                // `null` alternative, makes the field an `Option`, as the
+                // same schema written inline does.
+                let nullable = self.item_nullable(f, &p, target, 0);
+                return Lowered {
+                    ty: Ty::Named(self.named(f, &p)),
+                    nullable,
+                    constraints: Vec::new(),
+                };
             }
             if self.stack.contains(&(f, p.clone())) || self.stack.len() > 64 {
                 self.report(
@@ -1665,22 +1714,7 @@ impl<'a> Lower<'a> {
         }
         if Self::is_item(node) {
             let name = self.named_as(file, pointer, Some(hint), None);
-            let nullable = type_names(node).contains(&"null")
-                || node
-                    .get("enum")
-                    .and_then(Node::as_array)
-                    .is_some_and(|v| v.iter().any(|x| x.kind == Kind::Null))
-                || node
-                    .get("oneOf")
-                    .or_else(|| node.get("anyOf"))
-                    .and_then(Node::as_array)
-                    // `null` is read by the field (`Option`) before the
-                    // union sees it: an alternative that allows it makes the
-                    // field nullable.
-                    .is_some_and(|v| {
-                        v.iter()
-                            .any(|x| is_null_schema(x) || type_names(x).contains(&"null"))
-                    });
+            let nullable = self.item_nullable(file, pointer, node, 0);
             return Lowered {
                 ty: Ty::Named(name),
                 nullable,
@@ -3074,9 +3108,9 @@ impl<'a> Lower<'a> {
                     || (k == "type" && type_names(n).contains(&"object"))
             })
         };
-        // A `$ref` to a struct is never nullable at the use site; an
-        // inline `type: ["object", "null"]` is.
-        let mut nullable = prop.node.get("$ref").is_none() && type_names(first).contains(&"null");
+        // `type: ["object", "null"]` makes the property nullable, written
+        // inline or in the definition a `$ref` names.
+        let mut nullable = type_names(first).contains(&"null");
         let mut parts = Vec::new();
         let mut rest = Vec::new();
         for (f, p, part) in &prop.also {

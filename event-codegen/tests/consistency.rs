@@ -98,3 +98,29 @@ fn boolean_alternatives_of_a_union_keep_their_meaning() {
     let pointers: Vec<&str> = g.diagnostics.iter().map(|d| d.pointer.as_str()).collect();
     assert_eq!(pointers, ["/anyOf"]);
 }
+
+/// A `$ref` to a shared definition that accepts `null` is nullable where it
+/// is used, as the same schema written inline is: a required one is an
+/// `Option` that must be present, an optional one keeps missing and `null`
+/// apart (`tests/compile/behaviour.rs` decodes the `nullable-refs` golden).
+#[test]
+fn a_ref_to_a_nullable_definition_is_nullable_at_the_use_site() {
+    let g = run(r##"{"type": "object", "required": ["a", "u"],
+        "properties": {
+            "a": {"$ref": "#/$defs/MaybeUser"}, "b": {"$ref": "#/$defs/MaybeUser"},
+            "u": {"$ref": "#/$defs/MaybePick"}, "v": {"$ref": "#/$defs/MaybePick"},
+            "w": {"$ref": "#/$defs/Via"}},
+        "$defs": {
+            "MaybeUser": {"type": ["object", "null"], "properties": {"login": {"type": "string"}}},
+            "MaybePick": {"oneOf": [{"type": "null"}, {"type": "integer"}, {"type": "string"}]},
+            "Via": {"anyOf": [{"$ref": "#/$defs/MaybeUser"}, {"type": "boolean"}]}}}"##);
+    for field in [
+        "#[event(required)]\n    pub a: Option<MaybeUser>,",
+        "pub b: Option<Option<MaybeUser>>,",
+        "#[event(required)]\n    pub u: Option<MaybePick>,",
+        "pub v: Option<Option<MaybePick>>,",
+        "pub w: Option<Option<Via>>,",
+    ] {
+        assert!(g.code.contains(field), "{field}:\n{}", g.code);
+    }
+}

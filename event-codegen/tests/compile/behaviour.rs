@@ -470,6 +470,55 @@ mod unions_and_nulls {
     }
 }
 
+/// A `$ref` to a definition that accepts `null` (`type: ["object",
+/// "null"]`, a union with a `null` alternative, an `enum` with `null`) is
+/// nullable where it is used: a required one must be present and may be
+/// `null`, an optional one keeps missing and `null` apart, and both are
+/// written back as read.
+mod nullable_refs {
+    use gencheck::nullable_refs::{MaybeLevel, MaybePick, RefHolder};
+    use serde_json::{Value, json};
+
+    fn read(v: &Value) -> Result<RefHolder, String> {
+        serde_json::from_value(v.clone()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_ref_to_a_nullable_definition_is_nullable_at_the_use_site() {
+        let all_null = json!({"owner": null, "reviewer": null, "pick": null, "other": null,
+            "level": null, "via": null, "users": [null, {"login": "a"}]});
+        let h = read(&all_null).unwrap();
+        assert_eq!((h.owner.is_none(), h.pick.is_none(), h.level.is_none()), (true, true, true));
+        assert_eq!((h.reviewer.clone(), h.other.clone(), h.via.clone()), (Some(None), Some(None), Some(None)));
+        assert_eq!(serde_json::to_value(&h).unwrap(), all_null);
+
+        let required_only = json!({"owner": null, "pick": 3, "level": "high"});
+        let h = read(&required_only).unwrap();
+        assert_eq!(h.pick, Some(MaybePick::Integer(3)));
+        assert_eq!(h.level, Some(MaybeLevel::High));
+        assert_eq!((h.reviewer.clone(), h.other.clone(), h.via.clone()), (None, None, None));
+        assert_eq!(serde_json::to_value(&h).unwrap(), required_only);
+
+        let values = json!({"owner": {"login": "o"}, "pick": {"login": "p"}, "level": "low",
+            "reviewer": {"login": "r"}, "via": true});
+        assert_eq!(serde_json::to_value(read(&values).unwrap()).unwrap(), values);
+
+        // Required stays required, `null` or not.
+        for missing in ["owner", "pick", "level"] {
+            let mut v = required_only.clone();
+            v.as_object_mut().unwrap().remove(missing);
+            let err = read(&v).unwrap_err();
+            assert!(err.contains(&format!("missing field `{missing}`")), "{missing}: {err}");
+        }
+        // What the definition refuses is refused still.
+        for (key, bad) in [("owner", json!(1)), ("pick", json!("x")), ("via", json!(2))] {
+            let mut v = required_only.clone();
+            v[key] = bad;
+            assert!(read(&v).is_err(), "{key}");
+        }
+    }
+}
+
 #[test]
 fn an_alternative_matches_only_when_its_constraints_hold() {
     use event_runtime::EventData;
