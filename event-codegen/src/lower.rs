@@ -2616,7 +2616,18 @@ impl<'a> Lower<'a> {
         // object itself.
         let mut rules = Builder::new_root();
         let mut residues = Vec::new();
-        for prop in shape.props {
+        for mut prop in shape.props {
+            if annotation_only(prop.node) {
+                // Annotations never narrow: the first definition that says
+                // more is the one the others narrow.
+                if let Some(i) = prop.also.iter().position(|(_, _, n)| !annotation_only(n)) {
+                    let (f, p, n) = prop.also.remove(i);
+                    let first = (prop.file, std::mem::replace(&mut prop.pointer, p), prop.node);
+                    prop.file = f;
+                    prop.node = n;
+                    prop.also.insert(0, first);
+                }
+            }
             if skip.contains(&prop.wire) {
                 continue;
             }
@@ -2741,7 +2752,13 @@ impl<'a> Lower<'a> {
             }
             let ident = naming::field_ident(&prop.wire, fields.iter().map(|f| f.ident.as_str()));
             let rename = !naming::round_trips(&ident, &prop.wire);
-            let mut doc = doc_of(prop.node);
+            // The first definition's description, else that of an `allOf`
+            // part that defines the property again.
+            let mut doc = doc_of(prop.node).or_else(|| {
+                prop.also
+                    .iter()
+                    .find_map(|(_, _, n)| annotation_only(n).then(|| doc_of(n)).flatten())
+            });
             if doc.is_none() && prop.node.get("$ref").is_some() {
                 // A `$ref` to a plain value (`Currency`) has no item to carry
                 // its description: the field does.
@@ -2762,10 +2779,9 @@ impl<'a> Lower<'a> {
             // The lint refused a sensitive name unless the schema marks it
             // (or the user lowered the lint): say so to the derive.
             let not_sensitive = event_rules::fields::sensitive_field(&prop.wire).is_some();
-            let deprecated = prop
-                .node
-                .get("deprecated")
-                .is_some_and(|d| d.kind == Kind::Bool(true));
+            let deprecated = std::iter::once(prop.node)
+                .chain(prop.also.iter().map(|(_, _, n)| *n))
+                .any(|n| n.get("deprecated").is_some_and(|d| d.kind == Kind::Bool(true)));
             let _ = prop.key_span;
             fields.push(Field {
                 ident,
@@ -3227,6 +3243,11 @@ impl<'a> Lower<'a> {
                 }
             }
             self.check_keywords(f, &p, node);
+            if annotation_only(node) {
+                // `description`, `examples`, ...: no value is refused, so
+                // the first stands (its documentation is the field's).
+                continue;
+            }
             let types = type_names(node);
             if !types.is_empty() && !types.contains(&"null") {
                 lowered.nullable = false;
@@ -3558,6 +3579,19 @@ fn tighten(constraints: &mut Vec<Constraint>, c: Constraint) -> Result<(), Strin
 }
 
 /// The description of a schema, and its title when both are given.
+/// Whether the schema says nothing but annotations (`description`,
+/// `title`, `examples`, `$comment`, `deprecated`, `readOnly`, `x-*`, ...),
+/// so it accepts every value: narrowing by it changes nothing.
+fn annotation_only(node: &Node) -> bool {
+    matches!(node.kind, Kind::Object(_))
+        && node.members().iter().all(|m| {
+            let k = m.key.as_str();
+            (ANNOTATIONS.contains(&k) && !matches!(k, "$id" | "$anchor"))
+                || matches!(k, "description" | "title" | "deprecated")
+                || k.starts_with("x-")
+        })
+}
+
 fn doc_of(node: &Node) -> Option<String> {
     // The title names the type; it is the doc only when nothing else is.
     node.get("description")

@@ -124,3 +124,35 @@ fn a_ref_to_a_nullable_definition_is_nullable_at_the_use_site() {
         assert!(g.code.contains(field), "{field}:\n{}", g.code);
     }
 }
+
+/// An `allOf` part that holds only annotations narrows nothing, whatever
+/// the property's other definition is (a struct, a union, a formatted
+/// string), and in either order: it merges without an `allof-conflict`,
+/// and its description documents the field.
+#[test]
+fn an_all_of_part_of_annotations_narrows_nothing() {
+    let g = run(r##"{"type": "object", "allOf": [
+        {"properties": {
+            "user": {"$ref": "#/$defs/User"},
+            "inline": {"type": "object", "properties": {"x": {"type": "integer"}}},
+            "pick": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+            "when": {"type": "string", "format": "date-time"}}},
+        {"properties": {
+            "user": {"description": "Who did it.", "$comment": "annotations only"},
+            "inline": {"title": "The inline thing", "examples": [{"x": 1}]},
+            "pick": {"description": "A pick.", "deprecated": true, "x-vendor": 1},
+            "when": {"description": "When.", "readOnly": true},
+            "rev": {"description": "Annotations first."}}},
+        {"properties": {"rev": {"oneOf": [{"$ref": "#/$defs/User"}, {"type": "null"}]}}}],
+        "$defs": {"User": {"type": "object", "properties": {"login": {"type": "string"}}}}}"##);
+    assert!(g.diagnostics.is_empty(), "{:?}", g.diagnostics);
+    for field in [
+        "/// Who did it.\n    pub user: Option<User>,",
+        "/// The inline thing\n    pub inline: Option<TInline>,",
+        "/// A pick.\n    #[deprecated]\n    pub pick: Option<TPick>,",
+        "/// When.\n    pub when: Option<::event_runtime::OffsetDateTime>,",
+        "/// Annotations first.\n    pub rev: Option<Option<TRev>>,",
+    ] {
+        assert!(g.code.contains(field), "{field}:\n{}", g.code);
+    }
+}
