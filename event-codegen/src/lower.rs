@@ -595,6 +595,28 @@ impl<'a> Lower<'a> {
         };
         let doc = doc_of(node);
         let root = p.pointer.is_empty();
+        if node.kind == Kind::Bool(false) {
+            // Named through a `$ref`: no value matches it.
+            self.report(
+                Severity::Warning,
+                "accepts-nothing",
+                p.file,
+                &p.pointer,
+                node.span.clone(),
+                format!("the schema `false` accepts no value: the type `{}` never decodes", p.name),
+                Some("remove the schema and the `$ref`s to it, or give it a schema that accepts a value"),
+            );
+            self.items.push(Item::Newtype(Newtype {
+                name: p.name,
+                doc,
+                ty: Ty::Value,
+                constraints: Vec::new(),
+                types: Vec::new(),
+                values: vec!["[]".to_string()],
+                check: None,
+            }));
+            return;
+        }
         if !p.parts.is_empty() {
             // The intersection of object schemas at a property: one struct
             // of every part's properties, each narrowed by the others.
@@ -1670,6 +1692,12 @@ impl<'a> Lower<'a> {
             let Some((f, p, target)) = self.resolve(file, pointer, r) else {
                 return Lowered::plain(Ty::Value);
             };
+            if target.kind == Kind::Bool(false) {
+                // A definition that is the schema `false`: a type that never
+                // decodes, with an `accepts-nothing` warning where it is
+                // defined, as a union of nothing but `false` is.
+                return Lowered::plain(Ty::Named(self.named(f, &p)));
+            }
             if Self::is_item(target) {
                 // The referenced schema's `null` is the use site's too: a
                 // definition `type: ["object", "null"]`, or a union with a

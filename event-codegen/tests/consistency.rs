@@ -156,3 +156,27 @@ fn an_all_of_part_of_annotations_narrows_nothing() {
         assert!(g.code.contains(field), "{field}:\n{}", g.code);
     }
 }
+
+/// A `$ref` to the schema `false` means what a union of nothing but
+/// `false` means: an `accepts-nothing` warning where `false` is, and a type
+/// that never decodes (no value is in its empty list), at the root as at a
+/// property, where an optional property must then be absent.
+#[test]
+fn a_ref_to_the_schema_false_accepts_nothing() {
+    let g = run(r##"{"$ref": "#/$defs/bool", "$defs": {"bool": false}}"##);
+    let found: Vec<(&str, &str)> = g
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.pointer.as_str()))
+        .collect();
+    assert_eq!(found, [("accepts-nothing", "/$defs/bool")], "{:?}", g.diagnostics);
+    assert!(g.code.contains("pub type T = Bool;"), "{}", g.code);
+    assert!(g.code.contains("pub struct Bool(pub ::event_runtime::Value);"), "{}", g.code);
+    assert!(g.code.contains("Values::new(\n            \"[]\",\n        )"), "{}", g.code);
+
+    let g = run(r##"{"type": "object", "properties": {"gone": {"$ref": "#/$defs/Never"}},
+        "$defs": {"Never": false}}"##);
+    let codes: Vec<&str> = g.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["accepts-nothing"], "{:?}", g.diagnostics);
+    assert!(g.code.contains("pub gone: Option<Never>,"), "{}", g.code);
+}
