@@ -191,6 +191,27 @@ struct ValueChecks {
     constraints: Vec<Constraint>,
 }
 
+/// What a schema evaluates of an object's members, for
+/// `unevaluatedProperties` ([`Lower::evaluated`]).
+enum Evaluated {
+    /// The names and patterns gathered.
+    Some,
+    /// Every member (an `additionalProperties` in the subtree).
+    All,
+    /// It depends on the value: the keyword (file, pointer of its schema).
+    Dynamic(usize, String, &'static str),
+}
+
+impl Evaluated {
+    fn and(self, other: Evaluated) -> Evaluated {
+        match (self, other) {
+            (d @ Evaluated::Dynamic(..), _) | (_, d @ Evaluated::Dynamic(..)) => d,
+            (Evaluated::All, _) | (_, Evaluated::All) => Evaluated::All,
+            _ => Evaluated::Some,
+        }
+    }
+}
+
 /// A named item waiting to be lowered.
 struct Pending {
     file: usize,
@@ -227,6 +248,20 @@ struct Shape<'a> {
     /// `additionalProperties: false` (file, pointer): each allows only the
     /// members its own `properties` and `patternProperties` name.
     closed: Vec<(usize, String, &'a Node)>,
+    /// The schemas of the object and its `allOf` parts that say
+    /// `unevaluatedProperties: false` (file, pointer), each with the
+    /// members it allows: the `properties` (names) and `patternProperties`
+    /// of its own subtree (itself, its `allOf` parts, its `$ref`s).
+    sealed: Vec<Sealed>,
+}
+
+/// An `unevaluatedProperties: false` whose subtree is known statically.
+#[derive(Clone)]
+struct Sealed {
+    file: usize,
+    pointer: String,
+    names: Vec<String>,
+    patterns: Vec<String>,
 }
 
 pub(crate) struct Lower<'a> {
@@ -252,6 +287,11 @@ pub(crate) struct Lower<'a> {
     pub events: Vec<EventSummary>,
     /// Event files, to lint and to find the struct name of a file.
     owner: HashMap<usize, String>,
+    /// Every `unevaluatedProperties: false` met (file, pointer of the
+    /// keyword, span), and those a struct applied; the others are
+    /// reported at the end of the run, never dropped.
+    unevaluated: Vec<(usize, String, Span)>,
+    unevaluated_done: HashSet<(usize, String)>,
 }
 
 impl<'a> Lower<'a> {
@@ -278,6 +318,8 @@ impl<'a> Lower<'a> {
             items: Vec::new(),
             events: Vec::new(),
             owner: HashMap::new(),
+            unevaluated: Vec::new(),
+            unevaluated_done: HashSet::new(),
         }
     }
 
@@ -373,6 +415,7 @@ impl<'a> Lower<'a> {
         }
         self.pending.clear();
         self.box_cycles();
+        self.unapplied_unevaluated();
     }
 
     /// The shared definition files and the names of their types.
@@ -1594,6 +1637,29 @@ impl<'a> Lower<'a> {
             {
                 continue;
             }
+            if k == "unevaluatedProperties" {
+                match m.value.kind {
+                    // Every member is allowed: nothing to enforce.
+                    Kind::Bool(true) => {}
+                    // Applied by the struct the schema becomes (`fields`);
+                    // reported at the end of the run otherwise.
+                    Kind::Bool(false) => {
+                        if !self.unevaluated.iter().any(|(f, p, _)| *f == file && *p == at) {
+                            self.unevaluated.push((file, at, m.key_span.clone()));
+                        }
+                    }
+                    _ => self.report(
+                        Severity::Error,
+                        "unsupported-keyword",
+                        file,
+                        &at,
+                        m.key_span.clone(),
+                        "`unevaluatedProperties` with a schema is not supported: only `false` (and `true`) on an object whose properties are known",
+                        Some("use `additionalProperties` with the schema, listing every property in `properties`"),
+                    ),
+                }
+                continue;
+            }
             let (code, hint) = match k {
                 "contentEncoding" | "contentMediaType" | "contentSchema" => {
                     // Annotations in 2020-12 and draft 7 alike: a validator
@@ -1615,14 +1681,8 @@ impl<'a> Lower<'a> {
                     }
                     continue;
                 }
-                "unevaluatedProperties"
-                | "unevaluatedItems"
-                | "$anchor"
-                | "$dynamicRef"
-                | "$dynamicAnchor"
-                | "$recursiveRef"
-                | "$recursiveAnchor"
-                | "$vocabulary" => (
+                "unevaluatedItems" | "$anchor" | "$dynamicRef" | "$dynamicAnchor"
+                | "$recursiveRef" | "$recursiveAnchor" | "$vocabulary" => (
                     "unsupported-keyword",
                     "the generated types cannot express it; remove it or state the rule in `description`",
                 ),
@@ -2296,6 +2356,12 @@ impl<'a> Lower<'a> {
         {
             shape.closed.push((file, pointer.to_string(), node));
         }
+        if node
+            .get("unevaluatedProperties")
+            .is_some_and(|up| up.kind == Kind::Bool(false))
+        {
+            self.seal(file, pointer, node, shape);
+        }
         if let Some(props) = node.get("properties") {
             for m in props.members() {
                 let wire = m.key.clone();
@@ -2543,7 +2609,203 @@ impl<'a> Lower<'a> {
                 .props
                 .retain(|p| named(&p.wire) || required.contains(&p.wire));
         }
+        for sealed in shape.sealed.clone() {
+            let patterns: Vec<regex::Regex> = sealed
+                .patterns
+                .iter()
+                .filter_map(|p| regex::Regex::new(p).ok())
+                .collect();
+            let named = |w: &str| {
+                sealed.names.iter().any(|n| n == w) || patterns.iter().any(|r| r.is_match(w))
+            };
+            let at = format!("{}/unevaluatedProperties", sealed.pointer);
+            let mut refused = Vec::new();
+            for (name, f, req_at, span) in &shape.required_at {
+                if !named(name) {
+                    refused.push((name.clone(), *f, req_at.clone(), span.clone()));
+                }
+            }
+            for (name, f, req_at, span) in refused {
+                let sealed_place = self.place(f, sealed.file, &at);
+                self.report(
+                    Severity::Warning,
+                    "accepts-nothing",
+                    f,
+                    &req_at,
+                    span,
+                    format!(
+                        "`{name}` is required here, and `{sealed_place}` is `false` without its schema evaluating it (its `properties`, `allOf` parts and `$ref`s do not name it): no value has both, so the type never decodes"
+                    ),
+                    Some("add the property to the schema that says `unevaluatedProperties: false`, or do not require it"),
+                );
+                if !forbidden.contains(&name) {
+                    forbidden.push(name);
+                }
+            }
+            let required = &shape.required;
+            shape
+                .props
+                .retain(|p| named(&p.wire) || required.contains(&p.wire));
+        }
         forbidden
+    }
+
+    /// An `unevaluatedProperties: false` of an object that becomes a
+    /// struct: when what its schema evaluates is known statically (its own
+    /// `properties` and `patternProperties`, those of its `allOf` parts and
+    /// `$ref`s, recursively), it closes the object as `additionalProperties:
+    /// false` does, over those names. Beside a keyword whose evaluation
+    /// depends on the value (`oneOf`, `anyOf`, `if`, `dependentSchemas`,
+    /// ...) it is an error naming both. An `additionalProperties` in the
+    /// subtree evaluates every member: nothing is left to close.
+    fn seal(&mut self, file: usize, pointer: &str, node: &'a Node, shape: &mut Shape<'a>) {
+        let at = format!("{pointer}/unevaluatedProperties");
+        if shape
+            .sealed
+            .iter()
+            .any(|s| s.file == file && s.pointer == pointer)
+        {
+            return;
+        }
+        self.unevaluated_done.insert((file, at.clone()));
+        let mut sealed = Sealed {
+            file,
+            pointer: pointer.to_string(),
+            names: Vec::new(),
+            patterns: Vec::new(),
+        };
+        let mut seen = Vec::new();
+        match self.evaluated(file, pointer, node, &mut sealed, &mut seen) {
+            Evaluated::Some => {
+                // Read tolerantly, as `additionalProperties: false` is.
+                let (message, hint) = if self.owner.contains_key(&file) {
+                    (
+                        "`unevaluatedProperties: false` is not enforced: the generated type ignores properties it does not know",
+                        "remove it; readers of a later minor version must accept the properties it adds",
+                    )
+                } else {
+                    (
+                        "`unevaluatedProperties: false` is not enforced on its own: the generated type keeps properties it does not know and writes them back; as an alternative of a `oneOf` or `anyOf` it is held, to tell the alternatives apart",
+                        "a shared definition reads tolerantly and forwards what it read; the properties are in its `additional_properties` field",
+                    )
+                };
+                let span = node
+                    .get("unevaluatedProperties")
+                    .map_or(node.span.clone(), |v| v.span.clone());
+                self.report(
+                    Severity::Warning,
+                    "ignored-constraint",
+                    file,
+                    &at,
+                    span,
+                    message,
+                    Some(hint),
+                );
+                shape.sealed.push(sealed);
+            }
+            Evaluated::All => {}
+            Evaluated::Dynamic(f, p, keyword) => {
+                let span = node
+                    .member("unevaluatedProperties")
+                    .map_or(node.span.clone(), |m| m.key_span.clone());
+                let place = self.place(file, f, &format!("{p}/{}", escape_token(keyword)));
+                self.report(
+                    Severity::Error,
+                    "unsupported-keyword",
+                    file,
+                    &at,
+                    span,
+                    format!(
+                        "`unevaluatedProperties` is not supported where the properties it sees depend on the value: `{place}` (`{keyword}`) evaluates some members only for some values"
+                    ),
+                    Some("list every property in `properties` (or in an `allOf` part) and close the object with `unevaluatedProperties: false` there, or state the rule in `description`"),
+                );
+            }
+        }
+    }
+
+    /// Gathers into `sealed` what the schema `node` evaluates of an
+    /// object's members, for `unevaluatedProperties`.
+    fn evaluated(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        sealed: &mut Sealed,
+        seen: &mut Vec<(usize, String)>,
+    ) -> Evaluated {
+        const DYNAMIC: &[&str] = &[
+            "oneOf",
+            "anyOf",
+            "if",
+            "then",
+            "else",
+            "dependentSchemas",
+            "dependencies",
+            "$dynamicRef",
+            "$recursiveRef",
+        ];
+        if seen.contains(&(file, pointer.to_string())) || seen.len() > 64 {
+            return Evaluated::Some;
+        }
+        match node.kind {
+            Kind::Object(_) => {}
+            // `false` accepts nothing, `true` evaluates nothing.
+            _ => return Evaluated::Some,
+        }
+        seen.push((file, pointer.to_string()));
+        if let Some(k) = DYNAMIC.iter().find(|k| node.get(k).is_some()) {
+            return Evaluated::Dynamic(file, pointer.to_string(), k);
+        }
+        if node.get("additionalProperties").is_some() {
+            return Evaluated::All;
+        }
+        if let Some(props) = node.get("properties") {
+            for m in props.members() {
+                if !sealed.names.contains(&m.key) {
+                    sealed.names.push(m.key.clone());
+                }
+            }
+        }
+        if let Some(props) = node.get("patternProperties") {
+            for m in props.members() {
+                sealed.patterns.push(m.key.clone());
+            }
+        }
+        let mut out = Evaluated::Some;
+        if let Some(r) = node.get("$ref") {
+            if let Some((f, p, target)) = self.resolve(file, pointer, r) {
+                out = out.and(self.evaluated(f, &p, target, sealed, seen));
+            }
+        }
+        if let Some(parts) = node.get("allOf").and_then(Node::as_array) {
+            for (i, part) in parts.iter().enumerate() {
+                let at = format!("{pointer}/allOf/{i}");
+                out = out.and(self.evaluated(file, &at, part, sealed, seen));
+            }
+        }
+        seen.pop();
+        out
+    }
+
+    /// Reports every `unevaluatedProperties: false` that no struct applied
+    /// (on a schema that is not an object with properties, or inside the
+    /// rules of `not`, `if`, ...): never dropped in silence.
+    fn unapplied_unevaluated(&mut self) {
+        for (file, at, span) in std::mem::take(&mut self.unevaluated) {
+            if self.unevaluated_done.contains(&(file, at.clone())) {
+                continue;
+            }
+            self.report(
+                Severity::Error,
+                "unsupported-keyword",
+                file,
+                &at,
+                span,
+                "`unevaluatedProperties: false` is supported on an object that becomes a struct (its properties known from `properties`, `allOf` parts and `$ref`s); here it would not be enforced",
+                Some("give the schema `type: object` and its `properties`, or use `additionalProperties: false`"),
+            );
+        }
     }
 
     /// A schema location as a diagnostic at `here` names it: the pointer
@@ -2602,7 +2864,7 @@ impl<'a> Lower<'a> {
         // its own, and refuses them as an alternative of a union read
         // exactly (`#[event(unknown, closed)]`). Closed is closed wherever
         // it is said: in the object or in any of its `allOf` parts.
-        let closed = lossless && !shape.closed.is_empty();
+        let closed = lossless && !(shape.closed.is_empty() && shape.sealed.is_empty());
         let forbidden = if lossless {
             self.forbid_unnamed(&mut shape)
         } else {
@@ -2650,7 +2912,11 @@ impl<'a> Lower<'a> {
                 // more is the one the others narrow.
                 if let Some(i) = prop.also.iter().position(|(_, _, n)| !annotation_only(n)) {
                     let (f, p, n) = prop.also.remove(i);
-                    let first = (prop.file, std::mem::replace(&mut prop.pointer, p), prop.node);
+                    let first = (
+                        prop.file,
+                        std::mem::replace(&mut prop.pointer, p),
+                        prop.node,
+                    );
                     prop.file = f;
                     prop.node = n;
                     prop.also.insert(0, first);
@@ -2809,7 +3075,10 @@ impl<'a> Lower<'a> {
             let not_sensitive = event_rules::fields::sensitive_field(&prop.wire).is_some();
             let deprecated = std::iter::once(prop.node)
                 .chain(prop.also.iter().map(|(_, _, n)| *n))
-                .any(|n| n.get("deprecated").is_some_and(|d| d.kind == Kind::Bool(true)));
+                .any(|n| {
+                    n.get("deprecated")
+                        .is_some_and(|d| d.kind == Kind::Bool(true))
+                });
             let _ = prop.key_span;
             fields.push(Field {
                 ident,

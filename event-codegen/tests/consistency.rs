@@ -169,14 +169,81 @@ fn a_ref_to_the_schema_false_accepts_nothing() {
         .iter()
         .map(|d| (d.code, d.pointer.as_str()))
         .collect();
-    assert_eq!(found, [("accepts-nothing", "/$defs/bool")], "{:?}", g.diagnostics);
+    assert_eq!(
+        found,
+        [("accepts-nothing", "/$defs/bool")],
+        "{:?}",
+        g.diagnostics
+    );
     assert!(g.code.contains("pub type T = Bool;"), "{}", g.code);
-    assert!(g.code.contains("pub struct Bool(pub ::event_runtime::Value);"), "{}", g.code);
-    assert!(g.code.contains("Values::new(\n            \"[]\",\n        )"), "{}", g.code);
+    assert!(
+        g.code
+            .contains("pub struct Bool(pub ::event_runtime::Value);"),
+        "{}",
+        g.code
+    );
+    assert!(
+        g.code
+            .contains("Values::new(\n            \"[]\",\n        )"),
+        "{}",
+        g.code
+    );
 
-    let g = run(r##"{"type": "object", "properties": {"gone": {"$ref": "#/$defs/Never"}},
-        "$defs": {"Never": false}}"##);
+    let g = run(
+        r##"{"type": "object", "properties": {"gone": {"$ref": "#/$defs/Never"}},
+        "$defs": {"Never": false}}"##,
+    );
     let codes: Vec<&str> = g.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["accepts-nothing"], "{:?}", g.diagnostics);
     assert!(g.code.contains("pub gone: Option<Never>,"), "{}", g.code);
+}
+
+/// `unevaluatedProperties: false` on an object whose properties are its
+/// own generates what `additionalProperties: false` does, warning
+/// included; over `allOf` parts and `$ref`s it keeps their properties too,
+/// which `additionalProperties: false` would leave out.
+#[test]
+fn unevaluated_properties_false_is_additional_properties_false_over_what_is_evaluated() {
+    let schema = |closing: &str| {
+        format!(
+            r#"{{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "required": ["a"], "properties": {{"a": {{"type": "string"}}}}, "{closing}": false}}"#
+        )
+    };
+    let additional = run(&schema("additionalProperties"));
+    let unevaluated = run(&schema("unevaluatedProperties"));
+    assert_eq!(unevaluated.code, additional.code);
+    assert!(
+        unevaluated.code.contains("#[event(unknown, closed)]"),
+        "{}",
+        unevaluated.code
+    );
+    let codes = |g: &Generation| {
+        g.diagnostics
+            .iter()
+            .map(|d| (d.code, d.pointer.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        codes(&additional),
+        [("ignored-constraint", "/additionalProperties".to_string())]
+    );
+    assert_eq!(
+        codes(&unevaluated),
+        [("ignored-constraint", "/unevaluatedProperties".to_string())]
+    );
+
+    let g = run(
+        r##"{"$schema": "https://json-schema.org/draft/2020-12/schema",
+        "allOf": [{"$ref": "#/$defs/Base"}, {"properties": {"b": {"type": "integer"}}}],
+        "unevaluatedProperties": false,
+        "$defs": {"Base": {"type": "object", "properties": {"a": {"type": "string"}}}}}"##,
+    );
+    for field in [
+        "pub a: Option<String>,",
+        "pub b: Option<i64>,",
+        "#[event(unknown, closed)]",
+    ] {
+        assert!(g.code.contains(field), "{field}:\n{}", g.code);
+    }
 }

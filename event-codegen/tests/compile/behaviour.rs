@@ -519,6 +519,35 @@ mod nullable_refs {
     }
 }
 
+/// `unevaluatedProperties: false` closes an object over every property its
+/// schema evaluates, those of its `allOf` parts and `$ref`s included, as
+/// `additionalProperties: false` closes it over its own: held where a union
+/// tells its alternatives apart, tolerant on its own.
+#[test]
+fn unevaluated_properties_false_closes_over_all_of_and_ref() {
+    use gencheck::unevaluated::{PublicHook, PushHook, RepoHook};
+    let read = |v: Value| serde_json::from_value::<RepoHook>(v).map_err(|e| e.to_string());
+    // `repository` comes from the `$ref`, `ref` from an `allOf` part: both
+    // are evaluated, so `PushHook` reads this exactly and `PublicHook`,
+    // closed over `repository` alone, does not.
+    let push = json!({"repository": "r", "ref": "main"});
+    let hook = read(push.clone()).unwrap();
+    assert!(matches!(&hook, RepoHook::Push(p) if p.repository == "r" && p.ref_ == "main"));
+    assert_eq!(serde_json::to_value(&hook).unwrap(), push);
+    assert!(matches!(read(json!({"repository": "r"})).unwrap(), RepoHook::Public(_)));
+    // Neither reads it exactly; tolerantly, only `PublicHook` does.
+    let wire = json!({"repository": "r", "forks": 3});
+    let hook = read(wire.clone()).unwrap();
+    assert!(matches!(&hook, RepoHook::Public(p) if p.additional_properties.contains_key("forks")));
+    assert_eq!(serde_json::to_value(&hook).unwrap(), wire);
+    // On their own, the types read tolerantly and write back what they read.
+    let extra = json!({"repository": "r", "ref": "main", "x": 1});
+    let p: PushHook = serde_json::from_value(extra.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&p).unwrap(), extra);
+    let p: PublicHook = serde_json::from_value(json!({"repository": "r", "ref": "x"})).unwrap();
+    assert_eq!(p.additional_properties.len(), 1);
+}
+
 #[test]
 fn an_alternative_matches_only_when_its_constraints_hold() {
     use event_runtime::EventData;
