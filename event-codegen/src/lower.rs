@@ -253,6 +253,9 @@ struct Shape<'a> {
     /// members it allows: the `properties` (names) and `patternProperties`
     /// of its own subtree (itself, its `allOf` parts, its `$ref`s).
     sealed: Vec<Sealed>,
+    /// `allOf` parts that are the schema `false` (directly or through a
+    /// `$ref`): no value satisfies the object (file, pointer, span).
+    nothing: Vec<(usize, String, Span)>,
 }
 
 /// An `unevaluatedProperties: false` whose subtree is known statically.
@@ -2415,6 +2418,10 @@ impl<'a> Lower<'a> {
                 } else {
                     (file, ptr.clone(), part)
                 };
+                if n.kind == Kind::Bool(false) {
+                    shape.nothing.push((f, p, n.span.clone()));
+                    continue;
+                }
                 // `seen` is the path from the object being shaped: meeting
                 // a schema on it again is an `allOf` that contains itself.
                 if seen.contains(&(f, p.clone())) {
@@ -3153,6 +3160,25 @@ impl<'a> Lower<'a> {
         }
         for name in forbidden {
             residues.push((name, Sub::Nothing));
+        }
+        for (i, (f, p, span)) in shape.nothing.iter().enumerate() {
+            // As a `Value` newtype's `false` part: a warning, and a type
+            // that refuses every value.
+            self.report(
+                Severity::Warning,
+                "accepts-nothing",
+                *f,
+                p,
+                span.clone(),
+                "the schema `false` is a part of this object's `allOf`, so no value matches: the type never decodes",
+                Some("remove the part, or the schema it is part of"),
+            );
+            if i == 0 {
+                rules
+                    .root()
+                    .keywords
+                    .push(Keyword::AllOf(vec![Sub::Nothing]));
+            }
         }
         if !residues.is_empty() {
             rules.root().keywords.push(Keyword::Properties(residues));

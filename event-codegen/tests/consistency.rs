@@ -247,3 +247,42 @@ fn unevaluated_properties_false_is_additional_properties_false_over_what_is_eval
         assert!(g.code.contains(field), "{field}:\n{}", g.code);
     }
 }
+
+/// An `allOf` part that is the schema `false`, directly or through a
+/// `$ref`, beside the properties of an object: an `accepts-nothing`
+/// warning at the `false` and a struct whose rules refuse every value, as
+/// for a `Value` newtype's `false` part (before, the part was dropped in
+/// silence and the struct read what the other parts allow).
+#[test]
+fn a_false_all_of_part_of_an_object_accepts_nothing() {
+    for (schema, at) in [
+        (
+            r#"{"type": "object", "properties": {"a": {"type": "string"}}, "allOf": [false]}"#,
+            "/allOf/0",
+        ),
+        (
+            r##"{"type": "object", "properties": {"a": {"type": "string"}},
+                "allOf": [{"$ref": "#/$defs/no"}], "$defs": {"no": false}}"##,
+            "/$defs/no",
+        ),
+    ] {
+        let g = run(schema);
+        let found: Vec<(&str, &str)> = g
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.pointer.as_str()))
+            .collect();
+        assert_eq!(found, [("accepts-nothing", at)], "{:?}", g.diagnostics);
+        assert!(
+            g.code
+                .contains("\"matches no value: a part of `allOf` is `false`\""),
+            "{}",
+            g.code
+        );
+        assert!(
+            g.code.contains("#[event(check = \"Self::__rules\")]"),
+            "{}",
+            g.code
+        );
+    }
+}

@@ -857,6 +857,18 @@ mod rules {
     }
 }
 
+/// An object with an `allOf` part that is the schema `false` accepts
+/// nothing: what the other parts allow is refused on decode and by
+/// `validate`.
+#[test]
+fn an_object_with_a_false_all_of_part_never_decodes() {
+    use gencheck::allof_objects::{Discussion, RetiredDiscussion};
+    let wire = json!({"number": 4, "category": {"name": "Q&A", "is_answerable": true}});
+    serde_json::from_value::<Discussion>(wire.clone()).unwrap();
+    let err = serde_json::from_value::<RetiredDiscussion>(wire).unwrap_err().to_string();
+    assert!(err.contains("a part of `allOf` is `false`"), "{err}");
+}
+
 /// `allOf` intersecting an object property with another object schema
 /// (`discussion.category` narrowed to `is_answerable: true`): the members
 /// of both, each narrowed, `required` of both, closed as the first is.
