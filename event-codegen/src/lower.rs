@@ -1524,8 +1524,7 @@ impl<'a> Lower<'a> {
                 let at = format!("{pointer}/{key}/{i}");
                 let (f, p, target) = self.deref(file, &at, alt);
                 if target.get("$ref").is_none()
-                    && (is_null_schema(target)
-                        || (Self::is_item(target) && self.item_nullable(f, &p, target, depth + 1)))
+                    && (is_null_schema(target) || self.item_nullable(f, &p, target, depth + 1))
                 {
                     return true;
                 }

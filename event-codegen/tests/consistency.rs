@@ -109,17 +109,20 @@ fn a_ref_to_a_nullable_definition_is_nullable_at_the_use_site() {
         "properties": {
             "a": {"$ref": "#/$defs/MaybeUser"}, "b": {"$ref": "#/$defs/MaybeUser"},
             "u": {"$ref": "#/$defs/MaybePick"}, "v": {"$ref": "#/$defs/MaybePick"},
-            "w": {"$ref": "#/$defs/Via"}},
+            "w": {"$ref": "#/$defs/Via"}, "x": {"$ref": "#/$defs/Via2"}},
         "$defs": {
             "MaybeUser": {"type": ["object", "null"], "properties": {"login": {"type": "string"}}},
             "MaybePick": {"oneOf": [{"type": "null"}, {"type": "integer"}, {"type": "string"}]},
-            "Via": {"anyOf": [{"$ref": "#/$defs/MaybeUser"}, {"type": "boolean"}]}}}"##);
+            "Via": {"anyOf": [{"$ref": "#/$defs/MaybeUser"}, {"type": "boolean"}]},
+            "Via2": {"anyOf": [{"$ref": "#/$defs/Word"}, {"type": "boolean"}]},
+            "Word": {"type": ["string", "null"], "maxLength": 4}}}"##);
     for field in [
         "#[event(required)]\n    pub a: Option<MaybeUser>,",
         "pub b: Option<Option<MaybeUser>>,",
         "#[event(required)]\n    pub u: Option<MaybePick>,",
         "pub v: Option<Option<MaybePick>>,",
         "pub w: Option<Option<Via>>,",
+        "pub x: Option<Option<Via2>>,",
     ] {
         assert!(g.code.contains(field), "{field}:\n{}", g.code);
     }

@@ -486,7 +486,7 @@ mod nullable_refs {
     #[test]
     fn a_ref_to_a_nullable_definition_is_nullable_at_the_use_site() {
         let all_null = json!({"owner": null, "reviewer": null, "pick": null, "other": null,
-            "level": null, "via": null, "users": [null, {"login": "a"}]});
+            "level": null, "via": null, "word": null, "users": [null, {"login": "a"}]});
         let h = read(&all_null).unwrap();
         assert_eq!((h.owner.is_none(), h.pick.is_none(), h.level.is_none()), (true, true, true));
         assert_eq!((h.reviewer.clone(), h.other.clone(), h.via.clone()), (Some(None), Some(None), Some(None)));
@@ -500,7 +500,7 @@ mod nullable_refs {
         assert_eq!(serde_json::to_value(&h).unwrap(), required_only);
 
         let values = json!({"owner": {"login": "o"}, "pick": {"login": "p"}, "level": "low",
-            "reviewer": {"login": "r"}, "via": true});
+            "reviewer": {"login": "r"}, "via": true, "word": "four"});
         assert_eq!(serde_json::to_value(read(&values).unwrap()).unwrap(), values);
 
         // Required stays required, `null` or not.
@@ -511,7 +511,7 @@ mod nullable_refs {
             assert!(err.contains(&format!("missing field `{missing}`")), "{missing}: {err}");
         }
         // What the definition refuses is refused still.
-        for (key, bad) in [("owner", json!(1)), ("pick", json!("x")), ("via", json!(2))] {
+        for (key, bad) in [("owner", json!(1)), ("pick", json!("x")), ("via", json!(2)), ("word", json!("fives"))] {
             let mut v = required_only.clone();
             v[key] = bad;
             assert!(read(&v).is_err(), "{key}");

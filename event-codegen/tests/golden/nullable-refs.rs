@@ -12,6 +12,7 @@ pub struct RefHolder {
     #[event(required)]
     pub level: Option<MaybeLevel>,
     pub via: Option<Option<ViaRef>>,
+    pub word: Option<Option<ViaWord>>,
     pub users: Option<Vec<Option<MaybeUser>>>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -134,6 +135,74 @@ impl ::event_runtime::EventData for ViaRef {
             Self::MaybeUser(v) => {
                 (&::event_runtime::validate::Probe(v)).validate_nested()
             }
+            Self::Boolean(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
+        }
+    }
+}
+#[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
+#[serde(crate = "::event_runtime::__private::serde", untagged)]
+pub enum ViaWord {
+    Word(String),
+    Boolean(bool),
+}
+impl ViaWord {
+    fn check_variant(
+        &self,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Self::Word(x) = self {
+            ::event_runtime::__private::validate::max_length(x, 4)?;
+        }
+        Ok(())
+    }
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for ViaWord {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = ::event_runtime::__private::wire::strict_value(d)?;
+        ::event_runtime::__private::wire::union(
+                "anyOf",
+                &value,
+                &[
+                    (
+                        "Word",
+                        |v| {
+                            let u = <String as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::Word)?;
+                            u.check_variant()
+                                .map_err(
+                                    <::event_runtime::__private::serde_json::Error as ::event_runtime::__private::serde::de::Error>::custom,
+                                )?;
+                            Ok(u)
+                        },
+                    ),
+                    (
+                        "Boolean",
+                        |v| {
+                            <bool as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::Boolean)
+                        },
+                    ),
+                ],
+            )
+            .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)
+    }
+}
+impl ::event_runtime::EventData for ViaWord {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        self.check_variant()?;
+        match self {
+            Self::Word(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
             Self::Boolean(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
         }
     }
