@@ -2500,29 +2500,7 @@ impl<'a> Lower<'a> {
             // With a schema next to `properties`: checked on the members
             // the struct keeps in `additional_properties` (`object_rules`).
             if ap.kind == Kind::Bool(false) {
-                // Generated types read tolerantly: a property they do not
-                // know is ignored, never refused. Say so rather than drop
-                // the keyword in silence.
-                let (message, hint) = if self.owner.contains_key(&file) {
-                    (
-                        "`additionalProperties: false` is not enforced: the generated type ignores properties it does not know",
-                        "remove it; readers of a later minor version must accept the properties it adds",
-                    )
-                } else {
-                    (
-                        "`additionalProperties: false` is not enforced on its own: the generated type keeps properties it does not know and writes them back; as an alternative of a `oneOf` or `anyOf` it is held, to tell the alternatives apart",
-                        "a shared definition reads tolerantly and forwards what it read; the properties are in its `additional_properties` field",
-                    )
-                };
-                self.report(
-                    Severity::Warning,
-                    "ignored-constraint",
-                    file,
-                    &format!("{pointer}/additionalProperties"),
-                    ap.span.clone(),
-                    message,
-                    Some(hint),
-                );
+                self.not_enforced(file, pointer, node, "additionalProperties");
             }
         }
         if let Some(req) = node.get("required") {
@@ -2684,29 +2662,7 @@ impl<'a> Lower<'a> {
         match self.evaluated(file, pointer, node, &mut sealed, &mut seen) {
             Evaluated::Some => {
                 // Read tolerantly, as `additionalProperties: false` is.
-                let (message, hint) = if self.owner.contains_key(&file) {
-                    (
-                        "`unevaluatedProperties: false` is not enforced: the generated type ignores properties it does not know",
-                        "remove it; readers of a later minor version must accept the properties it adds",
-                    )
-                } else {
-                    (
-                        "`unevaluatedProperties: false` is not enforced on its own: the generated type keeps properties it does not know and writes them back; as an alternative of a `oneOf` or `anyOf` it is held, to tell the alternatives apart",
-                        "a shared definition reads tolerantly and forwards what it read; the properties are in its `additional_properties` field",
-                    )
-                };
-                let span = node
-                    .get("unevaluatedProperties")
-                    .map_or(node.span.clone(), |v| v.span.clone());
-                self.report(
-                    Severity::Warning,
-                    "ignored-constraint",
-                    file,
-                    &at,
-                    span,
-                    message,
-                    Some(hint),
-                );
+                self.not_enforced(file, pointer, node, "unevaluatedProperties");
                 shape.sealed.push(sealed);
             }
             Evaluated::All => {}
@@ -2728,6 +2684,43 @@ impl<'a> Lower<'a> {
                 );
             }
         }
+    }
+
+    /// The warning that `keyword: false` (`additionalProperties` or
+    /// `unevaluatedProperties`) of the object schema at `pointer` closes
+    /// the type only where a union reads it exactly: generated types read
+    /// tolerantly, a property they do not know is ignored (an event) or
+    /// kept and written back (a shared definition), never refused. Said
+    /// rather than dropped in silence, wherever the keyword is (the object
+    /// or one of its `allOf` parts).
+    fn not_enforced(&mut self, file: usize, pointer: &str, node: &Node, keyword: &str) {
+        let (message, hint) = if self.owner.contains_key(&file) {
+            (
+                format!(
+                    "`{keyword}: false` is not enforced: the generated type ignores properties it does not know"
+                ),
+                "remove it; readers of a later minor version must accept the properties it adds",
+            )
+        } else {
+            (
+                format!(
+                    "`{keyword}: false` is not enforced on its own: the generated type keeps properties it does not know and writes them back; as an alternative of a `oneOf` or `anyOf` it is held, to tell the alternatives apart"
+                ),
+                "a shared definition reads tolerantly and forwards what it read; the properties are in its `additional_properties` field",
+            )
+        };
+        let span = node
+            .get(keyword)
+            .map_or(node.span.clone(), |v| v.span.clone());
+        self.report(
+            Severity::Warning,
+            "ignored-constraint",
+            file,
+            &format!("{pointer}/{keyword}"),
+            span,
+            message,
+            Some(hint),
+        );
     }
 
     /// Gathers into `sealed` what the schema `node` evaluates of an
@@ -2861,6 +2854,10 @@ impl<'a> Lower<'a> {
         for (f, p, n) in roots.iter().skip(1) {
             let mut seen = Vec::new();
             self.collect_into(*f, p, n, &mut shape, &mut seen);
+        }
+        // Closed in an `allOf` part: said as where the object itself is.
+        for (f, p, n) in shape.closed.clone() {
+            self.not_enforced(f, &p, n, "additionalProperties");
         }
         // A shared definition reads and writes back a payload unchanged
         // (docs/schema-format.md, "Lossless round trip"); an event payload

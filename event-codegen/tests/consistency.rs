@@ -289,3 +289,32 @@ fn a_false_all_of_part_of_an_object_accepts_nothing() {
         );
     }
 }
+
+/// `additionalProperties: false` and `unevaluatedProperties: false` in an
+/// `allOf` part close the object as they do in the object itself, and
+/// say alike that they are not enforced on their own (the part's warning
+/// was missing for `additionalProperties`).
+#[test]
+fn a_closed_all_of_part_warns_as_a_closed_object_does() {
+    for keyword in ["additionalProperties", "unevaluatedProperties"] {
+        let g = run(&format!(
+            r##"{{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {{"kind": {{"type": "string"}}}},
+            "allOf": [{{"$ref": "#/$defs/Closed"}}],
+            "$defs": {{"Closed": {{"properties": {{"kind": true}}, "{keyword}": false}}}}}}"##
+        ));
+        let found: Vec<(&str, &str)> = g
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.pointer.as_str()))
+            .collect();
+        let at = format!("/$defs/Closed/{keyword}");
+        assert_eq!(
+            found,
+            [("ignored-constraint", at.as_str())],
+            "{:?}",
+            g.diagnostics
+        );
+        assert!(g.code.contains("#[event(unknown, closed)]"), "{}", g.code);
+    }
+}
