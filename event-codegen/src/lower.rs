@@ -2415,6 +2415,12 @@ impl<'a> Lower<'a> {
                     self.check_keywords(f, &p, n);
                     (f, p, n)
                 } else {
+                    // Checked here too: a part of a part is lowered nowhere
+                    // else (the object's own parts are also checked by
+                    // `check_object`; repeats are dropped).
+                    if matches!(part.kind, Kind::Object(_)) {
+                        self.check_keywords(file, &ptr, part);
+                    }
                     (file, ptr.clone(), part)
                 };
                 if n.kind == Kind::Bool(false) {

@@ -432,8 +432,8 @@ impl Normalise<'_> {
                     self.id,
                     &format!("{ptr}/{}", escape_token(&m.key)),
                     m.key_span.clone(),
-                    format!("`{}` beside `{key}` is not supported: the members it sees depend on the alternative that matches", m.key),
-                    Some(format!("close each alternative of `{key}` itself (`unevaluatedProperties: false` or `additionalProperties: false` in it), listing the properties beside `{key}` there too")),
+                    format!("`{}` beside `{key}` is not supported: what it sees depends on the alternative that matches", m.key),
+                    Some(format!("close each alternative of `{key}` itself, listing there what is beside `{key}` too")),
                 );
             }
             let Kind::Object(members) = &mut node.kind else {

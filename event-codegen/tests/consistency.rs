@@ -318,3 +318,36 @@ fn a_closed_all_of_part_warns_as_a_closed_object_does() {
         assert!(g.code.contains("#[event(unknown, closed)]"), "{}", g.code);
     }
 }
+
+/// The keywords of an `allOf` part inside an `allOf` part of an object are
+/// checked as the object's own parts are: a vendor keyword is a warning,
+/// an `unevaluatedProperties` schema an error, neither dropped in silence.
+#[test]
+fn keywords_of_a_nested_all_of_part_are_checked() {
+    let r = Config::new()
+        .cargo_directives(false)
+        .generate_sources(vec![(
+            PathBuf::from("t.json"),
+            br#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {"a": {"type": "string"}},
+            "allOf": [{"allOf": [{"properties": {"b": {"type": "string"}},
+                "unevaluatedProperties": {"type": "string"}, "vendorHint": 1}]}]}"#
+                .to_vec(),
+        )]);
+    let Err(event_codegen::Error::Schema(d)) = r else {
+        panic!("accepted: {r:?}");
+    };
+    let out = d.render();
+    assert!(
+        out.contains("error[unsupported-keyword]: `unevaluatedProperties` with a schema"),
+        "{out}"
+    );
+    assert!(
+        out.contains("at `/allOf/0/allOf/0/unevaluatedProperties`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning[unknown-keyword]: unknown keyword `vendorHint`"),
+        "{out}"
+    );
+}
