@@ -191,6 +191,27 @@ struct ValueChecks {
     constraints: Vec<Constraint>,
 }
 
+/// What a schema evaluates of an object's members, for
+/// `unevaluatedProperties` ([`Lower::evaluated`]).
+enum Evaluated {
+    /// The names and patterns gathered.
+    Some,
+    /// Every member (an `additionalProperties` in the subtree).
+    All,
+    /// It depends on the value: the keyword (file, pointer of its schema).
+    Dynamic(usize, String, &'static str),
+}
+
+impl Evaluated {
+    fn and(self, other: Evaluated) -> Evaluated {
+        match (self, other) {
+            (d @ Evaluated::Dynamic(..), _) | (_, d @ Evaluated::Dynamic(..)) => d,
+            (Evaluated::All, _) | (_, Evaluated::All) => Evaluated::All,
+            _ => Evaluated::Some,
+        }
+    }
+}
+
 /// A named item waiting to be lowered.
 struct Pending {
     file: usize,
@@ -227,6 +248,23 @@ struct Shape<'a> {
     /// `additionalProperties: false` (file, pointer): each allows only the
     /// members its own `properties` and `patternProperties` name.
     closed: Vec<(usize, String, &'a Node)>,
+    /// The schemas of the object and its `allOf` parts that say
+    /// `unevaluatedProperties: false` (file, pointer), each with the
+    /// members it allows: the `properties` (names) and `patternProperties`
+    /// of its own subtree (itself, its `allOf` parts, its `$ref`s).
+    sealed: Vec<Sealed>,
+    /// `allOf` parts that are the schema `false` (directly or through a
+    /// `$ref`): no value satisfies the object (file, pointer, span).
+    nothing: Vec<(usize, String, Span)>,
+}
+
+/// An `unevaluatedProperties: false` whose subtree is known statically.
+#[derive(Clone)]
+struct Sealed {
+    file: usize,
+    pointer: String,
+    names: Vec<String>,
+    patterns: Vec<String>,
 }
 
 pub(crate) struct Lower<'a> {
@@ -252,6 +290,11 @@ pub(crate) struct Lower<'a> {
     pub events: Vec<EventSummary>,
     /// Event files, to lint and to find the struct name of a file.
     owner: HashMap<usize, String>,
+    /// Every `unevaluatedProperties: false` met (file, pointer of the
+    /// keyword, span), and those a struct applied; the others are
+    /// reported at the end of the run, never dropped.
+    unevaluated: Vec<(usize, String, Span)>,
+    unevaluated_done: HashSet<(usize, String)>,
 }
 
 impl<'a> Lower<'a> {
@@ -278,6 +321,8 @@ impl<'a> Lower<'a> {
             items: Vec::new(),
             events: Vec::new(),
             owner: HashMap::new(),
+            unevaluated: Vec::new(),
+            unevaluated_done: HashSet::new(),
         }
     }
 
@@ -373,6 +418,7 @@ impl<'a> Lower<'a> {
         }
         self.pending.clear();
         self.box_cycles();
+        self.unapplied_unevaluated();
     }
 
     /// The shared definition files and the names of their types.
@@ -595,6 +641,28 @@ impl<'a> Lower<'a> {
         };
         let doc = doc_of(node);
         let root = p.pointer.is_empty();
+        if node.kind == Kind::Bool(false) {
+            // Named through a `$ref`: no value matches it.
+            self.report(
+                Severity::Warning,
+                "accepts-nothing",
+                p.file,
+                &p.pointer,
+                node.span.clone(),
+                format!("the schema `false` accepts no value: the type `{}` never decodes", p.name),
+                Some("remove the schema and the `$ref`s to it, or give it a schema that accepts a value"),
+            );
+            self.items.push(Item::Newtype(Newtype {
+                name: p.name,
+                doc,
+                ty: Ty::Value,
+                constraints: Vec::new(),
+                types: Vec::new(),
+                values: vec!["[]".to_string()],
+                check: None,
+            }));
+            return;
+        }
         if !p.parts.is_empty() {
             // The intersection of object schemas at a property: one struct
             // of every part's properties, each narrowed by the others.
@@ -1426,6 +1494,45 @@ impl<'a> Lower<'a> {
                 .is_some_and(|c| !matches!(c.kind, Kind::String(_) | Kind::Number(_)))
     }
 
+    /// Whether the item made for `node` (see [`Self::is_item`]) leaves
+    /// `null` to the field that holds it: its `type` lists `null`, its
+    /// `enum` holds `null`, or an alternative of its union allows `null`
+    /// (`null` is read by the field's `Option` before the union sees it),
+    /// directly or through a `$ref`.
+    fn item_nullable(&mut self, file: usize, pointer: &str, node: &'a Node, depth: usize) -> bool {
+        if type_names(node).contains(&"null")
+            || node
+                .get("enum")
+                .and_then(Node::as_array)
+                .is_some_and(|v| v.iter().any(|x| x.kind == Kind::Null))
+        {
+            return true;
+        }
+        let key = if node.get("oneOf").is_some() {
+            "oneOf"
+        } else {
+            "anyOf"
+        };
+        let Some(alts) = node.get(key).and_then(Node::as_array) else {
+            return false;
+        };
+        for (i, alt) in alts.iter().enumerate() {
+            if is_null_schema(alt) || type_names(alt).contains(&"null") {
+                return true;
+            }
+            if alt.get("$ref").is_some() && depth < 16 {
+                let at = format!("{pointer}/{key}/{i}");
+                let (f, p, target) = self.deref(file, &at, alt);
+                if target.get("$ref").is_none()
+                    && (is_null_schema(target) || self.item_nullable(f, &p, target, depth + 1))
+                {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
     /// Whether a named schema becomes a struct: it has properties, it is
     /// an `allOf` with a part that is an object (after `$ref`s), or it is
     /// an object that is not a map.
@@ -1532,6 +1639,29 @@ impl<'a> Lower<'a> {
             {
                 continue;
             }
+            if k == "unevaluatedProperties" {
+                match m.value.kind {
+                    // Every member is allowed: nothing to enforce.
+                    Kind::Bool(true) => {}
+                    // Applied by the struct the schema becomes (`fields`);
+                    // reported at the end of the run otherwise.
+                    Kind::Bool(false) => {
+                        if !self.unevaluated.iter().any(|(f, p, _)| *f == file && *p == at) {
+                            self.unevaluated.push((file, at, m.key_span.clone()));
+                        }
+                    }
+                    _ => self.report(
+                        Severity::Error,
+                        "unsupported-keyword",
+                        file,
+                        &at,
+                        m.key_span.clone(),
+                        "`unevaluatedProperties` with a schema is not supported: only `false` (and `true`) on an object whose properties are known",
+                        Some("use `additionalProperties` with the schema, listing every property in `properties`"),
+                    ),
+                }
+                continue;
+            }
             let (code, hint) = match k {
                 "contentEncoding" | "contentMediaType" | "contentSchema" => {
                     // Annotations in 2020-12 and draft 7 alike: a validator
@@ -1553,14 +1683,8 @@ impl<'a> Lower<'a> {
                     }
                     continue;
                 }
-                "unevaluatedProperties"
-                | "unevaluatedItems"
-                | "$anchor"
-                | "$dynamicRef"
-                | "$dynamicAnchor"
-                | "$recursiveRef"
-                | "$recursiveAnchor"
-                | "$vocabulary" => (
+                "unevaluatedItems" | "$anchor" | "$dynamicRef" | "$dynamicAnchor"
+                | "$recursiveRef" | "$recursiveAnchor" | "$vocabulary" => (
                     "unsupported-keyword",
                     "the generated types cannot express it; remove it or state the rule in `description`",
                 ),
@@ -1630,8 +1754,23 @@ impl<'a> Lower<'a> {
             let Some((f, p, target)) = self.resolve(file, pointer, r) else {
                 return Lowered::plain(Ty::Value);
             };
-            if Self::is_item(target) {
+            if target.kind == Kind::Bool(false) {
+                // A definition that is the schema `false`: a type that never
+                // decodes, with an `accepts-nothing` warning where it is
+                // defined, as a union of nothing but `false` is.
                 return Lowered::plain(Ty::Named(self.named(f, &p)));
+            }
+            if Self::is_item(target) {
+                // The referenced schema's `null` is the use site's too: a
+                // definition `type: ["object", "null"]`, or a union with a
+                // `null` alternative, makes the field an `Option`, as the
+                // same schema written inline does.
+                let nullable = self.item_nullable(f, &p, target, 0);
+                return Lowered {
+                    ty: Ty::Named(self.named(f, &p)),
+                    nullable,
+                    constraints: Vec::new(),
+                };
             }
             if self.stack.contains(&(f, p.clone())) || self.stack.len() > 64 {
                 self.report(
@@ -1665,22 +1804,7 @@ impl<'a> Lower<'a> {
         }
         if Self::is_item(node) {
             let name = self.named_as(file, pointer, Some(hint), None);
-            let nullable = type_names(node).contains(&"null")
-                || node
-                    .get("enum")
-                    .and_then(Node::as_array)
-                    .is_some_and(|v| v.iter().any(|x| x.kind == Kind::Null))
-                || node
-                    .get("oneOf")
-                    .or_else(|| node.get("anyOf"))
-                    .and_then(Node::as_array)
-                    // `null` is read by the field (`Option`) before the
-                    // union sees it: an alternative that allows it makes the
-                    // field nullable.
-                    .is_some_and(|v| {
-                        v.iter()
-                            .any(|x| is_null_schema(x) || type_names(x).contains(&"null"))
-                    });
+            let nullable = self.item_nullable(file, pointer, node, 0);
             return Lowered {
                 ty: Ty::Named(name),
                 nullable,
@@ -2234,6 +2358,12 @@ impl<'a> Lower<'a> {
         {
             shape.closed.push((file, pointer.to_string(), node));
         }
+        if node
+            .get("unevaluatedProperties")
+            .is_some_and(|up| up.kind == Kind::Bool(false))
+        {
+            self.seal(file, pointer, node, shape);
+        }
         if let Some(props) = node.get("properties") {
             for m in props.members() {
                 let wire = m.key.clone();
@@ -2285,8 +2415,18 @@ impl<'a> Lower<'a> {
                     self.check_keywords(f, &p, n);
                     (f, p, n)
                 } else {
+                    // Checked here too: a part of a part is lowered nowhere
+                    // else (the object's own parts are also checked by
+                    // `check_object`; repeats are dropped).
+                    if matches!(part.kind, Kind::Object(_)) {
+                        self.check_keywords(file, &ptr, part);
+                    }
                     (file, ptr.clone(), part)
                 };
+                if n.kind == Kind::Bool(false) {
+                    shape.nothing.push((f, p, n.span.clone()));
+                    continue;
+                }
                 // `seen` is the path from the object being shaped: meeting
                 // a schema on it again is an `allOf` that contains itself.
                 if seen.contains(&(f, p.clone())) {
@@ -2366,29 +2506,7 @@ impl<'a> Lower<'a> {
             // With a schema next to `properties`: checked on the members
             // the struct keeps in `additional_properties` (`object_rules`).
             if ap.kind == Kind::Bool(false) {
-                // Generated types read tolerantly: a property they do not
-                // know is ignored, never refused. Say so rather than drop
-                // the keyword in silence.
-                let (message, hint) = if self.owner.contains_key(&file) {
-                    (
-                        "`additionalProperties: false` is not enforced: the generated type ignores properties it does not know",
-                        "remove it; readers of a later minor version must accept the properties it adds",
-                    )
-                } else {
-                    (
-                        "`additionalProperties: false` is not enforced on its own: the generated type keeps properties it does not know and writes them back; as an alternative of a `oneOf` or `anyOf` it is held, to tell the alternatives apart",
-                        "a shared definition reads tolerantly and forwards what it read; the properties are in its `additional_properties` field",
-                    )
-                };
-                self.report(
-                    Severity::Warning,
-                    "ignored-constraint",
-                    file,
-                    &format!("{pointer}/additionalProperties"),
-                    ap.span.clone(),
-                    message,
-                    Some(hint),
-                );
+                self.not_enforced(file, pointer, node, "additionalProperties");
             }
         }
         if let Some(req) = node.get("required") {
@@ -2481,7 +2599,218 @@ impl<'a> Lower<'a> {
                 .props
                 .retain(|p| named(&p.wire) || required.contains(&p.wire));
         }
+        for sealed in shape.sealed.clone() {
+            let patterns: Vec<regex::Regex> = sealed
+                .patterns
+                .iter()
+                .filter_map(|p| regex::Regex::new(p).ok())
+                .collect();
+            let named = |w: &str| {
+                sealed.names.iter().any(|n| n == w) || patterns.iter().any(|r| r.is_match(w))
+            };
+            let at = format!("{}/unevaluatedProperties", sealed.pointer);
+            let mut refused = Vec::new();
+            for (name, f, req_at, span) in &shape.required_at {
+                if !named(name) {
+                    refused.push((name.clone(), *f, req_at.clone(), span.clone()));
+                }
+            }
+            for (name, f, req_at, span) in refused {
+                let sealed_place = self.place(f, sealed.file, &at);
+                self.report(
+                    Severity::Warning,
+                    "accepts-nothing",
+                    f,
+                    &req_at,
+                    span,
+                    format!(
+                        "`{name}` is required here, and `{sealed_place}` is `false` without its schema evaluating it (its `properties`, `allOf` parts and `$ref`s do not name it): no value has both, so the type never decodes"
+                    ),
+                    Some("add the property to the schema that says `unevaluatedProperties: false`, or do not require it"),
+                );
+                if !forbidden.contains(&name) {
+                    forbidden.push(name);
+                }
+            }
+            let required = &shape.required;
+            shape
+                .props
+                .retain(|p| named(&p.wire) || required.contains(&p.wire));
+        }
         forbidden
+    }
+
+    /// An `unevaluatedProperties: false` of an object that becomes a
+    /// struct: when what its schema evaluates is known statically (its own
+    /// `properties` and `patternProperties`, those of its `allOf` parts and
+    /// `$ref`s, recursively), it closes the object as `additionalProperties:
+    /// false` does, over those names. Beside a keyword whose evaluation
+    /// depends on the value (`oneOf`, `anyOf`, `if`, `dependentSchemas`,
+    /// ...) it is an error naming both. An `additionalProperties` in the
+    /// subtree evaluates every member: nothing is left to close.
+    fn seal(&mut self, file: usize, pointer: &str, node: &'a Node, shape: &mut Shape<'a>) {
+        let at = format!("{pointer}/unevaluatedProperties");
+        if shape
+            .sealed
+            .iter()
+            .any(|s| s.file == file && s.pointer == pointer)
+        {
+            return;
+        }
+        self.unevaluated_done.insert((file, at.clone()));
+        let mut sealed = Sealed {
+            file,
+            pointer: pointer.to_string(),
+            names: Vec::new(),
+            patterns: Vec::new(),
+        };
+        let mut seen = Vec::new();
+        match self.evaluated(file, pointer, node, &mut sealed, &mut seen) {
+            Evaluated::Some => {
+                // Read tolerantly, as `additionalProperties: false` is.
+                self.not_enforced(file, pointer, node, "unevaluatedProperties");
+                shape.sealed.push(sealed);
+            }
+            Evaluated::All => {}
+            Evaluated::Dynamic(f, p, keyword) => {
+                let span = node
+                    .member("unevaluatedProperties")
+                    .map_or(node.span.clone(), |m| m.key_span.clone());
+                let place = self.place(file, f, &format!("{p}/{}", escape_token(keyword)));
+                self.report(
+                    Severity::Error,
+                    "unsupported-keyword",
+                    file,
+                    &at,
+                    span,
+                    format!(
+                        "`unevaluatedProperties` is not supported where the properties it sees depend on the value: `{place}` (`{keyword}`) evaluates some members only for some values"
+                    ),
+                    Some("list every property in `properties` (or in an `allOf` part) and close the object with `unevaluatedProperties: false` there, or state the rule in `description`"),
+                );
+            }
+        }
+    }
+
+    /// The warning that `keyword: false` (`additionalProperties` or
+    /// `unevaluatedProperties`) of the object schema at `pointer` closes
+    /// the type only where a union reads it exactly: generated types read
+    /// tolerantly, a property they do not know is ignored (an event) or
+    /// kept and written back (a shared definition), never refused. Said
+    /// rather than dropped in silence, wherever the keyword is (the object
+    /// or one of its `allOf` parts).
+    fn not_enforced(&mut self, file: usize, pointer: &str, node: &Node, keyword: &str) {
+        let (message, hint) = if self.owner.contains_key(&file) {
+            (
+                format!(
+                    "`{keyword}: false` is not enforced: the generated type ignores properties it does not know"
+                ),
+                "remove it; readers of a later minor version must accept the properties it adds",
+            )
+        } else {
+            (
+                format!(
+                    "`{keyword}: false` is not enforced on its own: the generated type keeps properties it does not know and writes them back; as an alternative of a `oneOf` or `anyOf` it is held, to tell the alternatives apart"
+                ),
+                "a shared definition reads tolerantly and forwards what it read; the properties are in its `additional_properties` field",
+            )
+        };
+        let span = node
+            .get(keyword)
+            .map_or(node.span.clone(), |v| v.span.clone());
+        self.report(
+            Severity::Warning,
+            "ignored-constraint",
+            file,
+            &format!("{pointer}/{keyword}"),
+            span,
+            message,
+            Some(hint),
+        );
+    }
+
+    /// Gathers into `sealed` what the schema `node` evaluates of an
+    /// object's members, for `unevaluatedProperties`.
+    fn evaluated(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        sealed: &mut Sealed,
+        seen: &mut Vec<(usize, String)>,
+    ) -> Evaluated {
+        const DYNAMIC: &[&str] = &[
+            "oneOf",
+            "anyOf",
+            "if",
+            "then",
+            "else",
+            "dependentSchemas",
+            "dependencies",
+            "$dynamicRef",
+            "$recursiveRef",
+        ];
+        if seen.contains(&(file, pointer.to_string())) || seen.len() > 64 {
+            return Evaluated::Some;
+        }
+        match node.kind {
+            Kind::Object(_) => {}
+            // `false` accepts nothing, `true` evaluates nothing.
+            _ => return Evaluated::Some,
+        }
+        seen.push((file, pointer.to_string()));
+        if let Some(k) = DYNAMIC.iter().find(|k| node.get(k).is_some()) {
+            return Evaluated::Dynamic(file, pointer.to_string(), k);
+        }
+        if node.get("additionalProperties").is_some() {
+            return Evaluated::All;
+        }
+        if let Some(props) = node.get("properties") {
+            for m in props.members() {
+                if !sealed.names.contains(&m.key) {
+                    sealed.names.push(m.key.clone());
+                }
+            }
+        }
+        if let Some(props) = node.get("patternProperties") {
+            for m in props.members() {
+                sealed.patterns.push(m.key.clone());
+            }
+        }
+        let mut out = Evaluated::Some;
+        if let Some(r) = node.get("$ref") {
+            if let Some((f, p, target)) = self.resolve(file, pointer, r) {
+                out = out.and(self.evaluated(f, &p, target, sealed, seen));
+            }
+        }
+        if let Some(parts) = node.get("allOf").and_then(Node::as_array) {
+            for (i, part) in parts.iter().enumerate() {
+                let at = format!("{pointer}/allOf/{i}");
+                out = out.and(self.evaluated(file, &at, part, sealed, seen));
+            }
+        }
+        seen.pop();
+        out
+    }
+
+    /// Reports every `unevaluatedProperties: false` that no struct applied
+    /// (on a schema that is not an object with properties, or inside the
+    /// rules of `not`, `if`, ...): never dropped in silence.
+    fn unapplied_unevaluated(&mut self) {
+        for (file, at, span) in std::mem::take(&mut self.unevaluated) {
+            if self.unevaluated_done.contains(&(file, at.clone())) {
+                continue;
+            }
+            self.report(
+                Severity::Error,
+                "unsupported-keyword",
+                file,
+                &at,
+                span,
+                "`unevaluatedProperties: false` is supported on an object that becomes a struct (its properties known from `properties`, `allOf` parts and `$ref`s); here it would not be enforced",
+                Some("give the schema `type: object` and its `properties`, or use `additionalProperties: false`"),
+            );
+        }
     }
 
     /// A schema location as a diagnostic at `here` names it: the pointer
@@ -2532,6 +2861,10 @@ impl<'a> Lower<'a> {
             let mut seen = Vec::new();
             self.collect_into(*f, p, n, &mut shape, &mut seen);
         }
+        // Closed in an `allOf` part: said as where the object itself is.
+        for (f, p, n) in shape.closed.clone() {
+            self.not_enforced(f, &p, n, "additionalProperties");
+        }
         // A shared definition reads and writes back a payload unchanged
         // (docs/schema-format.md, "Lossless round trip"); an event payload
         // is the contract of its minor versions.
@@ -2540,7 +2873,7 @@ impl<'a> Lower<'a> {
         // its own, and refuses them as an alternative of a union read
         // exactly (`#[event(unknown, closed)]`). Closed is closed wherever
         // it is said: in the object or in any of its `allOf` parts.
-        let closed = lossless && !shape.closed.is_empty();
+        let closed = lossless && !(shape.closed.is_empty() && shape.sealed.is_empty());
         let forbidden = if lossless {
             self.forbid_unnamed(&mut shape)
         } else {
@@ -2582,7 +2915,22 @@ impl<'a> Lower<'a> {
         // object itself.
         let mut rules = Builder::new_root();
         let mut residues = Vec::new();
-        for prop in shape.props {
+        for mut prop in shape.props {
+            if annotation_only(prop.node) {
+                // Annotations never narrow: the first definition that says
+                // more is the one the others narrow.
+                if let Some(i) = prop.also.iter().position(|(_, _, n)| !annotation_only(n)) {
+                    let (f, p, n) = prop.also.remove(i);
+                    let first = (
+                        prop.file,
+                        std::mem::replace(&mut prop.pointer, p),
+                        prop.node,
+                    );
+                    prop.file = f;
+                    prop.node = n;
+                    prop.also.insert(0, first);
+                }
+            }
             if skip.contains(&prop.wire) {
                 continue;
             }
@@ -2707,7 +3055,13 @@ impl<'a> Lower<'a> {
             }
             let ident = naming::field_ident(&prop.wire, fields.iter().map(|f| f.ident.as_str()));
             let rename = !naming::round_trips(&ident, &prop.wire);
-            let mut doc = doc_of(prop.node);
+            // The first definition's description, else that of an `allOf`
+            // part that defines the property again.
+            let mut doc = doc_of(prop.node).or_else(|| {
+                prop.also
+                    .iter()
+                    .find_map(|(_, _, n)| annotation_only(n).then(|| doc_of(n)).flatten())
+            });
             if doc.is_none() && prop.node.get("$ref").is_some() {
                 // A `$ref` to a plain value (`Currency`) has no item to carry
                 // its description: the field does.
@@ -2728,10 +3082,12 @@ impl<'a> Lower<'a> {
             // The lint refused a sensitive name unless the schema marks it
             // (or the user lowered the lint): say so to the derive.
             let not_sensitive = event_rules::fields::sensitive_field(&prop.wire).is_some();
-            let deprecated = prop
-                .node
-                .get("deprecated")
-                .is_some_and(|d| d.kind == Kind::Bool(true));
+            let deprecated = std::iter::once(prop.node)
+                .chain(prop.also.iter().map(|(_, _, n)| *n))
+                .any(|n| {
+                    n.get("deprecated")
+                        .is_some_and(|d| d.kind == Kind::Bool(true))
+                });
             let _ = prop.key_span;
             fields.push(Field {
                 ident,
@@ -2806,6 +3162,25 @@ impl<'a> Lower<'a> {
         }
         for name in forbidden {
             residues.push((name, Sub::Nothing));
+        }
+        for (i, (f, p, span)) in shape.nothing.iter().enumerate() {
+            // As a `Value` newtype's `false` part: a warning, and a type
+            // that refuses every value.
+            self.report(
+                Severity::Warning,
+                "accepts-nothing",
+                *f,
+                p,
+                span.clone(),
+                "the schema `false` is a part of this object's `allOf`, so no value matches: the type never decodes",
+                Some("remove the part, or the schema it is part of"),
+            );
+            if i == 0 {
+                rules
+                    .root()
+                    .keywords
+                    .push(Keyword::AllOf(vec![Sub::Nothing]));
+            }
         }
         if !residues.is_empty() {
             rules.root().keywords.push(Keyword::Properties(residues));
@@ -3074,9 +3449,9 @@ impl<'a> Lower<'a> {
                     || (k == "type" && type_names(n).contains(&"object"))
             })
         };
-        // A `$ref` to a struct is never nullable at the use site; an
-        // inline `type: ["object", "null"]` is.
-        let mut nullable = prop.node.get("$ref").is_none() && type_names(first).contains(&"null");
+        // `type: ["object", "null"]` makes the property nullable, written
+        // inline or in the definition a `$ref` names.
+        let mut nullable = type_names(first).contains(&"null");
         let mut parts = Vec::new();
         let mut rest = Vec::new();
         for (f, p, part) in &prop.also {
@@ -3193,6 +3568,11 @@ impl<'a> Lower<'a> {
                 }
             }
             self.check_keywords(f, &p, node);
+            if annotation_only(node) {
+                // `description`, `examples`, ...: no value is refused, so
+                // the first stands (its documentation is the field's).
+                continue;
+            }
             let types = type_names(node);
             if !types.is_empty() && !types.contains(&"null") {
                 lowered.nullable = false;
@@ -3524,6 +3904,19 @@ fn tighten(constraints: &mut Vec<Constraint>, c: Constraint) -> Result<(), Strin
 }
 
 /// The description of a schema, and its title when both are given.
+/// Whether the schema says nothing but annotations (`description`,
+/// `title`, `examples`, `$comment`, `deprecated`, `readOnly`, `x-*`, ...),
+/// so it accepts every value: narrowing by it changes nothing.
+fn annotation_only(node: &Node) -> bool {
+    matches!(node.kind, Kind::Object(_))
+        && node.members().iter().all(|m| {
+            let k = m.key.as_str();
+            (ANNOTATIONS.contains(&k) && !matches!(k, "$id" | "$anchor"))
+                || matches!(k, "description" | "title" | "deprecated")
+                || k.starts_with("x-")
+        })
+}
+
 fn doc_of(node: &Node) -> Option<String> {
     // The title names the type; it is the doc only when nothing else is.
     node.get("description")

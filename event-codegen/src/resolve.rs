@@ -414,6 +414,37 @@ impl Normalise<'_> {
         if beside.is_empty() {
             return;
         }
+        let unevaluated: Vec<&Member> = beside
+            .iter()
+            .filter(|m| {
+                matches!(m.key.as_str(), "unevaluatedProperties" | "unevaluatedItems")
+                    && m.value.kind != Kind::Bool(true)
+            })
+            .collect();
+        if !unevaluated.is_empty() {
+            // What it sees depends on the alternative that matches: copied
+            // into each, it would see less, and refuse what the schema
+            // allows.
+            for m in unevaluated {
+                self.diags.push(
+                    Severity::Error,
+                    "unsupported-keyword",
+                    self.id,
+                    &format!("{ptr}/{}", escape_token(&m.key)),
+                    m.key_span.clone(),
+                    format!("`{}` beside `{key}` is not supported: what it sees depends on the alternative that matches", m.key),
+                    Some(format!("close each alternative of `{key}` itself, listing there what is beside `{key}` too")),
+                );
+            }
+            let Kind::Object(members) = &mut node.kind else {
+                return;
+            };
+            members.retain(|m| {
+                !(matches!(m.key.as_str(), "unevaluatedProperties" | "unevaluatedItems")
+                    && m.value.kind != Kind::Bool(true))
+            });
+            return self.distribute(node, ptr);
+        }
         if let Some(m) = beside.iter().find(|m| declares_id(&m.value)) {
             // A copy would declare the `$id` twice.
             self.diags.push(

@@ -98,3 +98,256 @@ fn boolean_alternatives_of_a_union_keep_their_meaning() {
     let pointers: Vec<&str> = g.diagnostics.iter().map(|d| d.pointer.as_str()).collect();
     assert_eq!(pointers, ["/anyOf"]);
 }
+
+/// A `$ref` to a shared definition that accepts `null` is nullable where it
+/// is used, as the same schema written inline is: a required one is an
+/// `Option` that must be present, an optional one keeps missing and `null`
+/// apart (`tests/compile/behaviour.rs` decodes the `nullable-refs` golden).
+#[test]
+fn a_ref_to_a_nullable_definition_is_nullable_at_the_use_site() {
+    let g = run(r##"{"type": "object", "required": ["a", "u"],
+        "properties": {
+            "a": {"$ref": "#/$defs/MaybeUser"}, "b": {"$ref": "#/$defs/MaybeUser"},
+            "u": {"$ref": "#/$defs/MaybePick"}, "v": {"$ref": "#/$defs/MaybePick"},
+            "w": {"$ref": "#/$defs/Via"}, "x": {"$ref": "#/$defs/Via2"}},
+        "$defs": {
+            "MaybeUser": {"type": ["object", "null"], "properties": {"login": {"type": "string"}}},
+            "MaybePick": {"oneOf": [{"type": "null"}, {"type": "integer"}, {"type": "string"}]},
+            "Via": {"anyOf": [{"$ref": "#/$defs/MaybeUser"}, {"type": "boolean"}]},
+            "Via2": {"anyOf": [{"$ref": "#/$defs/Word"}, {"type": "boolean"}]},
+            "Word": {"type": ["string", "null"], "maxLength": 4}}}"##);
+    for field in [
+        "#[event(required)]\n    pub a: Option<MaybeUser>,",
+        "pub b: Option<Option<MaybeUser>>,",
+        "#[event(required)]\n    pub u: Option<MaybePick>,",
+        "pub v: Option<Option<MaybePick>>,",
+        "pub w: Option<Option<Via>>,",
+        "pub x: Option<Option<Via2>>,",
+    ] {
+        assert!(g.code.contains(field), "{field}:\n{}", g.code);
+    }
+}
+
+/// An `allOf` part that holds only annotations narrows nothing, whatever
+/// the property's other definition is (a struct, a union, a formatted
+/// string), and in either order: it merges without an `allof-conflict`,
+/// and its description documents the field.
+#[test]
+fn an_all_of_part_of_annotations_narrows_nothing() {
+    let g = run(r##"{"type": "object", "allOf": [
+        {"properties": {
+            "user": {"$ref": "#/$defs/User"},
+            "inline": {"type": "object", "properties": {"x": {"type": "integer"}}},
+            "pick": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+            "when": {"type": "string", "format": "date-time"}}},
+        {"properties": {
+            "user": {"description": "Who did it.", "$comment": "annotations only"},
+            "inline": {"title": "The inline thing", "examples": [{"x": 1}]},
+            "pick": {"description": "A pick.", "deprecated": true, "x-vendor": 1},
+            "when": {"description": "When.", "readOnly": true},
+            "rev": {"description": "Annotations first."}}},
+        {"properties": {"rev": {"oneOf": [{"$ref": "#/$defs/User"}, {"type": "null"}]}}}],
+        "$defs": {"User": {"type": "object", "properties": {"login": {"type": "string"}}}}}"##);
+    assert!(g.diagnostics.is_empty(), "{:?}", g.diagnostics);
+    for field in [
+        "/// Who did it.\n    pub user: Option<User>,",
+        "/// The inline thing\n    pub inline: Option<TInline>,",
+        "/// A pick.\n    #[deprecated]\n    pub pick: Option<TPick>,",
+        "/// When.\n    pub when: Option<::event_runtime::OffsetDateTime>,",
+        "/// Annotations first.\n    pub rev: Option<Option<TRev>>,",
+    ] {
+        assert!(g.code.contains(field), "{field}:\n{}", g.code);
+    }
+}
+
+/// A `$ref` to the schema `false` means what a union of nothing but
+/// `false` means: an `accepts-nothing` warning where `false` is, and a type
+/// that never decodes (no value is in its empty list), at the root as at a
+/// property, where an optional property must then be absent.
+#[test]
+fn a_ref_to_the_schema_false_accepts_nothing() {
+    let g = run(r##"{"$ref": "#/$defs/bool", "$defs": {"bool": false}}"##);
+    let found: Vec<(&str, &str)> = g
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.pointer.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [("accepts-nothing", "/$defs/bool")],
+        "{:?}",
+        g.diagnostics
+    );
+    assert!(g.code.contains("pub type T = Bool;"), "{}", g.code);
+    assert!(
+        g.code
+            .contains("pub struct Bool(pub ::event_runtime::Value);"),
+        "{}",
+        g.code
+    );
+    assert!(
+        g.code
+            .contains("Values::new(\n            \"[]\",\n        )"),
+        "{}",
+        g.code
+    );
+
+    let g = run(
+        r##"{"type": "object", "properties": {"gone": {"$ref": "#/$defs/Never"}},
+        "$defs": {"Never": false}}"##,
+    );
+    let codes: Vec<&str> = g.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["accepts-nothing"], "{:?}", g.diagnostics);
+    assert!(g.code.contains("pub gone: Option<Never>,"), "{}", g.code);
+}
+
+/// `unevaluatedProperties: false` on an object whose properties are its
+/// own generates what `additionalProperties: false` does, warning
+/// included; over `allOf` parts and `$ref`s it keeps their properties too,
+/// which `additionalProperties: false` would leave out.
+#[test]
+fn unevaluated_properties_false_is_additional_properties_false_over_what_is_evaluated() {
+    let schema = |closing: &str| {
+        format!(
+            r#"{{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "required": ["a"], "properties": {{"a": {{"type": "string"}}}}, "{closing}": false}}"#
+        )
+    };
+    let additional = run(&schema("additionalProperties"));
+    let unevaluated = run(&schema("unevaluatedProperties"));
+    assert_eq!(unevaluated.code, additional.code);
+    assert!(
+        unevaluated.code.contains("#[event(unknown, closed)]"),
+        "{}",
+        unevaluated.code
+    );
+    let codes = |g: &Generation| {
+        g.diagnostics
+            .iter()
+            .map(|d| (d.code, d.pointer.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        codes(&additional),
+        [("ignored-constraint", "/additionalProperties".to_string())]
+    );
+    assert_eq!(
+        codes(&unevaluated),
+        [("ignored-constraint", "/unevaluatedProperties".to_string())]
+    );
+
+    let g = run(
+        r##"{"$schema": "https://json-schema.org/draft/2020-12/schema",
+        "allOf": [{"$ref": "#/$defs/Base"}, {"properties": {"b": {"type": "integer"}}}],
+        "unevaluatedProperties": false,
+        "$defs": {"Base": {"type": "object", "properties": {"a": {"type": "string"}}}}}"##,
+    );
+    for field in [
+        "pub a: Option<String>,",
+        "pub b: Option<i64>,",
+        "#[event(unknown, closed)]",
+    ] {
+        assert!(g.code.contains(field), "{field}:\n{}", g.code);
+    }
+}
+
+/// An `allOf` part that is the schema `false`, directly or through a
+/// `$ref`, beside the properties of an object: an `accepts-nothing`
+/// warning at the `false` and a struct whose rules refuse every value, as
+/// for a `Value` newtype's `false` part (before, the part was dropped in
+/// silence and the struct read what the other parts allow).
+#[test]
+fn a_false_all_of_part_of_an_object_accepts_nothing() {
+    for (schema, at) in [
+        (
+            r#"{"type": "object", "properties": {"a": {"type": "string"}}, "allOf": [false]}"#,
+            "/allOf/0",
+        ),
+        (
+            r##"{"type": "object", "properties": {"a": {"type": "string"}},
+                "allOf": [{"$ref": "#/$defs/no"}], "$defs": {"no": false}}"##,
+            "/$defs/no",
+        ),
+    ] {
+        let g = run(schema);
+        let found: Vec<(&str, &str)> = g
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.pointer.as_str()))
+            .collect();
+        assert_eq!(found, [("accepts-nothing", at)], "{:?}", g.diagnostics);
+        assert!(
+            g.code
+                .contains("\"matches no value: a part of `allOf` is `false`\""),
+            "{}",
+            g.code
+        );
+        assert!(
+            g.code.contains("#[event(check = \"Self::__rules\")]"),
+            "{}",
+            g.code
+        );
+    }
+}
+
+/// `additionalProperties: false` and `unevaluatedProperties: false` in an
+/// `allOf` part close the object as they do in the object itself, and
+/// say alike that they are not enforced on their own (the part's warning
+/// was missing for `additionalProperties`).
+#[test]
+fn a_closed_all_of_part_warns_as_a_closed_object_does() {
+    for keyword in ["additionalProperties", "unevaluatedProperties"] {
+        let g = run(&format!(
+            r##"{{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {{"kind": {{"type": "string"}}}},
+            "allOf": [{{"$ref": "#/$defs/Closed"}}],
+            "$defs": {{"Closed": {{"properties": {{"kind": true}}, "{keyword}": false}}}}}}"##
+        ));
+        let found: Vec<(&str, &str)> = g
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.pointer.as_str()))
+            .collect();
+        let at = format!("/$defs/Closed/{keyword}");
+        assert_eq!(
+            found,
+            [("ignored-constraint", at.as_str())],
+            "{:?}",
+            g.diagnostics
+        );
+        assert!(g.code.contains("#[event(unknown, closed)]"), "{}", g.code);
+    }
+}
+
+/// The keywords of an `allOf` part inside an `allOf` part of an object are
+/// checked as the object's own parts are: a vendor keyword is a warning,
+/// an `unevaluatedProperties` schema an error, neither dropped in silence.
+#[test]
+fn keywords_of_a_nested_all_of_part_are_checked() {
+    let r = Config::new()
+        .cargo_directives(false)
+        .generate_sources(vec![(
+            PathBuf::from("t.json"),
+            br#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {"a": {"type": "string"}},
+            "allOf": [{"allOf": [{"properties": {"b": {"type": "string"}},
+                "unevaluatedProperties": {"type": "string"}, "vendorHint": 1}]}]}"#
+                .to_vec(),
+        )]);
+    let Err(event_codegen::Error::Schema(d)) = r else {
+        panic!("accepted: {r:?}");
+    };
+    let out = d.render();
+    assert!(
+        out.contains("error[unsupported-keyword]: `unevaluatedProperties` with a schema"),
+        "{out}"
+    );
+    assert!(
+        out.contains("at `/allOf/0/allOf/0/unevaluatedProperties`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning[unknown-keyword]: unknown keyword `vendorHint`"),
+        "{out}"
+    );
+}

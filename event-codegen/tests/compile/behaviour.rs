@@ -470,6 +470,84 @@ mod unions_and_nulls {
     }
 }
 
+/// A `$ref` to a definition that accepts `null` (`type: ["object",
+/// "null"]`, a union with a `null` alternative, an `enum` with `null`) is
+/// nullable where it is used: a required one must be present and may be
+/// `null`, an optional one keeps missing and `null` apart, and both are
+/// written back as read.
+mod nullable_refs {
+    use gencheck::nullable_refs::{MaybeLevel, MaybePick, RefHolder};
+    use serde_json::{Value, json};
+
+    fn read(v: &Value) -> Result<RefHolder, String> {
+        serde_json::from_value(v.clone()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_ref_to_a_nullable_definition_is_nullable_at_the_use_site() {
+        let all_null = json!({"owner": null, "reviewer": null, "pick": null, "other": null,
+            "level": null, "via": null, "word": null, "users": [null, {"login": "a"}]});
+        let h = read(&all_null).unwrap();
+        assert_eq!((h.owner.is_none(), h.pick.is_none(), h.level.is_none()), (true, true, true));
+        assert_eq!((h.reviewer.clone(), h.other.clone(), h.via.clone()), (Some(None), Some(None), Some(None)));
+        assert_eq!(serde_json::to_value(&h).unwrap(), all_null);
+
+        let required_only = json!({"owner": null, "pick": 3, "level": "high"});
+        let h = read(&required_only).unwrap();
+        assert_eq!(h.pick, Some(MaybePick::Integer(3)));
+        assert_eq!(h.level, Some(MaybeLevel::High));
+        assert_eq!((h.reviewer.clone(), h.other.clone(), h.via.clone()), (None, None, None));
+        assert_eq!(serde_json::to_value(&h).unwrap(), required_only);
+
+        let values = json!({"owner": {"login": "o"}, "pick": {"login": "p"}, "level": "low",
+            "reviewer": {"login": "r"}, "via": true, "word": "four"});
+        assert_eq!(serde_json::to_value(read(&values).unwrap()).unwrap(), values);
+
+        // Required stays required, `null` or not.
+        for missing in ["owner", "pick", "level"] {
+            let mut v = required_only.clone();
+            v.as_object_mut().unwrap().remove(missing);
+            let err = read(&v).unwrap_err();
+            assert!(err.contains(&format!("missing field `{missing}`")), "{missing}: {err}");
+        }
+        // What the definition refuses is refused still.
+        for (key, bad) in [("owner", json!(1)), ("pick", json!("x")), ("via", json!(2)), ("word", json!("fives"))] {
+            let mut v = required_only.clone();
+            v[key] = bad;
+            assert!(read(&v).is_err(), "{key}");
+        }
+    }
+}
+
+/// `unevaluatedProperties: false` closes an object over every property its
+/// schema evaluates, those of its `allOf` parts and `$ref`s included, as
+/// `additionalProperties: false` closes it over its own: held where a union
+/// tells its alternatives apart, tolerant on its own.
+#[test]
+fn unevaluated_properties_false_closes_over_all_of_and_ref() {
+    use gencheck::unevaluated::{PublicHook, PushHook, RepoHook};
+    let read = |v: Value| serde_json::from_value::<RepoHook>(v).map_err(|e| e.to_string());
+    // `repository` comes from the `$ref`, `ref` from an `allOf` part: both
+    // are evaluated, so `PushHook` reads this exactly and `PublicHook`,
+    // closed over `repository` alone, does not.
+    let push = json!({"repository": "r", "ref": "main"});
+    let hook = read(push.clone()).unwrap();
+    assert!(matches!(&hook, RepoHook::Push(p) if p.repository == "r" && p.ref_ == "main"));
+    assert_eq!(serde_json::to_value(&hook).unwrap(), push);
+    assert!(matches!(read(json!({"repository": "r"})).unwrap(), RepoHook::Public(_)));
+    // Neither reads it exactly; tolerantly, only `PublicHook` does.
+    let wire = json!({"repository": "r", "forks": 3});
+    let hook = read(wire.clone()).unwrap();
+    assert!(matches!(&hook, RepoHook::Public(p) if p.additional_properties.contains_key("forks")));
+    assert_eq!(serde_json::to_value(&hook).unwrap(), wire);
+    // On their own, the types read tolerantly and write back what they read.
+    let extra = json!({"repository": "r", "ref": "main", "x": 1});
+    let p: PushHook = serde_json::from_value(extra.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&p).unwrap(), extra);
+    let p: PublicHook = serde_json::from_value(json!({"repository": "r", "ref": "x"})).unwrap();
+    assert_eq!(p.additional_properties.len(), 1);
+}
+
 #[test]
 fn an_alternative_matches_only_when_its_constraints_hold() {
     use event_runtime::EventData;
@@ -777,6 +855,18 @@ mod rules {
         let bad_sector = super::envelope("lap.recorded", "1.0", json!({"lap": 2, "splits": [], "sector": ["3"]}));
         assert!(Envelope::<LapRecordedV1>::from_json_str(&bad_sector).is_err());
     }
+}
+
+/// An object with an `allOf` part that is the schema `false` accepts
+/// nothing: what the other parts allow is refused on decode and by
+/// `validate`.
+#[test]
+fn an_object_with_a_false_all_of_part_never_decodes() {
+    use gencheck::allof_objects::{Discussion, RetiredDiscussion};
+    let wire = json!({"number": 4, "category": {"name": "Q&A", "is_answerable": true}});
+    serde_json::from_value::<Discussion>(wire.clone()).unwrap();
+    let err = serde_json::from_value::<RetiredDiscussion>(wire).unwrap_err().to_string();
+    assert!(err.contains("a part of `allOf` is `false`"), "{err}");
 }
 
 /// `allOf` intersecting an object property with another object schema

@@ -23,6 +23,7 @@ pub struct Alert {
 /// An alert once dismissed: `allOf` narrows the shared alert, property by property.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct DismissedAlert {
+    /// The alert's number, as shown to users.
     #[event(integer)]
     pub number: i64,
     /// When it was opened.
@@ -31,6 +32,7 @@ pub struct DismissedAlert {
     pub dismissed_at: ::event_runtime::OffsetDateTime,
     #[event(rename = "fixed_at")]
     pub fixed_at: Option<()>,
+    /// Who dismissed it.
     #[event(rename = "dismissed_by")]
     pub dismissed_by: User,
     pub fixed: DismissedAlertFixed,

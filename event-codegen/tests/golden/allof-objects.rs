@@ -31,6 +31,36 @@ pub struct Discussion {
     #[event(unknown, closed)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
+/// A discussion no payload may be any more: an `allOf` part of it is the schema `false`, through a `$ref`.
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__rules")]
+pub struct RetiredDiscussion {
+    #[event(integer)]
+    pub number: i64,
+    pub category: Category,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown, closed)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl RetiredDiscussion {
+    /// The schema's rules that the fields' types do not state.
+    fn __rules(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        let value = ::event_runtime::__private::serde_json::to_value(self)
+            .map_err(|e| ::event_runtime::ValidationError::new("", e.to_string()))?;
+        Self::__rules_0(&value)
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_0(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        return ::core::result::Result::Err(
+            ::event_runtime::__private::validate::rule(
+                "matches no value: a part of `allOf` is `false`",
+            ),
+        );
+        ::core::result::Result::Ok(())
+    }
+}
 /// A discussion category, closed as the catalog publishes it.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct AnsweredDiscussionCategory {
