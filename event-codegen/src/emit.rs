@@ -222,31 +222,40 @@ pub(crate) fn names(items: &[Item]) -> Names {
     let mut names = Names::new();
     for item in items {
         let mut visiting = Vec::new();
-        let named = named(item, &by_name, &mut visiting);
-        names.insert(item.name().to_string(), named);
+        named(item, &by_name, &mut visiting, &mut 0, &mut names);
     }
     names
 }
 
+/// The generated item a value of `ty` is, through `Option` and `Box`.
+fn held(ty: &Ty) -> Option<&str> {
+    match ty {
+        Ty::Option(t) | Ty::Box(t) => held(t),
+        Ty::Named(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// [`Named`] of `item`, from `done` when it was found already (so a type
+/// that many unions hold is looked at once); a type that holds itself
+/// names nothing more through itself.
 fn named<'a>(
     item: &'a Item,
     by_name: &std::collections::HashMap<&str, &'a Item>,
     visiting: &mut Vec<&'a str>,
+    cuts: &mut usize,
+    done: &mut Names,
 ) -> Named {
+    if let Some(found) = done.get(item.name()) {
+        return found.clone();
+    }
     if visiting.contains(&item.name()) {
+        *cuts += 1;
         return Named::default();
     }
+    let cuts_before = *cuts;
     visiting.push(item.name());
-    let target = |ty: &Ty| -> Option<&'a Item> {
-        let mut ty = ty;
-        loop {
-            match ty {
-                Ty::Option(t) | Ty::Box(t) => ty = t,
-                Ty::Named(n) => return by_name.get(n.as_str()).copied(),
-                _ => return None,
-            }
-        }
-    };
+    let target = |ty: &Ty| -> Option<&'a Item> { held(ty).and_then(|n| by_name.get(n).copied()) };
     let found = match item {
         Item::Struct(s) => {
             let mut own = Named::default();
@@ -276,7 +285,7 @@ fn named<'a>(
                 let Some(inner) = target(ty) else {
                     continue;
                 };
-                let part = named(inner, by_name, visiting);
+                let part = named(inner, by_name, visiting, cuts, done);
                 for p in part.properties {
                     if !part.values.iter().any(|(v, _)| *v == p) {
                         free.push(p.clone());
@@ -302,11 +311,17 @@ fn named<'a>(
             own
         }
         Item::Alias(a) => target(&a.ty)
-            .map(|t| named(t, by_name, visiting))
+            .map(|t| named(t, by_name, visiting, cuts, done))
             .unwrap_or_default(),
         Item::Enum(_) | Item::Newtype(_) => Named::default(),
     };
     visiting.pop();
+    // A part found through a cycle cut short lacks what the cycle adds;
+    // it is kept for the others only when complete (no cut below it, or
+    // it is where the walk began).
+    if visiting.is_empty() || *cuts == cuts_before {
+        done.insert(item.name().to_string(), found.clone());
+    }
     found
 }
 
@@ -676,7 +691,7 @@ impl Writer<'_> {
             .variants
             .iter()
             .map(|(_, _, ty)| {
-                ty.direct_named()
+                held(ty)
                     .and_then(|n| self.names.get(n))
                     .cloned()
                     .unwrap_or_default()

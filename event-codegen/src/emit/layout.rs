@@ -399,7 +399,7 @@ mod tests {
             "::a_runtime_crate_renamed_to_something_much_longer",
         ] {
             let crate_attr = (rt != "::event_runtime").then_some(rt);
-            let names = super::Names::new();
+            let names = crate::emit::Names::new();
             let mut w = Writer {
                 out: String::new(),
                 rt,
@@ -454,7 +454,7 @@ mod tests {
 
     #[test]
     fn structs_with_rules_defaults_or_no_fields_are_left_to_prettyplease() {
-        let names = super::Names::new();
+        let names = crate::emit::Names::new();
         let w = Writer {
             out: String::new(),
             rt: "::event_runtime",
