@@ -27,7 +27,11 @@ impl Emit {
         } else {
             items.len().div_ceil(threads)
         };
-        let names = &names(items);
+        // Only untagged unions read them.
+        let untagged = items
+            .iter()
+            .any(|i| matches!(i, Item::Union(u) if u.tag.is_none()));
+        let names = &if untagged { names(items) } else { Names::new() };
         let parts: Vec<Result<String, String>> = std::thread::scope(|scope| {
             let handles: Vec<_> = items
                 .chunks(chunk)
