@@ -27,10 +27,15 @@ impl Emit {
         } else {
             items.len().div_ceil(threads)
         };
+        // Only untagged unions read them.
+        let untagged = items
+            .iter()
+            .any(|i| matches!(i, Item::Union(u) if u.tag.is_none()));
+        let names = &if untagged { names(items) } else { Names::new() };
         let parts: Vec<Result<String, String>> = std::thread::scope(|scope| {
             let handles: Vec<_> = items
                 .chunks(chunk)
-                .map(|part| scope.spawn(move || self.format(part)))
+                .map(|part| scope.spawn(move || self.format(part, names)))
                 .collect();
             handles
                 .into_iter()
@@ -151,12 +156,13 @@ impl Emit {
     /// The items in their final layout: the common ones written in it
     /// directly (`layout`), each run of the others written as source text
     /// for `syn` to parse and prettyplease to print.
-    fn format(&self, items: &[Item]) -> Result<String, String> {
+    fn format(&self, items: &[Item], names: &Names) -> Result<String, String> {
         let mut out = String::with_capacity(items.len() * 1024);
         let mut w = Writer {
             out: String::new(),
             rt: &self.rt,
             crate_attr: self.crate_attr.as_deref(),
+            names,
         };
         let print = |source: &mut String, out: &mut String| -> Result<(), String> {
             if !source.is_empty() {
@@ -192,6 +198,135 @@ struct Writer<'a> {
     out: String,
     rt: &'a str,
     crate_attr: Option<&'a str>,
+    /// What each generated type names at its top, for the unions that hold
+    /// it ([`names`]).
+    names: &'a Names,
+}
+
+/// What a type names at its top, as `wire::Names` says it to a union:
+/// its properties, and the values of each property that is an `enum` of
+/// strings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Named {
+    pub properties: Vec<String>,
+    pub values: Vec<(String, Vec<String>)>,
+}
+
+/// [`Named`] of every struct, union and alias, by name.
+pub(crate) type Names = std::collections::HashMap<String, Named>;
+
+/// What every item names at its top. A struct names its fields' wire
+/// names, and the values of those whose type is an open enum; a union
+/// names what any of its alternatives names, and a property's values only
+/// when every alternative naming it lists values (one that takes any
+/// string makes the property free); an alias names what it stands for.
+pub(crate) fn names(items: &[Item]) -> Names {
+    let by_name: std::collections::HashMap<&str, &Item> =
+        items.iter().map(|i| (i.name(), i)).collect();
+    let mut names = Names::new();
+    for item in items {
+        let mut visiting = Vec::new();
+        named(item, &by_name, &mut visiting, &mut 0, &mut names);
+    }
+    names
+}
+
+/// The generated item a value of `ty` is, through `Option` and `Box`.
+fn held(ty: &Ty) -> Option<&str> {
+    match ty {
+        Ty::Option(t) | Ty::Box(t) => held(t),
+        Ty::Named(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// [`Named`] of `item`, from `done` when it was found already (so a type
+/// that many unions hold is looked at once); a type that holds itself
+/// names nothing more through itself.
+fn named<'a>(
+    item: &'a Item,
+    by_name: &std::collections::HashMap<&str, &'a Item>,
+    visiting: &mut Vec<&'a str>,
+    cuts: &mut usize,
+    done: &mut Names,
+) -> Named {
+    if let Some(found) = done.get(item.name()) {
+        return found.clone();
+    }
+    if visiting.contains(&item.name()) {
+        *cuts += 1;
+        return Named::default();
+    }
+    let cuts_before = *cuts;
+    visiting.push(item.name());
+    let target = |ty: &Ty| -> Option<&'a Item> { held(ty).and_then(|n| by_name.get(n).copied()) };
+    let found = match item {
+        Item::Struct(s) => {
+            let mut own = Named::default();
+            for f in s.fields.iter().filter(|f| !f.unknown) {
+                own.properties.push(f.wire.clone());
+                if let Some(Item::Enum(e)) = target(&f.ty) {
+                    let values = e.variants.iter().map(|(_, w)| w.clone()).collect();
+                    own.values.push((f.wire.clone(), values));
+                }
+            }
+            own
+        }
+        Item::Union(u) => {
+            let mut own = Named::default();
+            // Properties some alternative names without listing values.
+            let mut free: Vec<String> = Vec::new();
+            if let Some(tag) = &u.tag {
+                own.properties.push(tag.clone());
+                let tags = u
+                    .variants
+                    .iter()
+                    .filter_map(|(_, w, _)| w.clone())
+                    .collect();
+                own.values.push((tag.clone(), tags));
+            }
+            for (_, _, ty) in &u.variants {
+                let Some(inner) = target(ty) else {
+                    continue;
+                };
+                let part = named(inner, by_name, visiting, cuts, done);
+                for p in part.properties {
+                    if !part.values.iter().any(|(v, _)| *v == p) {
+                        free.push(p.clone());
+                    }
+                    if !own.properties.contains(&p) {
+                        own.properties.push(p);
+                    }
+                }
+                for (p, values) in part.values {
+                    match own.values.iter_mut().find(|(v, _)| *v == p) {
+                        Some((_, listed)) => {
+                            for v in values {
+                                if !listed.contains(&v) {
+                                    listed.push(v);
+                                }
+                            }
+                        }
+                        None => own.values.push((p, values)),
+                    }
+                }
+            }
+            own.values.retain(|(p, _)| !free.contains(p));
+            own
+        }
+        Item::Alias(a) => target(&a.ty)
+            .map(|t| named(t, by_name, visiting, cuts, done))
+            .unwrap_or_default(),
+        Item::Enum(_) | Item::Newtype(_) => Named::default(),
+    };
+    visiting.pop();
+    // A part found through a cycle cut short lacks what the cycle adds;
+    // it is kept for the others only when complete (no cut below it, or
+    // it is where the walk began).
+    if visiting.is_empty() || *cuts == cuts_before {
+        done.insert(item.name().to_string(), found.clone());
+    }
+    found
 }
 
 impl Writer<'_> {
@@ -553,12 +688,27 @@ impl Writer<'_> {
         let rt = self.rt;
         let p = format!("{rt}::__private");
         let keyword = if u.exclusive { "oneOf" } else { "anyOf" };
+        // What each alternative names, when one names anything: the
+        // tolerant pass does not let an alternative keep as unknown what
+        // another one names (`wire::union_named`).
+        let named: Vec<Named> = u
+            .variants
+            .iter()
+            .map(|(_, _, ty)| {
+                held(ty)
+                    .and_then(|n| self.names.get(n))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        let told = named.len() > 1 && named.iter().any(|n| !n.properties.is_empty());
         self.push(&format!(
             "impl<'de> {p}::serde::Deserialize<'de> for {name} {{\n\
              fn deserialize<D: {p}::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {{\n\
              let value = {p}::wire::strict_value(d)?;\n\
-             {p}::wire::union({keyword:?}, &value, &[\n",
-            name = u.name
+             {p}::wire::{read}({keyword:?}, &value, &[\n",
+            name = u.name,
+            read = if told { "union_named" } else { "union" },
         ));
         for (i, (ident, _, ty)) in u.variants.iter().enumerate() {
             let read = match wire_format(ty) {
@@ -577,6 +727,24 @@ impl Writer<'_> {
                 ));
             } else {
                 self.push(&format!("({ident:?}, |v| {read}.map(Self::{ident})),\n"));
+            }
+        }
+        if told {
+            self.push("], &[\n");
+            for n in &named {
+                self.push(&format!("{p}::wire::Names {{ properties: &["));
+                for prop in &n.properties {
+                    self.push(&format!("{prop:?}, "));
+                }
+                self.push("], values: &[");
+                for (prop, values) in &n.values {
+                    self.push(&format!("({prop:?}, &["));
+                    for v in values {
+                        self.push(&format!("{v:?}, "));
+                    }
+                    self.push("]), ");
+                }
+                self.push("] },\n");
             }
         }
         self.push(&format!(

@@ -351,3 +351,52 @@ fn keywords_of_a_nested_all_of_part_are_checked() {
         "{out}"
     );
 }
+
+/// An untagged union tells `wire::union_named` what each alternative names
+/// at its top, so its tolerant pass does not read a value as one
+/// alternative by keeping what another names. A union alternative names
+/// what any of its own alternatives names; a property's `enum` values are
+/// told only when every alternative naming it lists values (here `kind`
+/// is a free string in `B`, so no values are told for it), and a union
+/// that holds itself ends without looping.
+#[test]
+fn a_union_tells_what_each_alternative_names() {
+    let g = run(r##"{"oneOf": [
+        {"oneOf": [
+            {"type": "object", "title": "A", "additionalProperties": false,
+             "required": ["action"], "properties": {
+                "action": {"type": "string", "enum": ["opened"]},
+                "kind": {"type": "string", "enum": ["x"]}}},
+            {"type": "object", "title": "B", "additionalProperties": false,
+             "required": ["action"], "properties": {
+                "action": {"type": "string", "enum": ["closed", "reopened"]},
+                "kind": {"type": "string"}, "issue": {"type": "integer"}}}
+        ]},
+        {"type": "object", "title": "C", "additionalProperties": false,
+         "required": ["sender"], "properties": {"sender": {"type": "string"},
+            "next": {"$ref": "#"}}}
+    ]}"##);
+    let code = g.code.replace([' ', '\n'], "");
+    assert!(code.contains("wire::union_named("), "{}", g.code);
+    assert!(
+        code.contains(r#"properties:&["action","kind","issue"],values:&[("action",&["opened","closed","reopened"])]"#),
+        "{}",
+        g.code
+    );
+    assert!(
+        code.contains(r#"properties:&["sender","next"],values:&[]"#),
+        "{}",
+        g.code
+    );
+    // The inner union tells its own alternatives apart the same way.
+    assert!(
+        code.contains(
+            r#"properties:&["action","kind"],values:&[("action",&["opened"]),("kind",&["x"])]"#
+        ),
+        "{}",
+        g.code
+    );
+    // One alternative has no other to be told apart from.
+    let g = run(r#"{"oneOf": [{"type": "object", "properties": {"a": {"type": "string"}}}]}"#);
+    assert!(!g.code.contains("union_named"), "{}", g.code);
+}

@@ -883,16 +883,25 @@ fn expand_enum(e: &Enum) -> TokenStream {
             // Inside a union read exactly (`wire::exact`), an unknown
             // value is refused, as JSON Schema's `enum` refuses it, so the
             // union picks the alternative that lists it.
+            // An enum of one value is a `const`: as an alternative of a
+            // union it names that alternative, so it refuses another value
+            // in the tolerant pass too (`wire::in_union`), and a value with
+            // another `action` is not read as this alternative.
+            let refuse = if known.len() == 1 {
+                quote!(#p::wire::in_union())
+            } else {
+                quote!(#p::wire::exact())
+            };
             (
                 quote!(#ident::#o(__v) => __v.as_str(), _ => "",),
                 quote!({
-                    if #p::wire::exact() {
+                    if #refuse {
                         return #p::core::result::Result::Err(<__E as #p::serde::de::Error>::unknown_variant(__v, &[#(#wires),*]));
                     }
                     #ident::#o(#p::std::borrow::ToOwned::to_owned(__v))
                 }),
                 quote!({
-                    if #p::wire::exact() {
+                    if #refuse {
                         return #p::core::result::Result::Err(<__E as #p::serde::de::Error>::unknown_variant(&__v, &[#(#wires),*]));
                     }
                     #ident::#o(__v)

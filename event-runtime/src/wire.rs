@@ -598,6 +598,21 @@ thread_local! {
     /// How many unions up the stack are reading their alternatives
     /// exactly ([`exact`]).
     static EXACT_READS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// How many unions up the stack are reading their alternatives, in
+    /// either pass ([`in_union`]).
+    static UNION_READS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// How many unions this thread has read in their tolerant pass
+    /// ([`tolerant_reads`]).
+    static TOLERANT_READS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many untagged unions this thread has read only in their tolerant
+/// pass ([`union`]): a value no alternative read exactly, which one read
+/// keeping an unknown enum value or member. Compare it before and after a
+/// decode to tell whether the value was read as the schema says or as a
+/// newer version of it.
+pub fn tolerant_reads() -> u64 {
+    TOLERANT_READS.with(std::cell::Cell::get)
 }
 
 /// Whether the value being read is an alternative of a union read exactly:
@@ -607,6 +622,31 @@ thread_local! {
 #[doc(hidden)]
 pub fn exact() -> bool {
     EXACT_READS.with(|depth| depth.get() > 0)
+}
+
+/// Whether the value being read is an alternative of a union, in either
+/// pass: then an open enum of one value refuses every other value, exact
+/// or tolerant, as a `const` does ([`union`]).
+#[doc(hidden)]
+pub fn in_union() -> bool {
+    UNION_READS.with(|depth| depth.get() > 0)
+}
+
+/// Marks the reads on this thread as alternatives of a union while it
+/// lives; a panic that unwinds through a read unmarks them too.
+struct InUnion;
+
+impl InUnion {
+    fn new() -> InUnion {
+        UNION_READS.with(|depth| depth.set(depth.get() + 1));
+        InUnion
+    }
+}
+
+impl Drop for InUnion {
+    fn drop(&mut self) {
+        UNION_READS.with(|depth| depth.set(depth.get().saturating_sub(1)));
+    }
 }
 
 /// The check of a closed object's `unknown` field (`#[event(unknown,
@@ -662,6 +702,17 @@ impl Drop for Exactly {
     }
 }
 
+/// What one alternative of an untagged union names at its top, for the
+/// tolerant pass of [`union_named`]: the properties of the object it reads
+/// (for a union of objects, those of any of its alternatives), and for
+/// each property whose value is an `enum` of strings in every alternative
+/// that names it, the values listed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Names {
+    pub properties: &'static [&'static str],
+    pub values: &'static [(&'static str, &'static [&'static str])],
+}
+
 /// What one pass over the alternatives found.
 enum Pick<T> {
     One(T),
@@ -671,14 +722,25 @@ enum Pick<T> {
     None(Vec<String>),
 }
 
-fn pick<T>(keyword: &str, value: &serde_json::Value, alternatives: &[Alternative<T>]) -> Pick<T> {
+fn pick<T>(
+    keyword: &str,
+    value: &serde_json::Value,
+    alternatives: &[Alternative<T>],
+    names: Option<&[Names]>,
+) -> Pick<T> {
     let exclusive = keyword == "oneOf";
     let mut found: Option<(&str, T)> = None;
     let mut refused = Vec::new();
-    for (name, read) in alternatives {
+    for (i, (name, read)) in alternatives.iter().enumerate() {
         match read(value) {
-            Ok(v) if !exclusive => return Pick::One(v),
             Ok(v) => {
+                if let Some(why) = names.and_then(|n| claimed(i, value, alternatives, n)) {
+                    refused.push(format!("`{name}`: {why}"));
+                    continue;
+                }
+                if !exclusive {
+                    return Pick::One(v);
+                }
                 if let Some((first, _)) = &found {
                     return Pick::Two(format!(
                         "the value matches more than one alternative of `{keyword}` (`{first}` and `{name}`); exactly one must match"
@@ -695,6 +757,55 @@ fn pick<T>(keyword: &str, value: &serde_json::Value, alternatives: &[Alternative
     }
 }
 
+/// Why alternative `i`, which read `value` only tolerantly, must not take
+/// it: a property it does not name, or a value its `enum` does not list,
+/// is one another alternative names. What it kept as unknown is then what
+/// makes the value another alternative, not what a newer version of this
+/// one would add.
+fn claimed<T>(
+    i: usize,
+    value: &serde_json::Value,
+    alternatives: &[Alternative<T>],
+    names: &[Names],
+) -> Option<String> {
+    let object = value.as_object()?;
+    let own = names.get(i)?;
+    let others = || {
+        names
+            .iter()
+            .zip(alternatives)
+            .enumerate()
+            .filter(move |(j, _)| *j != i)
+            .map(|(_, (n, (name, _)))| (n, *name))
+    };
+    for (key, member) in object {
+        if !own.properties.contains(&key.as_str()) {
+            if let Some((_, other)) = others().find(|(n, _)| n.properties.contains(&key.as_str())) {
+                return Some(format!(
+                    "read only tolerantly, it would keep property `{key}` as unknown, which `{other}` names"
+                ));
+            }
+            continue;
+        }
+        let Some(text) = member.as_str() else {
+            continue;
+        };
+        let Some((_, listed)) = own.values.iter().find(|(p, _)| *p == key) else {
+            continue;
+        };
+        if listed.contains(&text) {
+            continue;
+        }
+        let lists = |n: &Names| n.values.iter().any(|(p, l)| *p == key && l.contains(&text));
+        if let Some((_, other)) = others().find(|(n, _)| lists(n)) {
+            return Some(format!(
+                "read only tolerantly, it would keep `{key}: {text:?}` as a value its `enum` does not list, which `{other}` lists"
+            ));
+        }
+    }
+    None
+}
+
 /// Reads an untagged union (`oneOf` / `anyOf` without a discriminator)
 /// from its value: every alternative is tried as the same schema would be
 /// read as a struct field (a `date-time` as RFC 3339, a struct with its
@@ -707,24 +818,56 @@ fn pick<T>(keyword: &str, value: &serde_json::Value, alternatives: &[Alternative
 /// `{"action": "opened"}` matches the alternative whose `action` lists
 /// `opened` and not every other one whose open enum would keep it. Only
 /// when no alternative reads the value exactly is it read tolerantly
-/// (unknown enum values kept), with the same rules; a union inside an
-/// exact read stays exact.
+/// (unknown enum values kept, closed objects keeping unknown members),
+/// with the same rules; a union inside an exact read stays exact. In both
+/// passes an open enum of one value refuses every other value, as the
+/// `const` it is ([`in_union`]).
 pub fn union<T>(
     keyword: &str,
     value: &serde_json::Value,
     alternatives: &[Alternative<T>],
 ) -> Result<T, String> {
+    read_union(keyword, value, alternatives, None)
+}
+
+/// [`union`], told what each alternative names at its top
+/// (`names[i]` for `alternatives[i]`). Then the tolerant pass does not let
+/// an alternative take a value by keeping as unknown a property that
+/// another alternative names, or a value of a property's `enum` that
+/// another alternative lists: `{"action": "opened", "issue": {..}}` that
+/// the issue alternative refuses (a required member missing) is not read
+/// as the alternative that names neither `issue` nor `opened`. What no
+/// alternative names (a member a newer version added) is still kept.
+pub fn union_named<T>(
+    keyword: &str,
+    value: &serde_json::Value,
+    alternatives: &[Alternative<T>],
+    names: &[Names],
+) -> Result<T, String> {
+    read_union(keyword, value, alternatives, Some(names))
+}
+
+fn read_union<T>(
+    keyword: &str,
+    value: &serde_json::Value,
+    alternatives: &[Alternative<T>],
+    names: Option<&[Names]>,
+) -> Result<T, String> {
     let nested = exact();
+    let _in_union = InUnion::new();
     let exactly = {
         let _exact = Exactly::new();
-        pick(keyword, value, alternatives)
+        pick(keyword, value, alternatives, None)
     };
     let refused = match exactly {
         Pick::One(v) => return Ok(v),
         Pick::Two(message) => return Err(message),
         Pick::None(refused) if nested => refused,
-        Pick::None(_) => match pick(keyword, value, alternatives) {
-            Pick::One(v) => return Ok(v),
+        Pick::None(_) => match pick(keyword, value, alternatives, names) {
+            Pick::One(v) => {
+                TOLERANT_READS.with(|n| n.set(n.get() + 1));
+                return Ok(v);
+            }
             Pick::Two(message) => return Err(message),
             Pick::None(refused) => refused,
         },
@@ -985,5 +1128,190 @@ mod integer_tests {
         assert_eq!(read::<Option<i32>>("null"), Ok(None));
         // Read without it, an integer is serde's.
         assert!(serde_json::from_str::<i64>("3.0").is_err());
+    }
+}
+
+#[cfg(test)]
+mod union_tests {
+    use super::{Alternative, Names, closed, exact, in_union, tolerant_reads, union, union_named};
+    use serde_json::{Map, Value, json};
+
+    /// An object alternative as generated code reads one: `action` an open
+    /// enum of the values listed, the other members named and required, the rest kept
+    /// as unknown and refused by a closed object in an exact read.
+    fn object(
+        value: &Value,
+        actions: &[&str],
+        members: &[&str],
+    ) -> Result<(String, Map<String, Value>), serde_json::Error> {
+        use serde::de::Error;
+        let object = value
+            .as_object()
+            .ok_or_else(|| serde_json::Error::custom("not an object"))?;
+        let action = object
+            .get("action")
+            .and_then(Value::as_str)
+            .ok_or_else(|| serde_json::Error::missing_field("action"))?;
+        // What the derived open enum does: exact reads refuse an unlisted
+        // value, and an enum of one value refuses it in any union read.
+        let refuse = if actions.len() == 1 {
+            in_union()
+        } else {
+            exact()
+        };
+        if let Some(missing) = members.iter().find(|m| !object.contains_key(**m)) {
+            return Err(serde_json::Error::custom(format!(
+                "missing field `{missing}`"
+            )));
+        }
+        if !actions.contains(&action) && refuse {
+            return Err(serde_json::Error::unknown_variant(action, &[]));
+        }
+        let unknown: Map<String, Value> = object
+            .iter()
+            .filter(|(k, _)| *k != "action" && !members.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        closed(&unknown).map_err(serde_json::Error::custom)?;
+        Ok((action.to_string(), unknown))
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Hook {
+        Opened(String, Map<String, Value>),
+        Revoked(String, Map<String, Value>),
+        Edited(String, Map<String, Value>),
+    }
+
+    const ALTERNATIVES: &[Alternative<Hook>] = &[
+        ("Opened", |v| {
+            object(v, &["opened"], &["issue"]).map(|(a, u)| Hook::Opened(a, u))
+        }),
+        ("Revoked", |v| {
+            object(v, &["revoked"], &["sender"]).map(|(a, u)| Hook::Revoked(a, u))
+        }),
+        ("Edited", |v| {
+            object(v, &["edited", "renamed"], &["label"]).map(|(a, u)| Hook::Edited(a, u))
+        }),
+    ];
+
+    const NAMES: &[Names] = &[
+        Names {
+            properties: &["action", "issue"],
+            values: &[("action", &["opened"])],
+        },
+        Names {
+            properties: &["action", "sender"],
+            values: &[("action", &["revoked"])],
+        },
+        Names {
+            properties: &["action", "label"],
+            values: &[("action", &["edited", "renamed"])],
+        },
+    ];
+
+    fn read(value: Value) -> Result<Hook, String> {
+        union_named("oneOf", &value, ALTERNATIVES, NAMES)
+    }
+
+    #[test]
+    fn an_enum_of_one_value_never_keeps_another_in_a_union() {
+        // An action no alternative lists, with a member `Revoked` does not
+        // name: once `Revoked` kept both; its `action` is a `const`.
+        let err = union(
+            "oneOf",
+            &json!({"action": "created", "sender": 1, "check_run": {}}),
+            &ALTERNATIVES[..2],
+        )
+        .unwrap_err();
+        assert!(err.contains("matches no alternative of `oneOf`"), "{err}");
+        assert!(
+            err.contains("`Revoked`: unknown variant `created`"),
+            "{err}"
+        );
+        // A multi-valued enum still keeps a value no alternative lists,
+        // with a member no alternative names: a newer version of it.
+        let before = tolerant_reads();
+        let hook = read(json!({"action": "relabelled", "label": 1, "color": "red"})).unwrap();
+        assert_eq!(tolerant_reads(), before + 1);
+        assert!(
+            matches!(&hook, Hook::Edited(a, u) if a == "relabelled" && u.contains_key("color"))
+        );
+        // Outside a union the enum of one value stays open.
+        assert!(!in_union());
+        assert_eq!(
+            object(&json!({"action": "created"}), &["revoked"], &[])
+                .unwrap()
+                .0,
+            "created"
+        );
+    }
+
+    #[test]
+    fn a_tolerant_read_keeps_no_member_another_alternative_names() {
+        // `Opened` refuses nothing here but the closed object: exact pass
+        // fails, tolerant pass keeps `sender`, which `Revoked` names.
+        let err = read(json!({"action": "opened", "issue": 1, "sender": 2})).unwrap_err();
+        assert!(
+            err.contains("`Opened`: read only tolerantly, it would keep property `sender` as unknown, which `Revoked` names"),
+            "{err}"
+        );
+        // A member no alternative names: a newer minor of `Opened`, read.
+        let hook = read(json!({"action": "opened", "issue": 1, "pinned": true})).unwrap();
+        assert!(matches!(&hook, Hook::Opened(_, u) if u.contains_key("pinned")));
+        // Without the names, the same value is read as `Opened`.
+        let hook = union(
+            "oneOf",
+            &json!({"action": "opened", "issue": 1, "sender": 2}),
+            &ALTERNATIVES[..2],
+        )
+        .unwrap();
+        assert!(matches!(hook, Hook::Opened(..)));
+    }
+
+    #[test]
+    fn a_tolerant_read_keeps_no_enum_value_another_alternative_lists() {
+        const TWO: &[Alternative<Hook>] = &[
+            ("Edited", |v| {
+                object(v, &["edited", "renamed"], &["label"]).map(|(a, u)| Hook::Edited(a, u))
+            }),
+            ("Opened", |v| {
+                object(v, &["opened", "reopened"], &["issue"]).map(|(a, u)| Hook::Opened(a, u))
+            }),
+        ];
+        const TWO_NAMES: &[Names] = &[
+            Names {
+                properties: &["action", "label"],
+                values: &[("action", &["edited", "renamed"])],
+            },
+            Names {
+                properties: &["action", "issue"],
+                values: &[("action", &["opened", "reopened"])],
+            },
+        ];
+        // `Opened` refuses it (no `issue`); `Edited` would keep `opened`,
+        // which `Opened` lists.
+        let err = union_named(
+            "oneOf",
+            &json!({"action": "opened", "label": 1}),
+            TWO,
+            TWO_NAMES,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("`Edited`: read only tolerantly, it would keep `action: \"opened\"` as a value its `enum` does not list, which `Opened` lists"),
+            "{err}"
+        );
+        assert!(union("oneOf", &json!({"action": "opened", "label": 1}), TWO).is_ok());
+        // `anyOf` keeps the same rule.
+        assert!(
+            union_named(
+                "anyOf",
+                &json!({"action": "opened", "label": 1}),
+                TWO,
+                TWO_NAMES
+            )
+            .is_err()
+        );
     }
 }

@@ -399,10 +399,12 @@ mod tests {
             "::a_runtime_crate_renamed_to_something_much_longer",
         ] {
             let crate_attr = (rt != "::event_runtime").then_some(rt);
+            let names = crate::emit::Names::new();
             let mut w = Writer {
                 out: String::new(),
                 rt,
                 crate_attr,
+                names: &names,
             };
             for n in 0..100 {
                 for item in items(n) {
@@ -452,10 +454,12 @@ mod tests {
 
     #[test]
     fn structs_with_rules_defaults_or_no_fields_are_left_to_prettyplease() {
+        let names = crate::emit::Names::new();
         let w = Writer {
             out: String::new(),
             rt: "::event_runtime",
             crate_attr: None,
+            names: &names,
         };
         let mut defaulted = field("count", Ty::Int("u8"));
         defaulted.default_value = Some("5".to_string());

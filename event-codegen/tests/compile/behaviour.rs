@@ -642,10 +642,41 @@ fn a_union_tells_its_alternatives_apart_by_enum_and_closed_objects() {
     let hook = read(wire.clone()).unwrap();
     assert!(matches!(&hook, Hook::Public(p) if p.additional_properties.contains_key("forks")));
     assert_eq!(serde_json::to_value(&hook).unwrap(), wire);
-    // An action neither lists: both issue alternatives take it tolerantly,
-    // which `oneOf` refuses.
+    // An action neither lists: an `enum` of one value is a `const`, so
+    // neither issue alternative takes it, even tolerantly (once both did,
+    // and a lone one would have turned it into its own event).
     let err = read(json!({"action": "reopened", "number": 3})).unwrap_err();
-    assert!(err.contains("more than one alternative of `oneOf`"), "{err}");
+    assert!(err.contains("matches no alternative of `oneOf`"), "{err}");
+    assert!(err.contains("`IssueOpened`: unknown variant `reopened`"), "{err}");
+    assert!(err.contains("`IssueClosed`: unknown variant `reopened`"), "{err}");
+    // A third action with a member neither names: still no alternative.
+    let err = read(json!({"action": "reopened", "number": 3, "assignee": "a"})).unwrap_err();
+    assert!(err.contains("`IssueOpened`: unknown variant `reopened`"), "{err}");
+    // A member no alternative names, in the one alternative the value
+    // belongs to: a newer minor of it, read tolerantly and written back.
+    let wire = json!({"action": "opened", "number": 1, "labels": ["bug"]});
+    let hook = read(wire.clone()).unwrap();
+    assert!(matches!(&hook, Hook::IssueOpened(i) if i.additional_properties.contains_key("labels")));
+    assert_eq!(serde_json::to_value(&hook).unwrap(), wire);
+    // A member another alternative names is not what a newer minor adds:
+    // `IssueOpened` would keep `repository`, which `Public` names.
+    let err = read(json!({"action": "opened", "number": 1, "repository": "r"})).unwrap_err();
+    assert!(
+        err.contains("`IssueOpened`: read only tolerantly, it would keep property `repository` as unknown, which `Public` names"),
+        "{err}"
+    );
+    // Nor a value of an `enum` that another alternative lists: `Label`
+    // keeps unknown actions, but `opened` is `IssueOpened`'s (which refuses
+    // the value: it lacks `number`).
+    let err = read(json!({"action": "opened", "name": "bug"})).unwrap_err();
+    assert!(
+        err.contains("`Label`: read only tolerantly, it would keep `action: \"opened\"` as a value its `enum` does not list, which `IssueOpened` lists"),
+        "{err}"
+    );
+    // An action no alternative lists, in the one alternative whose `enum`
+    // has several values: a newer minor of it, read tolerantly.
+    let label = read(json!({"action": "renamed", "name": "bug"})).unwrap();
+    assert!(matches!(&label, Hook::Label(l) if l.action.as_ref() == "renamed"));
     // On their own, the types read tolerantly.
     let closed: IssueClosed = serde_json::from_value(json!({"action": "reopened", "number": 3, "x": 1})).unwrap();
     assert_eq!(closed.additional_properties.len(), 1);

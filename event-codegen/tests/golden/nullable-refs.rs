@@ -36,7 +36,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for MaybePick {
         d: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let value = ::event_runtime::__private::wire::strict_value(d)?;
-        ::event_runtime::__private::wire::union(
+        ::event_runtime::__private::wire::union_named(
                 "oneOf",
                 &value,
                 &[
@@ -56,6 +56,16 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for MaybePick {
                                 .map(Self::Integer)
                         },
                     ),
+                ],
+                &[
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["login"],
+                        values: &[],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &[],
+                        values: &[],
+                    },
                 ],
             )
             .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)
@@ -96,7 +106,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for ViaRef {
         d: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let value = ::event_runtime::__private::wire::strict_value(d)?;
-        ::event_runtime::__private::wire::union(
+        ::event_runtime::__private::wire::union_named(
                 "anyOf",
                 &value,
                 &[
@@ -118,6 +128,16 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for ViaRef {
                                 .map(Self::Boolean)
                         },
                     ),
+                ],
+                &[
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["login"],
+                        values: &[],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &[],
+                        values: &[],
+                    },
                 ],
             )
             .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)

@@ -20,7 +20,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for RepoHook {
         d: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let value = ::event_runtime::__private::wire::strict_value(d)?;
-        ::event_runtime::__private::wire::union(
+        ::event_runtime::__private::wire::union_named(
                 "oneOf",
                 &value,
                 &[
@@ -42,6 +42,16 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for RepoHook {
                                 .map(Self::Push)
                         },
                     ),
+                ],
+                &[
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["repository"],
+                        values: &[],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["repository", "ref"],
+                        values: &[],
+                    },
                 ],
             )
             .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)

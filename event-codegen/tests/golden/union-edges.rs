@@ -119,7 +119,7 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for EitherKey {
         d: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let value = ::event_runtime::__private::wire::strict_value(d)?;
-        ::event_runtime::__private::wire::union(
+        ::event_runtime::__private::wire::union_named(
                 "oneOf",
                 &value,
                 &[
@@ -141,6 +141,16 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for EitherKey {
                                 .map(Self::EitherKeyVariant2)
                         },
                     ),
+                ],
+                &[
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["foo", "bar", "baz"],
+                        values: &[],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["foo", "bar", "baz"],
+                        values: &[],
+                    },
                 ],
             )
             .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)

@@ -8,13 +8,14 @@ pub enum Hook {
     IssueClosed(IssueClosed),
     Public(Public),
     Push(Push),
+    Label(Label),
 }
 impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for Hook {
     fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
         d: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let value = ::event_runtime::__private::wire::strict_value(d)?;
-        ::event_runtime::__private::wire::union(
+        ::event_runtime::__private::wire::union_named(
                 "oneOf",
                 &value,
                 &[
@@ -54,6 +55,37 @@ impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for Hook {
                                 .map(Self::Push)
                         },
                     ),
+                    (
+                        "Label",
+                        |v| {
+                            <Label as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::Label)
+                        },
+                    ),
+                ],
+                &[
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["action", "number"],
+                        values: &[("action", &["opened"])],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["action", "number"],
+                        values: &[("action", &["closed"])],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["repository"],
+                        values: &[],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["repository", "ref"],
+                        values: &[],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["action", "name"],
+                        values: &[("action", &["created", "deleted"])],
+                    },
                 ],
             )
             .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)
@@ -76,6 +108,7 @@ impl ::event_runtime::EventData for Hook {
             }
             Self::Public(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
             Self::Push(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
+            Self::Label(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
         }
     }
 }
@@ -95,6 +128,15 @@ pub struct IssueOpened {
     pub action: IssueOpenedAction,
     #[event(integer)]
     pub number: i64,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown, closed)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+/// Label
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct Label {
+    pub action: LabelAction,
+    pub name: String,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown, closed)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
@@ -129,6 +171,16 @@ pub enum IssueClosedAction {
 pub enum IssueOpenedAction {
     #[event(rename = "opened")]
     Opened,
+    /// A value this version does not know, kept as written.
+    #[event(other)]
+    Other(String),
+}
+#[derive(Debug, Clone, PartialEq, Eq, Hash, ::event_runtime::OpenEnum)]
+pub enum LabelAction {
+    #[event(rename = "created")]
+    Created,
+    #[event(rename = "deleted")]
+    Deleted,
     /// A value this version does not know, kept as written.
     #[event(other)]
     Other(String),
