@@ -824,6 +824,7 @@ fn field_args(f: &Field, integer: bool) -> Vec<String> {
         (f.default, "default"),
         (f.not_sensitive, "not_sensitive"),
         (f.required, "required"),
+        (f.non_null, "non_null"),
         (f.unknown, "unknown"),
         (f.closed, "closed"),
         // JSON Schema's integers: `1.0` reads as `1`.

@@ -3036,6 +3036,7 @@ impl<'a> Lower<'a> {
                 }
             }
             let mut required_option = false;
+            let mut non_null = false;
             if ty == Ty::Unit {
                 // `null` itself: `()`, and `Option<()>` when it may be
                 // missing (the derive reads a present `null` as `Some(())`).
@@ -3051,6 +3052,10 @@ impl<'a> Lower<'a> {
                 // back as read.
                 ty = Ty::Option(Box::new(ty.option()));
             } else if lowered.nullable || (!required && !default && default_value.is_none()) {
+                // A shared definition's property that may be missing but
+                // whose schema refuses `null`: a `null` is refused rather
+                // than read as missing and written back as missing.
+                non_null = lossless && !lowered.nullable;
                 ty = ty.option();
             }
             let ident = naming::field_ident(&prop.wire, fields.iter().map(|f| f.ident.as_str()));
@@ -3104,6 +3109,7 @@ impl<'a> Lower<'a> {
                 default_value,
                 not_sensitive,
                 required: required_option,
+                non_null,
                 unknown: false,
                 closed: false,
                 accessor,
@@ -3127,6 +3133,7 @@ impl<'a> Lower<'a> {
                 default_value: None,
                 not_sensitive: false,
                 required: false,
+                non_null: false,
                 unknown: false,
                 closed: false,
                 accessor: None,
@@ -3155,6 +3162,7 @@ impl<'a> Lower<'a> {
                 default_value: None,
                 not_sensitive: false,
                 required: false,
+                non_null: false,
                 unknown: true,
                 closed,
                 accessor: None,

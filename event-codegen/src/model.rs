@@ -106,6 +106,9 @@ pub(crate) struct Field {
     /// An `Option` that must be present: `None` is a `null` on the wire
     /// (`#[event(required)]`).
     pub required: bool,
+    /// An `Option` that may be missing, whose schema does not allow
+    /// `null`: a present `null` is refused (`#[event(non_null)]`).
+    pub non_null: bool,
     /// The field keeps the properties the schema does not name
     /// (`#[event(unknown)]`).
     pub unknown: bool,

@@ -150,10 +150,10 @@ fn an_all_of_part_of_annotations_narrows_nothing() {
         "$defs": {"User": {"type": "object", "properties": {"login": {"type": "string"}}}}}"##);
     assert!(g.diagnostics.is_empty(), "{:?}", g.diagnostics);
     for field in [
-        "/// Who did it.\n    pub user: Option<User>,",
-        "/// The inline thing\n    pub inline: Option<TInline>,",
-        "/// A pick.\n    #[deprecated]\n    pub pick: Option<TPick>,",
-        "/// When.\n    pub when: Option<::event_runtime::OffsetDateTime>,",
+        "/// Who did it.\n    #[event(non_null)]\n    pub user: Option<User>,",
+        "/// The inline thing\n    #[event(non_null)]\n    pub inline: Option<TInline>,",
+        "/// A pick.\n    #[deprecated]\n    #[event(non_null)]\n    pub pick: Option<TPick>,",
+        "/// When.\n    #[event(non_null)]\n    pub when: Option<::event_runtime::OffsetDateTime>,",
         "/// Annotations first.\n    pub rev: Option<Option<TRev>>,",
     ] {
         assert!(g.code.contains(field), "{field}:\n{}", g.code);

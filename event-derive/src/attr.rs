@@ -27,6 +27,7 @@ const NOT_SENSITIVE: &str = "not_sensitive";
 const UNKNOWN: &str = "unknown";
 const CLOSED: &str = "closed";
 const REQUIRED: &str = "required";
+const NON_NULL: &str = "non_null";
 const INTEGER: &str = "integer";
 // Variant keys.
 const OTHER: &str = "other";
@@ -177,6 +178,9 @@ pub struct FieldAttrs {
     pub closed: Option<Span>,
     /// On an `Option`: the field must be present, and `None` is `null`.
     pub required: Option<Span>,
+    /// On an `Option`: the field may be missing, and a present `null` is
+    /// refused (`None` is a missing field only).
+    pub non_null: Option<Span>,
     /// The integers of the value are JSON Schema's: `1.0` reads as `1`.
     pub integer: Option<Span>,
     pub constraints: Vec<Constraint>,
@@ -460,6 +464,7 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 UNKNOWN => set_once(cx, &mut out.unknown, span, span, UNKNOWN),
                 CLOSED => set_once(cx, &mut out.closed, span, span, CLOSED),
                 REQUIRED => set_once(cx, &mut out.required, span, span, REQUIRED),
+                NON_NULL => set_once(cx, &mut out.non_null, span, span, NON_NULL),
                 INTEGER => set_once(cx, &mut out.integer, span, span, INTEGER),
                 "minimum" => constraint(ConstraintKind::Minimum(parse_number(&meta)?)),
                 "maximum" => constraint(ConstraintKind::Maximum(parse_number(&meta)?)),
@@ -486,7 +491,7 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 }
                 _ => {
                     return unknown_key(cx, &meta, format!(
-                        "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `closed`, `required`, `integer`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`, `format`"
+                        "unknown event attribute `{key}` on a field: expected one of `rename`, `key`, `partition`, `since`, `default`, `not_sensitive`, `unknown`, `closed`, `required`, `non_null`, `integer`, `minimum`, `maximum`, `exclusive_minimum`, `exclusive_maximum`, `min_length`, `max_length`, `pattern`, `min_items`, `max_items`, `constant`, `format`"
                     ));
                 }
             }

@@ -274,6 +274,8 @@ fn plain_read(field: &Field) -> Option<&'static str> {
         Some("wire::present")
     } else if shape.option && field.attrs.required.is_some() {
         Some("wire::required_option")
+    } else if shape.option && field.attrs.non_null.is_some() {
+        Some("wire::present")
     } else {
         None
     }
@@ -369,6 +371,12 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         .integer
         .is_some()
         .then(|| quote!(let __d = #p::wire::Integer(__d);));
+    // `#[event(non_null)]`: a present `null` reaches the value's type.
+    let non_null = field
+        .attrs
+        .non_null
+        .is_some()
+        .then(|| quote!(let __d = #p::wire::NonNull(__d);));
     if field.shape.vec && has_scalar && !field.shape.nullable {
         let read = if field.shape.option {
             quote!(#p::wire::checked_option_vec(__d, #scalar_name)?)
@@ -388,6 +396,7 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         return quote! {
             fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
                 #integer
+                #non_null
                 let __v: #ty = #read;
                 match #items {
                     #p::core::result::Result::Ok(()) => #p::core::result::Result::Ok(__v),
@@ -409,6 +418,7 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         return quote! {
             fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
                 #integer
+                #non_null
                 #p::core::result::Result::Ok(#read)
             }
         };
@@ -416,6 +426,7 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
     quote! {
         fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
             #integer
+            #non_null
             let __v: #ty = #read;
             match #check(&__v) {
                 #p::core::result::Result::Ok(()) => #p::core::result::Result::Ok(__v),
@@ -458,6 +469,12 @@ fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
                 Some("wire::date::double_option")
             }
             (Scalar::DateTime | Scalar::Date, _, _) if field.shape.nullable => None,
+            (Scalar::DateTime, true, false) if field.attrs.non_null.is_some() => {
+                Some("wire::rfc3339::present")
+            }
+            (Scalar::Date, true, false) if field.attrs.non_null.is_some() => {
+                Some("wire::date::present")
+            }
             (Scalar::DateTime, false, false) => Some("wire::rfc3339"),
             (Scalar::DateTime, true, false) => Some("wire::rfc3339::option"),
             (Scalar::DateTime, false, true) => Some("wire::rfc3339_vec"),
@@ -471,6 +488,9 @@ fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         let strict = match (field.shape.scalar, field.shape.option, field.shape.vec) {
             _ if field.shape.nullable => None,
             (Scalar::Json, false, false) => Some("wire::strict_value"),
+            (Scalar::Json, true, false) if field.attrs.non_null.is_some() => {
+                Some("wire::strict_present_value")
+            }
             (Scalar::Json, true, false) => Some("wire::strict_option_value"),
             (Scalar::JsonMap, false, false) => Some("wire::strict_map"),
             _ => None,

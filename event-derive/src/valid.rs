@@ -143,6 +143,18 @@ fn check_fields(cx: &Ctxt, input: &Input, derive: Derive) {
             }
         }
 
+        if let Some(span) = attrs.non_null {
+            if field.shape.nullable {
+                cx.error_at(span, format!("`{name}` is an `Option<Option<_>>`, whose `Some(None)` is `null`: `non_null` refuses `null`, so remove one of them"));
+            } else if !field.shape.option {
+                cx.error_at(span, format!("`non_null` makes an `Option` field refuse a present `null`; `{name}` is not an `Option<_>`: remove `non_null`, a field of another type refuses `null` already"));
+            } else if attrs.required.is_some() {
+                cx.error_at(span, format!("`{name}` is `required`, whose `None` is `null`, and `non_null`, which refuses `null`: remove one of them"));
+            } else if field.custom_serde() {
+                cx.error_at(span, format!("`non_null` reads `{name}` through the runtime, and `{name}` has its own `#[serde(with/deserialize_with)]`: remove one of them"));
+            }
+        }
+
         if let Some(span) = attrs.integer {
             if field.custom_serde() {
                 cx.error_at(span, format!("`integer` reads `{name}` through the runtime, and `{name}` has its own `#[serde(with/deserialize_with)]`: remove one of them"));

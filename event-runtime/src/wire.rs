@@ -55,6 +55,27 @@ pub mod rfc3339 {
         }
     }
 
+    /// An `Option<OffsetDateTime>` that may be missing but not `null`
+    /// (`#[event(non_null)]`): RFC 3339, or a missing field.
+    pub mod present {
+        use super::*;
+
+        /// Writes RFC 3339; a `None` is skipped by the field, never written.
+        pub fn serialize<S: Serializer>(
+            value: &Option<OffsetDateTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            option::serialize(value, s)
+        }
+
+        /// Reads RFC 3339 and refuses `null`.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<OffsetDateTime>, D::Error> {
+            option::deserialize(NonNull(d))
+        }
+    }
+
     /// `Option<Option<OffsetDateTime>>`: missing (the outer `None`, never
     /// written), `null` (`Some(None)`) or RFC 3339.
     pub mod double_option {
@@ -92,6 +113,22 @@ time::serde::format_description!(iso_date_format, Date, "[year]-[month]-[day]");
 /// `date::double_option` for `Option<Option<Date>>`.
 pub mod date {
     pub use super::iso_date_format::{deserialize, option, serialize};
+
+    /// An `Option<Date>` that may be missing but not `null`
+    /// (`#[event(non_null)]`).
+    pub mod present {
+        use super::super::*;
+
+        /// Writes `YYYY-MM-DD`; a `None` is skipped by the field.
+        pub fn serialize<S: Serializer>(value: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+            iso_date_format::option::serialize(value, s)
+        }
+
+        /// Reads `YYYY-MM-DD` and refuses `null`.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+            iso_date_format::option::deserialize(NonNull(d))
+        }
+    }
 
     /// `Option<Option<Date>>`: missing, `null` (`Some(None)`) or a date.
     pub mod double_option {
@@ -560,6 +597,15 @@ pub fn strict_option_value<'de, D: Deserializer<'de>>(
         serde_json::Value::Null => Ok(None),
         value => Ok(Some(value)),
     }
+}
+
+/// [`strict_value`] for an `#[event(non_null)]` `Option<Value>`: a present
+/// `null` is `Some(Value::Null)`, kept and written back; only a missing
+/// member is `None`.
+pub fn strict_present_value<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    crate::decode::StrictValue::deserialize(d).map(|v| Some(v.0))
 }
 
 /// [`strict_value`] for a `Map<String, Value>` field.
@@ -1096,6 +1142,141 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Integer<D> {
 
     fn is_human_readable(&self) -> bool {
         self.0.is_human_readable()
+    }
+}
+
+/// A deserializer that reads an `Option<T>` as a `T` that is there: a
+/// present `null` reaches `T`, which refuses it unless it reads `null`
+/// itself. Every other read is passed through unchanged. Generated code
+/// reads the optional fields of a shared definition whose schema does not
+/// allow `null` through it (`#[event(non_null)]`): a missing field is
+/// `None`, a `null` is refused, as the schema says, rather than read as
+/// missing and written back as missing.
+pub struct NonNull<D>(pub D);
+
+macro_rules! pass_deserialize {
+    ($($method:ident),* $(,)?) => {
+        $(
+            fn $method<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+                self.0.$method(v)
+            }
+        )*
+    };
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for NonNull<D> {
+    type Error = D::Error;
+
+    pass_deserialize! {
+        deserialize_any, deserialize_bool, deserialize_i8, deserialize_i16, deserialize_i32,
+        deserialize_i64, deserialize_i128, deserialize_u8, deserialize_u16, deserialize_u32,
+        deserialize_u64, deserialize_u128, deserialize_f32, deserialize_f64, deserialize_char,
+        deserialize_str, deserialize_string, deserialize_bytes, deserialize_byte_buf,
+        deserialize_unit, deserialize_seq, deserialize_map, deserialize_identifier,
+        deserialize_ignored_any,
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        v.visit_some(self.0)
+    }
+
+    fn deserialize_unit_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, v)
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, v)
+    }
+
+    fn deserialize_tuple<V: serde::de::Visitor<'de>>(
+        self,
+        len: usize,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, v)
+    }
+
+    fn deserialize_tuple_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple_struct(name, len, v)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, v)
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, v)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+#[cfg(test)]
+mod non_null_tests {
+    use super::NonNull;
+    use serde::Deserialize;
+
+    fn read<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Option<T>, String> {
+        let mut d = serde_json::Deserializer::from_str(text);
+        Option::<T>::deserialize(NonNull(&mut d)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_null_reaches_the_type_and_a_value_is_some() {
+        assert_eq!(read::<String>("\"a\""), Ok(Some("a".to_owned())));
+        let refused = read::<String>("null").unwrap_err();
+        assert!(
+            refused.contains("invalid type: null, expected a string"),
+            "{refused}"
+        );
+        assert!(read::<u8>("null").is_err());
+        // A type that reads `null` itself still does.
+        assert_eq!(read::<()>("null"), Ok(Some(())));
+        assert_eq!(
+            read::<serde_json::Value>("null"),
+            Ok(Some(serde_json::Value::Null))
+        );
+    }
+
+    #[test]
+    fn dates_refuse_null_and_read_a_value() {
+        let mut d = serde_json::Deserializer::from_str("null");
+        assert!(super::rfc3339::present::deserialize(&mut d).is_err());
+        let mut d = serde_json::Deserializer::from_str("\"2026-12-02T10:00:00Z\"");
+        assert!(
+            super::rfc3339::present::deserialize(&mut d)
+                .unwrap()
+                .is_some()
+        );
+        let mut d = serde_json::Deserializer::from_str("null");
+        assert!(super::date::present::deserialize(&mut d).is_err());
+        let mut d = serde_json::Deserializer::from_str("\"2026-12-02\"");
+        assert!(super::date::present::deserialize(&mut d).unwrap().is_some());
     }
 }
 

@@ -922,3 +922,41 @@ fn a_required_option_must_be_present_and_constraints_reach_inside_two_options() 
         .collect();
     assert!(fields.contains(&("body", false)) && fields.contains(&("label", true)));
 }
+
+/// `#[event(non_null)]` on each way a field is read: plain, constrained
+/// (`integer`, `max_length`), a date-time, a date and a `Value`.
+#[derive(Debug, Clone, PartialEq, EventData)]
+struct Sparse {
+    #[event(non_null)]
+    name: Option<String>,
+    #[event(non_null, integer, maximum = 10)]
+    count: Option<u8>,
+    #[event(non_null, max_length = 3)]
+    tags: Option<Vec<String>>,
+    #[event(non_null)]
+    at: Option<OffsetDateTime>,
+    #[event(non_null)]
+    day: Option<event_runtime::__private::time::Date>,
+    #[event(non_null)]
+    note: Option<Value>,
+}
+
+#[test]
+fn a_non_null_field_refuses_a_present_null_and_keeps_missing_missing() {
+    let read = |v: Value| serde_json::from_str::<Sparse>(&v.to_string());
+    let empty = read(json!({})).unwrap();
+    assert_eq!(serde_json::to_value(&empty).unwrap(), json!({}));
+    for key in ["name", "count", "tags", "at", "day"] {
+        let err = read(json!({ key: null })).unwrap_err().to_string();
+        assert!(err.contains("invalid type: null"), "{key}: {err}");
+    }
+    // A `Value` reads `null` itself: kept, and written back.
+    let note = read(json!({"note": null})).unwrap();
+    assert_eq!(note.note, Some(Value::Null));
+    assert_eq!(serde_json::to_value(&note).unwrap(), json!({"note": null}));
+    let full = json!({"name": "a", "count": 3.0, "tags": ["x"], "at": "2026-12-02T10:00:00Z",
+        "day": "2026-12-02", "note": 1});
+    let s = read(full).unwrap();
+    assert_eq!((s.count, s.name.as_deref()), (Some(3), Some("a")));
+    assert!(read(json!({"count": 11})).is_err());
+}

@@ -299,6 +299,7 @@ mod tests {
             default_value: None,
             not_sensitive: false,
             required: false,
+            non_null: false,
             unknown: false,
             closed: false,
             accessor: None,

@@ -941,3 +941,52 @@ fn all_of_intersects_an_object_property_with_another_object() {
         serde_json::from_value::<Discussion>(wire).unwrap_or_else(|e| panic!("{path}: {e}"));
     }
 }
+
+mod non_null {
+    //! An optional property of a shared definition whose schema does not
+    //! allow `null` (`#[event(non_null)]`): missing stays missing, a
+    //! present `null` goes to the property's type, which refuses it unless
+    //! its schema accepts `null`; nothing is read as missing that was there.
+    use gencheck::roots::Settings;
+    use gencheck::rules::Closed;
+    use serde_json::{Value, json};
+
+    fn round_trip<T>(value: Value) -> Result<Value, String>
+    where
+        T: event_runtime::__private::serde::de::DeserializeOwned
+            + event_runtime::__private::serde::Serialize,
+    {
+        let text = value.to_string();
+        if let Some(error) = event_runtime::__private::check_data::<T>(&text) {
+            return Err(error.to_string());
+        }
+        let read: T = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        Ok(serde_json::to_value(&read).unwrap())
+    }
+
+    #[test]
+    fn a_null_the_schema_refuses_is_refused_at_its_property() {
+        let err = round_trip::<Settings>(json!({"theme": null})).unwrap_err();
+        assert!(err.contains("theme"), "{err}");
+        assert!(err.contains("invalid type: null, expected a string"), "{err}");
+        // `enum: ["low", 2]` and `const: true` do not list `null` either.
+        for key in ["level", "on"] {
+            let err = round_trip::<Settings>(json!({ key: null })).unwrap_err();
+            assert!(err.contains(key), "{key}: {err}");
+        }
+        let err = round_trip::<Closed>(json!({"id": null})).unwrap_err();
+        assert!(err.contains("id"), "{err}");
+    }
+
+    #[test]
+    fn a_null_the_schema_accepts_is_kept_and_missing_stays_missing() {
+        // `minimum: 1` with no `type` holds for numbers only: `null` passes.
+        let limit = json!({"limit": null, "theme": "dark"});
+        assert_eq!(round_trip::<Settings>(limit.clone()), Ok(limit));
+        // A property schema `true` takes `null` as any other value.
+        let extra = json!({"id": "a", "extra": null});
+        assert_eq!(round_trip::<Closed>(extra.clone()), Ok(extra));
+        assert_eq!(round_trip::<Settings>(json!({})), Ok(json!({})));
+        assert_eq!(round_trip::<Closed>(json!({})), Ok(json!({})));
+    }
+}

@@ -16,6 +16,7 @@ pub struct Category {
     pub name: String,
     #[event(rename = "is_answerable")]
     pub is_answerable: bool,
+    #[event(non_null)]
     pub owner: Option<CategoryOwner>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown, closed)]
@@ -75,7 +76,7 @@ pub struct AnsweredDiscussionCategory {
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct CategoryOwner {
     pub login: String,
-    #[event(rename = "site_admin")]
+    #[event(rename = "site_admin", non_null)]
     pub site_admin: Option<bool>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]

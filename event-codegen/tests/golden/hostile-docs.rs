@@ -14,9 +14,9 @@ pub struct Note {
     /// #[doc = ""] */ } mod evil {
     ///
     /// Default: `"\"); }"`.
-    #[event(rename = "text\"); } fn injected() { (\"", pattern = "\"\\); \\}")]
+    #[event(rename = "text\"); } fn injected() { (\"", non_null, pattern = "\"\\); \\}")]
     pub text_fn_injected: Option<String>,
-    #[event(rename = "r#type", constant = "\\\"}")]
+    #[event(rename = "r#type", non_null, constant = "\\\"}")]
     pub r_type: Option<String>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]

@@ -5,14 +5,15 @@
 pub struct Counts {
     #[event(integer)]
     pub total: i64,
-    #[event(integer, minimum = 1, maximum = 9)]
+    #[event(non_null, integer, minimum = 1, maximum = 9)]
     pub small: Option<u8>,
     #[event(integer)]
     pub previous: Option<Option<i64>>,
-    #[event(integer)]
+    #[event(non_null, integer)]
     pub pages: Option<Vec<u64>>,
-    #[event(integer)]
+    #[event(non_null, integer)]
     pub by_name: Option<::std::collections::BTreeMap<String, i64>>,
+    #[event(non_null)]
     pub size: Option<Size>,
     pub nothing: (),
     /// The properties the schema does not name, kept as read and written back.

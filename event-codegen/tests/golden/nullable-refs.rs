@@ -13,6 +13,7 @@ pub struct RefHolder {
     pub level: Option<MaybeLevel>,
     pub via: Option<Option<ViaRef>>,
     pub word: Option<Option<ViaWord>>,
+    #[event(non_null)]
     pub users: Option<Vec<Option<MaybeUser>>>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -20,6 +21,7 @@ pub struct RefHolder {
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct MaybeUser {
+    #[event(non_null)]
     pub login: Option<String>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]

@@ -4,7 +4,9 @@
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Category {
     pub name: String,
+    #[event(non_null)]
     pub parent: Option<Box<Category>>,
+    #[event(non_null)]
     pub children: Option<Vec<Category>>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]

@@ -465,8 +465,9 @@ pub struct Narrowed {
     pub size: u8,
     #[event(max_length = 8, min_length = 2)]
     pub code: String,
+    #[event(non_null)]
     pub kind: Option<NarrowedKind2>,
-    #[event(max_items = 2)]
+    #[event(non_null, max_items = 2)]
     pub tags: Option<Vec<String>>,
     pub note: String,
     /// The properties the schema does not name, kept as read and written back.
@@ -620,10 +621,14 @@ impl ::event_runtime::EventData for Ratio {
 /// Settings
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Settings {
+    #[event(non_null)]
     pub theme: Option<String>,
+    #[event(non_null)]
     pub level: Option<SettingsLevel>,
+    #[event(non_null)]
     pub on: Option<SettingsOn>,
     /// At least 1 when it is a number.
+    #[event(non_null)]
     pub limit: Option<SettingsLimit>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]

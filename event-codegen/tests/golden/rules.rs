@@ -138,8 +138,11 @@ impl Bag {
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 #[event(check = "Self::__rules")]
 pub struct Billing {
+    #[event(non_null)]
     pub card: Option<String>,
+    #[event(non_null)]
     pub address: Option<String>,
+    #[event(non_null)]
     pub vat: Option<String>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -196,7 +199,9 @@ impl Billing {
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 #[event(check = "Self::__rules")]
 pub struct Closed {
+    #[event(non_null)]
     pub id: Option<String>,
+    #[event(non_null)]
     pub extra: Option<::event_runtime::Value>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -386,6 +391,7 @@ impl ::event_runtime::EventData for Even {
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 #[event(check = "Self::__rules")]
 pub struct Headers {
+    #[event(non_null)]
     pub host: Option<String>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -446,9 +452,9 @@ impl Headers {
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 #[event(check = "Self::__rules")]
 pub struct LegacyDeps {
-    #[event(integer)]
+    #[event(non_null, integer)]
     pub a: Option<i64>,
-    #[event(integer)]
+    #[event(non_null, integer)]
     pub b: Option<i64>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -804,10 +810,11 @@ impl ::event_runtime::EventData for Point {
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 #[event(check = "Self::__rules")]
 pub struct Scores {
-    #[event(integer)]
+    #[event(non_null, integer)]
     pub step: Option<i64>,
-    #[event(integer)]
+    #[event(non_null, integer)]
     pub marks: Option<Vec<i64>>,
+    #[event(non_null)]
     pub mode: Option<String>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -898,6 +905,7 @@ impl Scores {
 #[event(check = "Self::__rules")]
 pub struct Shipping {
     pub country: String,
+    #[event(non_null)]
     pub postcode: Option<String>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]

@@ -7,25 +7,25 @@ pub struct PartnerProfile {
     #[event(rename = "partner_id")]
     pub partner_id: String,
     /// PascalCase.
-    #[event(rename = "DisplayName")]
+    #[event(rename = "DisplayName", non_null)]
     pub display_name: Option<String>,
     /// kebab-case.
-    #[event(rename = "contact-email", format = "email")]
+    #[event(rename = "contact-email", non_null, format = "email")]
     pub contact_email: Option<String>,
     /// Not an identifier.
-    #[event(rename = "$id")]
+    #[event(rename = "$id", non_null)]
     pub id: Option<String>,
     /// Starts with a digit.
-    #[event(rename = "2faEnabled")]
+    #[event(rename = "2faEnabled", non_null)]
     pub field_2fa_enabled: Option<bool>,
     /// Collides with `partner_id` once in snake_case.
-    #[event(rename = "partnerId")]
+    #[event(rename = "partnerId", non_null)]
     pub partner_id_2: Option<String>,
     /// A keyword that cannot be a raw identifier.
-    #[event(rename = "self")]
+    #[event(rename = "self", non_null)]
     pub self_: Option<String>,
     /// A digit inside.
-    #[event(rename = "addressLine1")]
+    #[event(rename = "addressLine1", non_null)]
     pub address_line1: Option<String>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -34,6 +34,7 @@ pub struct PartnerProfile {
 /// A type whose name would shadow the prelude's `String`.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct StringType {
+    #[event(non_null)]
     pub value: Option<String>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]

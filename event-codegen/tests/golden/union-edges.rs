@@ -290,6 +290,7 @@ pub struct Holder {
     pub maybe_text: Option<String>,
     #[event(required)]
     pub nested: Option<HolderNested>,
+    #[event(non_null)]
     pub when: Option<When>,
     pub flexible: Option<Option<HolderFlexible>>,
     /// Required by the schema, which does not say of what type.
@@ -465,7 +466,7 @@ pub struct EitherKeyVariant1 {
     pub foo: i64,
     #[event(integer)]
     pub bar: i64,
-    #[event(integer)]
+    #[event(non_null, integer)]
     pub baz: Option<i64>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -475,7 +476,7 @@ pub struct EitherKeyVariant1 {
 pub struct EitherKeyVariant2 {
     #[event(integer)]
     pub foo: i64,
-    #[event(integer)]
+    #[event(non_null, integer)]
     pub bar: Option<i64>,
     #[event(integer)]
     pub baz: i64,

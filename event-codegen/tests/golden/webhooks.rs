@@ -11,10 +11,10 @@ pub struct Repository {
     pub owner: User,
     pub private: bool,
     pub description: Option<Option<String>>,
-    #[event(rename = "stargazers_count", integer)]
+    #[event(rename = "stargazers_count", non_null, integer)]
     pub stargazers_count: Option<u64>,
     /// Default: `"main"`.
-    #[event(rename = "default_branch")]
+    #[event(rename = "default_branch", non_null)]
     pub default_branch: Option<String>,
     #[event(rename = "pushed_at")]
     pub pushed_at: Option<Option<::event_runtime::OffsetDateTime>>,
@@ -36,15 +36,15 @@ pub struct User {
     /// The user's numeric id.
     #[event(integer)]
     pub id: i64,
-    #[event(rename = "node_id")]
+    #[event(rename = "node_id", non_null)]
     pub node_id: Option<String>,
-    #[event(rename = "avatar_url", format = "uri")]
+    #[event(rename = "avatar_url", non_null, format = "uri")]
     pub avatar_url: Option<String>,
-    #[event(rename = "followers_url")]
+    #[event(rename = "followers_url", non_null)]
     pub followers_url: Option<String>,
     #[event(rename = "type")]
     pub type_: UserType,
-    #[event(rename = "site_admin")]
+    #[event(rename = "site_admin", non_null)]
     pub site_admin: Option<bool>,
     pub name: Option<Option<String>>,
     /// The properties the schema does not name, kept as read and written back.
@@ -72,9 +72,11 @@ pub struct PushEvent {
     pub before: String,
     #[event(min_length = 40, max_length = 40)]
     pub after: String,
+    #[event(non_null)]
     pub forced: Option<bool>,
     pub repository: Repository,
     pub sender: User,
+    #[event(non_null)]
     pub commits: Option<Vec<Commit>>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -108,6 +110,7 @@ pub struct Issue {
     pub user: User,
     pub state: IssueState,
     pub body: Option<Option<String>>,
+    #[event(non_null)]
     pub score: Option<f64>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
@@ -118,6 +121,7 @@ pub struct Commit {
     pub id: String,
     pub message: String,
     pub timestamp: ::event_runtime::OffsetDateTime,
+    #[event(non_null)]
     pub distinct: Option<bool>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
