@@ -206,8 +206,10 @@ impl Bus {
         }
         let subscriber = BusSubscriber {
             rx,
-            requeue: queue.downgrade(),
-            bus: self.inner.clone(),
+            back: Arc::new(Requeue {
+                queue: queue.downgrade(),
+                bus: self.inner.clone(),
+            }),
         };
         drop(queue);
         let task = tokio::spawn(consumer.run(subscriber));
@@ -348,7 +350,16 @@ impl Transport for Bus {
 
 struct BusSubscriber {
     rx: mpsc::Receiver<BusMessage>,
-    requeue: mpsc::WeakSender<BusMessage>,
+    back: Arc<Requeue>,
+}
+
+/// Where a delivery handed back (nak) goes: its consumer's queue, or, once
+/// that is closed, the bus's count of messages left. One per subscriber,
+/// so a delivery's reference is counted on a line that only its consumer's
+/// workers touch, not on the bus's or the queue's, which every publish
+/// touches.
+struct Requeue {
+    queue: mpsc::WeakSender<BusMessage>,
     bus: Arc<BusInner>,
 }
 
@@ -359,8 +370,7 @@ impl Subscriber for BusSubscriber {
         let message = self.rx.recv().await?;
         Some(BusDelivery {
             message,
-            requeue: self.requeue.clone(),
-            bus: self.bus.clone(),
+            back: self.back.clone(),
         })
     }
 }
@@ -368,8 +378,7 @@ impl Subscriber for BusSubscriber {
 /// One delivery of the in-process bus.
 pub struct BusDelivery {
     message: BusMessage,
-    requeue: mpsc::WeakSender<BusMessage>,
-    bus: Arc<BusInner>,
+    back: Arc<Requeue>,
 }
 
 impl Incoming for BusDelivery {
@@ -394,20 +403,16 @@ impl Incoming for BusDelivery {
     async fn term(self) {}
 
     async fn nak(self, delay: Duration) {
-        let BusDelivery {
-            mut message,
-            requeue,
-            bus,
-        } = self;
+        let BusDelivery { mut message, back } = self;
         message.attempt += 1;
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let sent = match requeue.upgrade() {
+            let sent = match back.queue.upgrade() {
                 Some(queue) => queue.send(message).await.is_ok(),
                 None => false,
             };
             if !sent {
-                bus.left.fetch_add(1, AtomicOrdering::SeqCst);
+                back.bus.left.fetch_add(1, AtomicOrdering::SeqCst);
             }
         });
     }

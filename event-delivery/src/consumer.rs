@@ -610,7 +610,7 @@ where
         };
         let event_type = event.event_type();
         let handles = self.type_metrics(event_type);
-        let now = OffsetDateTime::now_utc();
+        let now = crate::clock::wall_at(std::time::Instant::now());
         // Behind by the time since the event happened; a timestamp ahead of
         // this clock is skew, not negative lag.
         let lag = (now - event.timestamp()).as_seconds_f64().max(0.0);
@@ -672,7 +672,7 @@ where
             }
         };
         // 4. Handler, in the store's transaction.
-        let started = tokio::time::Instant::now();
+        let started = std::time::Instant::now();
         let mut tx = match inner.store.begin().await {
             Ok(tx) => tx,
             Err(error) => {
@@ -688,7 +688,8 @@ where
             }
         };
         let outcome = catch_unwind(pin!(inner.handler.handle(event, &mut tx))).await;
-        let elapsed = started.elapsed().as_secs_f64();
+        let ended = std::time::Instant::now();
+        let elapsed = ended.saturating_duration_since(started).as_secs_f64();
         match handles {
             Some(h) => h.handle_seconds.record(elapsed),
             None => metrics::histogram!(m::HANDLE_SECONDS, "consumer" => inner.name, "type" => event_type)
@@ -702,7 +703,7 @@ where
                 std::panic::resume_unwind(panic);
             }
             Ok(Ok(())) => {
-                let done = OffsetDateTime::now_utc();
+                let done = crate::clock::wall_at(ended);
                 let recorded = match inner
                     .store
                     .complete_in(

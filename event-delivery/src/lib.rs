@@ -22,6 +22,7 @@
 mod breaker;
 mod bus;
 mod classify;
+mod clock;
 mod consumer;
 mod dead_letter;
 pub mod metrics_names;

@@ -17,14 +17,24 @@
 //! # How
 //!
 //! A pool of at most `limit` worker tasks, started as they are needed and
-//! kept until the subscription ends, so that a delivery costs a queue push
-//! and a map entry rather than a task. A worker without a lane takes the
-//! subscriber (one at a time) and pulls: a delivery whose key has an open
-//! lane joins that lane's queue, and the worker pulls again; any other
-//! delivery opens a lane that the worker owns. The owner settles the
-//! lane's deliveries one after another and closes the lane when its queue
-//! is empty, under the same lock that a puller takes to join it, so a
-//! delivery never joins a lane that is closing.
+//! kept until the subscription ends. One worker at a time holds the
+//! subscriber and pulls. A delivery whose key has an open lane joins that
+//! lane's queue, and the worker pulls again. Any other delivery is run by
+//! the worker that pulled it, at once: when its pipeline finishes without
+//! waiting (a handler that did not wait on I/O, a duplicate, a decode
+//! error), the worker keeps the subscriber and pulls the next one, so such
+//! a delivery costs no lock, no lane and no wake-up. When the pipeline
+//! waits, the worker opens the delivery's lane before it pulls anything
+//! else (so a later delivery of the same key joins it), hands the
+//! subscriber to an idle worker (or asks for a new one, up to `limit`), and
+//! settles the lane: that delivery, then the ones that joined its queue,
+//! one after another. It closes the lane when the queue is empty, under the
+//! same lock that a puller takes to join it, so a delivery never joins a
+//! lane that is closing.
+//!
+//! So keys run in parallel while their handlers wait (on a database, a
+//! broker, a retry delay); a handler that computes without waiting holds
+//! its consumer's worker as long as it runs, as any task does on tokio.
 //!
 //! Lanes are told apart by a 64-bit hash of the key. Two keys with the same
 //! hash share a lane: both stay in order, they just do not run in parallel
@@ -38,16 +48,26 @@ use crate::transport::{Incoming, Subscriber};
 use event_runtime::Catalog;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::collections::VecDeque;
-use std::collections::hash_map::Entry;
+use std::future::Future;
 use std::hash::BuildHasher;
-use std::pin::pin;
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 /// What the workers of one [`Consumer::run`] share.
 struct Pool<S: Subscriber> {
     lanes: Mutex<Lanes<S, S::Incoming>>,
+    /// How many lanes are open. Changed under the lock; read without it by
+    /// the worker that holds the subscriber, which is the only one that
+    /// opens lanes: when it reads 0, no delivery it pulls can have a lane
+    /// to join.
+    open: AtomicUsize,
+    /// Deliveries waiting behind their lanes. Changed under the lock; read
+    /// without it before each pull.
+    waiting: AtomicUsize,
     /// Notified when the subscriber is put back, or closed.
     source_back: Notify,
     /// Notified when a delivery leaves a full set of lane queues.
@@ -78,10 +98,9 @@ struct Lanes<S, I> {
     /// Lane (key hash) -> the deliveries waiting behind the one in the
     /// pipeline.
     open: FxHashMap<u64, VecDeque<I>>,
-    waiting: usize,
     /// Workers started or asked for.
     workers: usize,
-    /// Workers that own a lane.
+    /// Workers that settle a lane (or a delivery without one) that waits.
     busy: usize,
     /// Workers asked for and not yet started.
     wanted: usize,
@@ -90,6 +109,15 @@ struct Lanes<S, I> {
 fn lock<S, I>(lanes: &Mutex<Lanes<S, I>>) -> MutexGuard<'_, Lanes<S, I>> {
     // Every change is a few field updates that cannot fail half-way.
     lanes.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Polls `future` once where the caller is polled: its output, or `None`
+/// with its waker registered, so that awaiting it afterwards is correct.
+async fn poll_once<F: Future>(mut future: Pin<&mut F>) -> Option<F::Output> {
+    match std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    }
 }
 
 impl<C, H, St, D> Consumer<C, H, St, D>
@@ -113,11 +141,12 @@ where
                 source: Source::Here(subscriber),
                 idle: 0,
                 open: FxHashMap::default(),
-                waiting: 0,
                 workers: 1,
                 busy: 0,
                 wanted: 0,
             }),
+            open: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
             room: Notify::new(),
             grow: Notify::new(),
             limit,
@@ -150,54 +179,116 @@ where
         self.stats()
     }
 
-    /// One worker: takes a lane, settles it, takes the next, until the
-    /// subscriber is drained.
+    /// One worker: pulls and runs deliveries while they finish without
+    /// waiting; settles the lane of one that waits, then pulls again, until
+    /// the subscriber is drained.
     async fn worker<S: Subscriber>(self, pool: Arc<Pool<S>>) {
-        while let Some((lane, first)) = self.take(&pool).await {
-            let mut next = first;
+        let mut held = None;
+        while let Some((subscriber, lane, first)) = self.take(&pool, held.take()).await {
+            // The handler's panics are caught in the pipeline; this catches
+            // a transport verb (ack, nak, term) that panics, so the lane
+            // goes on. The delivery is then the transport's to deliver again
+            // (JetStream's ack wait, the queue's lease).
+            let settle = pin!(self.settle(first));
+            let mut settle = pin!(catch_unwind(settle));
+            if poll_once(settle.as_mut()).await.is_some() {
+                held = Some(subscriber);
+                continue;
+            }
+            self.hand_on(&pool, subscriber, lane);
+            let _ = settle.await;
+            let mut next = match self.next_in_lane(&pool, lane) {
+                Some(next) => next,
+                None => continue,
+            };
             loop {
-                // The handler's panics are caught in the pipeline; this
-                // catches a transport verb (ack, nak, term) that panics, so
-                // the lane goes on. The delivery is then the transport's to
-                // deliver again (JetStream's ack wait, the queue's lease).
                 let _ = catch_unwind(pin!(self.settle(next))).await;
-                let mut lanes = lock(&pool.lanes);
-                let queued = match lane {
-                    Some(lane) => {
-                        let queued = lanes.open.get_mut(&lane).and_then(VecDeque::pop_front);
-                        if queued.is_none() {
-                            lanes.open.remove(&lane);
-                        }
-                        queued
-                    }
-                    None => None,
-                };
-                let Some(queued) = queued else {
-                    lanes.busy -= 1;
-                    break;
-                };
-                let was_full = lanes.waiting >= pool.max_waiting;
-                lanes.waiting -= 1;
-                drop(lanes);
-                if was_full {
-                    pool.room.notify_waiters();
+                match self.next_in_lane(&pool, lane) {
+                    Some(queued) => next = queued,
+                    None => break,
                 }
-                next = queued;
             }
         }
     }
 
-    /// Pulls until a delivery opens a lane, which the calling worker then
-    /// owns; deliveries of open lanes join their queues on the way. `None`
-    /// once the subscriber is drained.
-    async fn take<S: Subscriber>(&self, pool: &Pool<S>) -> Option<(Option<u64>, S::Incoming)> {
-        let mut subscriber = Self::subscriber(pool).await?;
+    /// The delivery in the pipeline waits: opens its lane, so that later
+    /// deliveries of its key join it, and puts the subscriber back for
+    /// another worker (waking an idle one, or asking for a new one while
+    /// every worker is busy and the limit allows).
+    fn hand_on<S: Subscriber>(&self, pool: &Pool<S>, subscriber: S, lane: Option<u64>) {
+        let mut lanes = lock(&pool.lanes);
+        if let Some(lane) = lane {
+            lanes.open.insert(lane, VecDeque::new());
+            pool.open.fetch_add(1, AtomicOrdering::SeqCst);
+        }
+        lanes.busy += 1;
+        let grow = lanes.busy == lanes.workers && lanes.workers < pool.limit;
+        if grow {
+            lanes.workers += 1;
+            lanes.wanted += 1;
+        }
+        lanes.source = Source::Here(subscriber);
+        let idle = lanes.idle > 0;
+        drop(lanes);
+        if idle {
+            pool.source_back.notify_one();
+        }
+        if grow {
+            pool.grow.notify_one();
+        }
+    }
+
+    /// The next delivery of the lane the worker settles; `None` when its
+    /// queue is empty, and then the lane is closed and the worker no longer
+    /// busy.
+    fn next_in_lane<S: Subscriber>(
+        &self,
+        pool: &Pool<S>,
+        lane: Option<u64>,
+    ) -> Option<S::Incoming> {
+        let mut lanes = lock(&pool.lanes);
+        let queued = match lane {
+            Some(lane) => {
+                let queued = lanes.open.get_mut(&lane).and_then(VecDeque::pop_front);
+                if queued.is_none() {
+                    lanes.open.remove(&lane);
+                    pool.open.fetch_sub(1, AtomicOrdering::SeqCst);
+                }
+                queued
+            }
+            None => None,
+        };
+        let Some(queued) = queued else {
+            lanes.busy -= 1;
+            return None;
+        };
+        let was_full = pool.waiting.fetch_sub(1, AtomicOrdering::SeqCst) >= pool.max_waiting;
+        drop(lanes);
+        if was_full {
+            pool.room.notify_waiters();
+        }
+        Some(queued)
+    }
+
+    /// Pulls until a delivery has no open lane to join, and returns it with
+    /// the subscriber (`held`, or taken from the pool) and its lane;
+    /// deliveries of open lanes join their queues on the way. `None` once
+    /// the subscriber is drained.
+    async fn take<S: Subscriber>(
+        &self,
+        pool: &Pool<S>,
+        held: Option<S>,
+    ) -> Option<(S, Option<u64>, S::Incoming)> {
+        let mut subscriber = match held {
+            Some(subscriber) => subscriber,
+            None => Self::subscriber(pool).await?,
+        };
         loop {
-            while lock(&pool.lanes).waiting >= pool.max_waiting {
+            while pool.waiting.load(AtomicOrdering::SeqCst) >= pool.max_waiting {
                 let room = pool.room.notified();
                 tokio::pin!(room);
                 room.as_mut().enable();
-                if lock(&pool.lanes).waiting < pool.max_waiting {
+                if pool.waiting.load(AtomicOrdering::SeqCst) < pool.max_waiting {
                     break;
                 }
                 room.await;
@@ -214,36 +305,17 @@ where
                 Some(key) if pool.per_key => Some(FxBuildHasher.hash_one(key)),
                 _ => None,
             };
-            let mut lanes = lock(&pool.lanes);
-            let lanes = &mut *lanes;
-            if let Some(lane) = lane {
-                match lanes.open.entry(lane) {
-                    Entry::Occupied(mut queue) => {
-                        queue.get_mut().push_back(incoming);
-                        lanes.waiting += 1;
-                        continue;
-                    }
-                    Entry::Vacant(slot) => {
-                        slot.insert(VecDeque::new());
-                    }
+            // Only the holder of the subscriber opens lanes, so none can
+            // open between this read and the return below.
+            if let Some(lane) = lane.filter(|_| pool.open.load(AtomicOrdering::SeqCst) > 0) {
+                let mut lanes = lock(&pool.lanes);
+                if let Some(queue) = lanes.open.get_mut(&lane) {
+                    queue.push_back(incoming);
+                    pool.waiting.fetch_add(1, AtomicOrdering::SeqCst);
+                    continue;
                 }
             }
-            lanes.busy += 1;
-            // Every worker has a lane now: one more may pull meanwhile.
-            let grow = lanes.busy == lanes.workers && lanes.workers < pool.limit;
-            if grow {
-                lanes.workers += 1;
-                lanes.wanted += 1;
-            }
-            lanes.source = Source::Here(subscriber);
-            let idle = lanes.idle > 0;
-            if idle {
-                pool.source_back.notify_one();
-            }
-            if grow {
-                pool.grow.notify_one();
-            }
-            return Some((lane, incoming));
+            return Some((subscriber, lane, incoming));
         }
     }
 
