@@ -642,7 +642,8 @@ impl<'a> Lower<'a> {
         let doc = doc_of(node);
         let root = p.pointer.is_empty();
         if node.kind == Kind::Bool(false) {
-            // Named through a `$ref`: no value matches it.
+            // A file that is the schema `false`, or a definition named
+            // through a `$ref`: no value matches it.
             self.report(
                 Severity::Warning,
                 "accepts-nothing",
@@ -659,6 +660,20 @@ impl<'a> Lower<'a> {
                 constraints: Vec::new(),
                 types: Vec::new(),
                 values: vec!["[]".to_string()],
+                check: None,
+            }));
+            return;
+        }
+        if node.kind == Kind::Bool(true) {
+            // A file or definition that is the schema `true`: any value,
+            // read and written back unchanged, as a `true` alternative is.
+            self.items.push(Item::Newtype(Newtype {
+                name: p.name,
+                doc,
+                ty: Ty::Value,
+                constraints: Vec::new(),
+                types: Vec::new(),
+                values: Vec::new(),
                 check: None,
             }));
             return;

@@ -888,6 +888,34 @@ mod rules {
     }
 }
 
+/// Shared files that are the schemas `true` and `false`, referred to from
+/// an object's properties: `true` reads any JSON value and writes it back
+/// unchanged, `false` reads none, so the property that refers to it must
+/// be absent.
+#[test]
+fn files_that_are_the_schemas_true_and_false_are_types() {
+    use gencheck::boolean_files::{Anything, Nothing, Parcel};
+    for value in [json!(null), json!(3.5), json!("s"), json!([1, {"a": null}]), json!({"k": [true]})] {
+        let read: Anything = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(read.0, value);
+        assert_eq!(serde_json::to_value(&read).unwrap(), value);
+        assert!(serde_json::from_value::<Nothing>(value.clone()).is_err(), "{value} was read");
+        // A producer cannot make one either.
+        assert!(Nothing::new(value).is_err());
+    }
+    let wire = json!({"label": "a", "contents": {"deep": [1, 2.5, null]}, "note": null, "x": 1});
+    let parcel: Parcel = serde_json::from_value(wire.clone()).unwrap();
+    assert_eq!(parcel.contents, json!({"deep": [1, 2.5, null]}));
+    assert_eq!(parcel.note, Some(Value::Null));
+    assert_eq!(serde_json::to_value(&parcel).unwrap(), wire);
+    // `contents` is required, whatever its schema accepts.
+    assert!(serde_json::from_value::<Parcel>(json!({"label": "a"})).is_err());
+    let err = serde_json::from_value::<Parcel>(json!({"label": "a", "contents": 1, "legacy": 0}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must be one of [], found 0"), "{err}");
+}
+
 /// An object with an `allOf` part that is the schema `false` accepts
 /// nothing: what the other parts allow is refused on decode and by
 /// `validate`.
