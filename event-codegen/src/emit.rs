@@ -517,6 +517,9 @@ impl Writer<'_> {
         if let Some(program) = &s.check {
             self.push(&program::emit(self.rt, &s.name, program, true));
         }
+        if let Some(f) = s.fields.iter().find(|f| f.closed && !f.allowed.is_empty()) {
+            self.allowed(&s.name, &f.allowed);
+        }
         // Defaults that are not the zero value: one function each, named in
         // the field's `#[serde(default = "...")]`.
         let defaults: Vec<&Field> = s
@@ -752,6 +755,44 @@ impl Writer<'_> {
         ));
     }
 
+    /// `fn __allowed(name: &str) -> bool`: whether every schema that
+    /// closes the struct allows a member that is not one of its fields,
+    /// by name or by a `patternProperties` pattern (`#[event(unknown,
+    /// closed = "Self::__allowed")]`).
+    fn allowed(&mut self, name: &str, allowed: &[crate::model::Allowed]) {
+        let v = format!("{}::__private::validate", self.rt);
+        let mut statics = String::new();
+        let mut all = Vec::new();
+        let mut n = 0;
+        for a in allowed {
+            let mut any: Vec<String> = Vec::new();
+            if !a.names.is_empty() {
+                let names: Vec<String> = a.names.iter().map(|n| format!("{n:?}")).collect();
+                any.push(format!("matches!(name, {})", names.join(" | ")));
+            }
+            for p in &a.patterns {
+                statics.push_str(&format!(
+                    "static PATTERN_{n}: {v}::Pattern = {v}::Pattern::new({p:?});
+"
+                ));
+                any.push(format!("PATTERN_{n}.matches(name)"));
+                n += 1;
+            }
+            all.push(if allowed.len() > 1 && any.len() > 1 {
+                format!("({})", any.join(" || "))
+            } else {
+                any.join(" || ")
+            });
+        }
+        self.push(&format!(
+            "impl {name} {{\n\
+             /// Whether the schema allows a member that is not a field; read as\n\
+             /// an alternative of a union read exactly, the struct refuses others.\n\
+             fn __allowed(name: &str) -> bool {{\n{statics}{}\n}}\n}}\n",
+            all.join(" && ")
+        ));
+    }
+
     /// `check_variant`: the constraints of the variant held, as a struct
     /// field of the same schema would check them.
     fn variant_checks(&mut self, u: &Union) {
@@ -826,13 +867,16 @@ fn field_args(f: &Field, integer: bool) -> Vec<String> {
         (f.required, "required"),
         (f.non_null, "non_null"),
         (f.unknown, "unknown"),
-        (f.closed, "closed"),
+        (f.closed && f.allowed.is_empty(), "closed"),
         // JSON Schema's integers: `1.0` reads as `1`.
         (integer && !f.unknown, "integer"),
     ] {
         if on {
             args.push(word.to_string());
         }
+    }
+    if f.closed && !f.allowed.is_empty() {
+        args.push("closed = \"Self::__allowed\"".to_string());
     }
     for c in &f.constraints {
         args.push(match c {

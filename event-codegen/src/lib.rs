@@ -503,7 +503,7 @@ impl Config {
             let id = diags.add_source(path.clone(), text);
             match json::parse(&diags.source(id).text) {
                 Ok(root) => {
-                    if !matches!(root.kind, json::Kind::Object(_)) {
+                    if !matches!(root.kind, json::Kind::Object(_) | json::Kind::Bool(_)) {
                         diags.push(
                             Severity::Error,
                             "bad-schema",
@@ -511,7 +511,7 @@ impl Config {
                             "",
                             root.span.clone(),
                             format!(
-                                "a schema file must hold an object, found {}",
+                                "a schema file must hold a schema (an object, `true` or `false`), found {}",
                                 root.describe()
                             ),
                             None,

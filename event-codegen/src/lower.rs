@@ -7,8 +7,8 @@
 use crate::diagnostic::{Diagnostics, FileId, Severity};
 use crate::json::{Kind, Node, Span, escape_token};
 use crate::model::{
-    Accessor, Alias, Constraint, EventAttrs, Field, Getter, Item, Keyword, Newtype, Num, OpenEnum,
-    Program, Struct, Sub, Ty, Union,
+    Accessor, Alias, Allowed, Constraint, EventAttrs, Field, Getter, Item, Keyword, Newtype, Num,
+    OpenEnum, Program, Struct, Sub, Ty, Union,
 };
 use crate::naming;
 use crate::resolve::{self as uri, Moved, Registry};
@@ -642,7 +642,8 @@ impl<'a> Lower<'a> {
         let doc = doc_of(node);
         let root = p.pointer.is_empty();
         if node.kind == Kind::Bool(false) {
-            // Named through a `$ref`: no value matches it.
+            // A file that is the schema `false`, or a definition named
+            // through a `$ref`: no value matches it.
             self.report(
                 Severity::Warning,
                 "accepts-nothing",
@@ -659,6 +660,20 @@ impl<'a> Lower<'a> {
                 constraints: Vec::new(),
                 types: Vec::new(),
                 values: vec!["[]".to_string()],
+                check: None,
+            }));
+            return;
+        }
+        if node.kind == Kind::Bool(true) {
+            // A file or definition that is the schema `true`: any value,
+            // read and written back unchanged, as a `true` alternative is.
+            self.items.push(Item::Newtype(Newtype {
+                name: p.name,
+                doc,
+                ty: Ty::Value,
+                constraints: Vec::new(),
+                types: Vec::new(),
+                values: Vec::new(),
                 check: None,
             }));
             return;
@@ -2544,6 +2559,57 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// What each schema that closes the object allows that is not one of
+    /// `fields`: the names of its `properties` that another closing schema
+    /// leaves out (so they have no field), and its `patternProperties`.
+    /// Empty when one of them allows nothing beyond the fields: then the
+    /// closed check needs no more than the fields.
+    fn allowed(
+        &self,
+        closed: &[(usize, String, &'a Node)],
+        sealed: &[Sealed],
+        fields: &[Field],
+    ) -> Vec<Allowed> {
+        let beside = |names: Vec<String>| -> Vec<String> {
+            names
+                .into_iter()
+                .filter(|n| !fields.iter().any(|f| !f.unknown && f.wire == *n))
+                .collect()
+        };
+        // A property whose schema is `false` must be absent: a rule says so.
+        let keys = |node: &Node, keyword: &str| -> Vec<String> {
+            node.get(keyword)
+                .map(|p| {
+                    p.members()
+                        .iter()
+                        .filter(|m| m.value.kind != Kind::Bool(false))
+                        .map(|m| m.key.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut allowed: Vec<Allowed> = Vec::new();
+        for (_, _, node) in closed {
+            allowed.push(Allowed {
+                names: beside(keys(node, "properties")),
+                patterns: keys(node, "patternProperties"),
+            });
+        }
+        for sealed in sealed {
+            allowed.push(Allowed {
+                names: beside(sealed.names.clone()),
+                patterns: sealed.patterns.clone(),
+            });
+        }
+        if allowed
+            .iter()
+            .any(|a| a.names.is_empty() && a.patterns.is_empty())
+        {
+            allowed.clear();
+        }
+        allowed
+    }
+
     /// Applies every `additionalProperties: false` of an object and its
     /// `allOf` parts to the properties the other parts define: each allows
     /// only the members its own `properties` and `patternProperties` name,
@@ -3112,6 +3178,7 @@ impl<'a> Lower<'a> {
                 non_null,
                 unknown: false,
                 closed: false,
+                allowed: Vec::new(),
                 accessor,
             });
         }
@@ -3136,9 +3203,18 @@ impl<'a> Lower<'a> {
                 non_null: false,
                 unknown: false,
                 closed: false,
+                allowed: Vec::new(),
                 accessor: None,
             });
         }
+        // What the closing schemas allow beside the fields, for the closed
+        // check of a union read exactly: a member that matches a closing
+        // schema's `patternProperties` is not unknown to it.
+        let allowed = if closed {
+            self.allowed(&shape.closed, &shape.sealed, &fields)
+        } else {
+            Vec::new()
+        };
         if lossless {
             let ident = naming::field_ident(
                 "additional_properties",
@@ -3165,6 +3241,7 @@ impl<'a> Lower<'a> {
                 non_null: false,
                 unknown: true,
                 closed,
+                allowed,
                 accessor: None,
             });
         }

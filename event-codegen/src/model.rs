@@ -115,9 +115,23 @@ pub(crate) struct Field {
     /// With `unknown`: the schema closes the object
     /// (`#[event(unknown, closed)]`).
     pub closed: bool,
+    /// With `closed`: what each schema that closes the object allows
+    /// beside the fields (`closed = "Self::__allowed"`); a member must be
+    /// allowed by every one. Empty when one of them allows nothing more.
+    pub allowed: Vec<Allowed>,
     /// A method named like the field that applies the schema's `default`
     /// to a missing value, which the field itself keeps missing.
     pub accessor: Option<Accessor>,
+}
+
+/// The members a closing schema (`additionalProperties: false`,
+/// `unevaluatedProperties: false`) allows that are not fields of the
+/// struct: names it defines that another closing schema leaves out, and
+/// the patterns of its `patternProperties`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Allowed {
+    pub names: Vec<String>,
+    pub patterns: Vec<String>,
 }
 
 /// `pub fn <field>(&self) -> ...`: the value, or the default when the

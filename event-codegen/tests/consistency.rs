@@ -201,6 +201,43 @@ fn a_ref_to_the_schema_false_accepts_nothing() {
     assert!(g.code.contains("pub gone: Option<Never>,"), "{}", g.code);
 }
 
+/// A file that is the schema `true` or `false` is a type like any other:
+/// `true` holds any JSON value, `false` is an `accepts-nothing` warning and
+/// a type that never decodes, as a `$ref` to `false` is (before, the file
+/// was refused: "a schema file must hold an object, found a boolean").
+/// The `boolean-files` golden refers to such files from properties, and
+/// `tests/compile/behaviour.rs` decodes it.
+#[test]
+fn a_file_that_is_the_schema_true_or_false_is_a_type() {
+    let g = run("true");
+    assert!(g.diagnostics.is_empty(), "{:?}", g.diagnostics);
+    assert!(
+        g.code.contains("pub struct T(pub ::event_runtime::Value);"),
+        "{}",
+        g.code
+    );
+    assert!(!g.code.contains("Values::new("), "{}", g.code);
+
+    let g = run(" false\n");
+    let found: Vec<(&str, &str)> = g
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.pointer.as_str()))
+        .collect();
+    assert_eq!(found, [("accepts-nothing", "")], "{:?}", g.diagnostics);
+    assert!(
+        g.code.contains("pub struct T(pub ::event_runtime::Value);"),
+        "{}",
+        g.code
+    );
+    assert!(
+        g.code
+            .contains("Values::new(\n            \"[]\",\n        )"),
+        "{}",
+        g.code
+    );
+}
+
 /// `unevaluatedProperties: false` on an object whose properties are its
 /// own generates what `additionalProperties: false` does, warning
 /// included; over `allOf` parts and `$ref`s it keeps their properties too,

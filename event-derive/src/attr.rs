@@ -176,6 +176,10 @@ pub struct FieldAttrs {
     /// With `unknown`: the schema closes the object
     /// (`additionalProperties: false`), which a union read exactly holds.
     pub closed: Option<Span>,
+    /// `closed = "path"`: a function `fn(&str) -> bool` that says which
+    /// members beside the fields the closed schema still allows (those its
+    /// `patternProperties` match).
+    pub allowed: Option<syn::Path>,
     /// On an `Option`: the field must be present, and `None` is `null`.
     pub required: Option<Span>,
     /// On an `Option`: the field may be missing, and a present `null` is
@@ -462,7 +466,17 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 DEFAULT => set_once(cx, &mut out.default, span, span, DEFAULT),
                 NOT_SENSITIVE => set_once(cx, &mut out.not_sensitive, span, span, NOT_SENSITIVE),
                 UNKNOWN => set_once(cx, &mut out.unknown, span, span, UNKNOWN),
-                CLOSED => set_once(cx, &mut out.closed, span, span, CLOSED),
+                CLOSED => {
+                    if meta.input.peek(Token![=]) {
+                        let lit = parse_str(&meta)?;
+                        match lit.parse::<syn::Path>() {
+                            Ok(path) if out.closed.is_none() => out.allowed = Some(path),
+                            Ok(_) => {}
+                            Err(_) => cx.error_spanned_by(&lit, format!("`closed` takes the path of a function `fn(&str) -> bool` that allows members beside the fields, like \"Self::allowed\"; found {:?}", lit.value())),
+                        }
+                    }
+                    set_once(cx, &mut out.closed, span, span, CLOSED);
+                }
                 REQUIRED => set_once(cx, &mut out.required, span, span, REQUIRED),
                 NON_NULL => set_once(cx, &mut out.non_null, span, span, NON_NULL),
                 INTEGER => set_once(cx, &mut out.integer, span, span, INTEGER),

@@ -612,7 +612,10 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         .find(|f| f.attrs.unknown.is_some() && f.attrs.closed.is_some())
         .map(|f| {
             let member = f.ident;
-            quote!(#p::wire::closed(&__value.#member).map_err(<__D::Error as #p::serde::de::Error>::custom)?;)
+            match &f.attrs.allowed {
+                Some(allowed) => quote!(#p::wire::closed_except(&__value.#member, #allowed).map_err(<__D::Error as #p::serde::de::Error>::custom)?;),
+                None => quote!(#p::wire::closed(&__value.#member).map_err(<__D::Error as #p::serde::de::Error>::custom)?;),
+            }
         });
     let rules = input.attrs.check.as_ref().map(
         |path| quote!(#path(&__value).map_err(<__D::Error as #p::serde::de::Error>::custom)?;),

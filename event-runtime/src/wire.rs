@@ -699,7 +699,7 @@ impl Drop for InUnion {
 /// closed)]`): empty, or a read that is not exact.
 #[doc(hidden)]
 pub fn closed<M: UnknownNames + ?Sized>(unknown: &M) -> Result<(), String> {
-    match unknown.first_name() {
+    match unknown.find_name(&|_| true) {
         Some(name) if exact() => Err(format!(
             "property `{name}` is not one the schema names, and it closes the object (`additionalProperties: false`)"
         )),
@@ -707,27 +707,48 @@ pub fn closed<M: UnknownNames + ?Sized>(unknown: &M) -> Result<(), String> {
     }
 }
 
-/// The maps an `unknown` field may be: the name of one property it holds.
+/// [`closed`] for an object whose schema allows some members beside its
+/// fields (`#[event(unknown, closed = "Self::__allowed")]`): those that
+/// match its `patternProperties`. In a read that is exact, the `unknown`
+/// field holds only members `allowed` accepts.
+#[doc(hidden)]
+pub fn closed_except<M: UnknownNames + ?Sized>(
+    unknown: &M,
+    allowed: fn(&str) -> bool,
+) -> Result<(), String> {
+    if !exact() {
+        return Ok(());
+    }
+    match unknown.find_name(&|name| !allowed(name)) {
+        Some(name) => Err(format!(
+            "property `{name}` is not one the schema names or its `patternProperties` match, and it closes the object (`additionalProperties: false`)"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The maps an `unknown` field may be: the first name of a property it
+/// holds that `pick` accepts.
 #[doc(hidden)]
 pub trait UnknownNames {
-    fn first_name(&self) -> Option<&str>;
+    fn find_name(&self, pick: &dyn Fn(&str) -> bool) -> Option<&str>;
 }
 
 impl UnknownNames for serde_json::Map<String, serde_json::Value> {
-    fn first_name(&self) -> Option<&str> {
-        self.keys().next().map(String::as_str)
+    fn find_name(&self, pick: &dyn Fn(&str) -> bool) -> Option<&str> {
+        self.keys().map(String::as_str).find(|k| pick(k))
     }
 }
 
 impl<V> UnknownNames for std::collections::BTreeMap<String, V> {
-    fn first_name(&self) -> Option<&str> {
-        self.keys().next().map(String::as_str)
+    fn find_name(&self, pick: &dyn Fn(&str) -> bool) -> Option<&str> {
+        self.keys().map(String::as_str).find(|k| pick(k))
     }
 }
 
 impl<V, S> UnknownNames for std::collections::HashMap<String, V, S> {
-    fn first_name(&self) -> Option<&str> {
-        self.keys().next().map(String::as_str)
+    fn find_name(&self, pick: &dyn Fn(&str) -> bool) -> Option<&str> {
+        self.keys().map(String::as_str).find(|k| pick(k))
     }
 }
 
@@ -1494,5 +1515,25 @@ mod union_tests {
             )
             .is_err()
         );
+    }
+
+    /// A closed object whose schema allows members by `patternProperties`
+    /// refuses, in an exact read, only the members its patterns do not
+    /// match; outside one it refuses none.
+    #[test]
+    fn a_closed_object_allows_what_its_patterns_match() {
+        use super::{Exactly, closed_except};
+        let allowed: fn(&str) -> bool = |name| name.starts_with("x_");
+        let unknown: Map<String, Value> = [("x_a".to_string(), json!(1))].into_iter().collect();
+        let mut stray = unknown.clone();
+        stray.insert("y".to_string(), json!(2));
+        assert_eq!(closed_except(&stray, allowed), Ok(()));
+        let _exact = Exactly::new();
+        assert_eq!(closed_except(&unknown, allowed), Ok(()));
+        assert_eq!(
+            closed_except(&stray, allowed),
+            Err("property `y` is not one the schema names or its `patternProperties` match, and it closes the object (`additionalProperties: false`)".to_string())
+        );
+        assert!(closed(&unknown).is_err());
     }
 }

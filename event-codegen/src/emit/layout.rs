@@ -178,7 +178,7 @@ impl Writer<'_> {
             || s.fields.is_empty()
             || s.fields
                 .iter()
-                .any(|f| f.default_value.is_some() || f.accessor.is_some())
+                .any(|f| f.default_value.is_some() || f.accessor.is_some() || !f.allowed.is_empty())
         {
             return None;
         }
@@ -302,6 +302,7 @@ mod tests {
             non_null: false,
             unknown: false,
             closed: false,
+            allowed: Vec::new(),
             accessor: None,
         }
     }

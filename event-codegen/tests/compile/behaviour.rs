@@ -684,6 +684,40 @@ fn a_union_tells_its_alternatives_apart_by_enum_and_closed_objects() {
     assert_eq!(public.additional_properties.len(), 1);
 }
 
+/// A closed alternative with `patternProperties` allows the members they
+/// match: read exactly, `x_...` is not unknown to `ExtendedSetting`, so the
+/// value is that alternative in the exact pass; a member no pattern
+/// matches is still unknown, and refused there.
+#[test]
+fn a_closed_alternative_allows_what_its_pattern_properties_match() {
+    use gencheck::union_exact::{Setting, SettingExtendedSetting};
+    let read = |v: Value| serde_json::from_value::<Setting>(v).map_err(|e| e.to_string());
+    let before = event_runtime::wire::tolerant_reads();
+    let wire = json!({"name": "retries", "x_a": 1, "x_b": 2});
+    let setting = read(wire.clone()).unwrap();
+    let Setting::ExtendedSetting(extended) = &setting else {
+        panic!("{setting:?}");
+    };
+    assert_eq!(extended.additional_properties.len(), 2);
+    assert_eq!(serde_json::to_value(&setting).unwrap(), wire);
+    // Read as the schema says, not as a newer version of it.
+    assert_eq!(event_runtime::wire::tolerant_reads(), before);
+    assert!(matches!(read(json!({"name": "n", "value": "v"})).unwrap(), Setting::PlainSetting(_)));
+    // The pattern's own schema still holds: `x_a` must be an integer.
+    let err = read(json!({"name": "n", "x_a": "one"})).unwrap_err();
+    assert!(err.contains("matches no alternative of `oneOf`"), "{err}");
+    // A member no pattern matches is unknown to the closed alternative:
+    // refused in the exact pass, so the value is read only tolerantly,
+    // the member kept.
+    let before = event_runtime::wire::tolerant_reads();
+    let setting = read(json!({"name": "n", "x_a": 1, "y": 1})).unwrap();
+    assert!(matches!(&setting, Setting::ExtendedSetting(e) if e.additional_properties.contains_key("y")));
+    assert_eq!(event_runtime::wire::tolerant_reads(), before + 1);
+    // On its own the type reads tolerantly, as every closed type does.
+    let alone: SettingExtendedSetting = serde_json::from_value(json!({"name": "n", "y": 1})).unwrap();
+    assert_eq!(alone.additional_properties.len(), 1);
+}
+
 /// JSON Schema's `integer` is a number with no fractional part: `3.0` is
 /// the integer 3 in every shape a generated type holds one (field, bounded
 /// field, nullable, array, map, union variant, newtype), and is written
@@ -886,6 +920,34 @@ mod rules {
         let bad_sector = super::envelope("lap.recorded", "1.0", json!({"lap": 2, "splits": [], "sector": ["3"]}));
         assert!(Envelope::<LapRecordedV1>::from_json_str(&bad_sector).is_err());
     }
+}
+
+/// Shared files that are the schemas `true` and `false`, referred to from
+/// an object's properties: `true` reads any JSON value and writes it back
+/// unchanged, `false` reads none, so the property that refers to it must
+/// be absent.
+#[test]
+fn files_that_are_the_schemas_true_and_false_are_types() {
+    use gencheck::boolean_files::{Anything, Nothing, Parcel};
+    for value in [json!(null), json!(3.5), json!("s"), json!([1, {"a": null}]), json!({"k": [true]})] {
+        let read: Anything = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(read.0, value);
+        assert_eq!(serde_json::to_value(&read).unwrap(), value);
+        assert!(serde_json::from_value::<Nothing>(value.clone()).is_err(), "{value} was read");
+        // A producer cannot make one either.
+        assert!(Nothing::new(value).is_err());
+    }
+    let wire = json!({"label": "a", "contents": {"deep": [1, 2.5, null]}, "note": null, "x": 1});
+    let parcel: Parcel = serde_json::from_value(wire.clone()).unwrap();
+    assert_eq!(parcel.contents, json!({"deep": [1, 2.5, null]}));
+    assert_eq!(parcel.note, Some(Value::Null));
+    assert_eq!(serde_json::to_value(&parcel).unwrap(), wire);
+    // `contents` is required, whatever its schema accepts.
+    assert!(serde_json::from_value::<Parcel>(json!({"label": "a"})).is_err());
+    let err = serde_json::from_value::<Parcel>(json!({"label": "a", "contents": 1, "legacy": 0}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must be one of [], found 0"), "{err}");
 }
 
 /// An object with an `allOf` part that is the schema `false` accepts

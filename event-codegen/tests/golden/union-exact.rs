@@ -159,6 +159,73 @@ pub struct Push {
     #[event(unknown, closed)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
+/// A setting, plain or extended: both alternatives are closed, and the extended one allows members named `x_...` by `patternProperties`.
+#[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
+#[serde(crate = "::event_runtime::__private::serde", untagged)]
+pub enum Setting {
+    ExtendedSetting(SettingExtendedSetting),
+    PlainSetting(SettingPlainSetting),
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for Setting {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = ::event_runtime::__private::wire::strict_value(d)?;
+        ::event_runtime::__private::wire::union_named(
+                "oneOf",
+                &value,
+                &[
+                    (
+                        "ExtendedSetting",
+                        |v| {
+                            <SettingExtendedSetting as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::ExtendedSetting)
+                        },
+                    ),
+                    (
+                        "PlainSetting",
+                        |v| {
+                            <SettingPlainSetting as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::PlainSetting)
+                        },
+                    ),
+                ],
+                &[
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["name"],
+                        values: &[],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["name", "value"],
+                        values: &[],
+                    },
+                ],
+            )
+            .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)
+    }
+}
+impl ::event_runtime::EventData for Setting {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        match self {
+            Self::ExtendedSetting(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+            Self::PlainSetting(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+        }
+    }
+}
 #[derive(Debug, Clone, PartialEq, Eq, Hash, ::event_runtime::OpenEnum)]
 pub enum IssueClosedAction {
     #[event(rename = "closed")]
@@ -184,4 +251,63 @@ pub enum LabelAction {
     /// A value this version does not know, kept as written.
     #[event(other)]
     Other(String),
+}
+/// ExtendedSetting
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__rules")]
+pub struct SettingExtendedSetting {
+    pub name: String,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown, closed = "Self::__allowed")]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl SettingExtendedSetting {
+    /// The schema's rules that the fields' types do not state.
+    fn __rules(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        let value = ::event_runtime::__private::serde_json::to_value(self)
+            .map_err(|e| ::event_runtime::ValidationError::new("", e.to_string()))?;
+        Self::__rules_0(&value)
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_0(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Some(o) = v.as_object() {
+            static PATTERN_0: ::event_runtime::__private::validate::Pattern = ::event_runtime::__private::validate::Pattern::new(
+                "^x_",
+            );
+            for (k, x) in o {
+                if PATTERN_0.matches(k) {
+                    Self::__rules_1(x).map_err(|e| e.at(k))?;
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_1(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["integer"])?;
+        ::core::result::Result::Ok(())
+    }
+}
+impl SettingExtendedSetting {
+    /// Whether the schema allows a member that is not a field; read as
+    /// an alternative of a union read exactly, the struct refuses others.
+    fn __allowed(name: &str) -> bool {
+        static PATTERN_0: ::event_runtime::__private::validate::Pattern = ::event_runtime::__private::validate::Pattern::new(
+            "^x_",
+        );
+        PATTERN_0.matches(name)
+    }
+}
+/// PlainSetting
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct SettingPlainSetting {
+    pub name: String,
+    pub value: String,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown, closed)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }

@@ -16,4 +16,19 @@ pub struct Issue {
     pub rest: Map<String, Value>,
 }
 
+/// A closed object whose schema allows `x_...` members beside its fields
+/// (`patternProperties`): read exactly, only the others are refused.
+#[derive(Debug, Clone, PartialEq, EventData)]
+pub struct Extended {
+    pub name: String,
+    #[event(unknown, closed = "Self::allowed")]
+    pub rest: Map<String, Value>,
+}
+
+impl Extended {
+    fn allowed(name: &str) -> bool {
+        name.starts_with("x_")
+    }
+}
+
 fn main() {}
