@@ -60,6 +60,7 @@ const KEYWORDS: &[&str] = &[
     "definitions",
     "default",
     "format",
+    "boolean_schema",
 ];
 
 const DRAFTS: &[&str] = &["draft7", "draft2020-12"];
