@@ -218,6 +218,7 @@ pub(crate) struct Inner<C, H, St, D> {
     breaker: Option<CircuitBreaker>,
     pub(crate) ordering: OrderingMode,
     lease: Duration,
+    pub(crate) depth_every: Duration,
     pub(crate) counters: Counters,
     /// The hot path's metric handles, per event type; registered at the
     /// first delivery, with the recorder installed then.
@@ -260,7 +261,12 @@ pub struct ConsumerBuilder<St, D> {
     breaker: Option<CircuitBreaker>,
     ordering: OrderingMode,
     lease: Duration,
+    depth_every: Duration,
 }
+
+/// How often a running consumer reads its dead letter queue's depth into
+/// the `event_dead_letters` gauge by default.
+pub const DEFAULT_DEPTH_SAMPLE: Duration = Duration::from_secs(30);
 
 /// The consumer of service `S`, with an in-memory store and dead letter
 /// queue, the brief's retry policy, no breaker, and per-key ordering 16
@@ -307,6 +313,7 @@ impl ConsumerBuilder<InMemoryStore, InMemoryDeadLetters> {
             breaker: None,
             ordering: OrderingMode::PerKey(16),
             lease: DEFAULT_LEASE,
+            depth_every: DEFAULT_DEPTH_SAMPLE,
         }
     }
 }
@@ -322,6 +329,7 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
             breaker: self.breaker,
             ordering: self.ordering,
             lease: self.lease,
+            depth_every: self.depth_every,
         }
     }
 
@@ -335,6 +343,7 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
             breaker: self.breaker,
             ordering: self.ordering,
             lease: self.lease,
+            depth_every: self.depth_every,
         }
     }
 
@@ -365,6 +374,17 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
     /// How long an idempotency claim holds. Default 5 min.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
+        self
+    }
+
+    /// How often, while it runs, the consumer reads the depth of its dead
+    /// letter queue per event type into the `event_dead_letters` gauge.
+    /// The consumer sets the gauge itself when it adds or retries an entry;
+    /// the reading also catches what another process did (an operator's
+    /// retry or discard with `event-ops`). Default
+    /// [`DEFAULT_DEPTH_SAMPLE`], at least 10 ms.
+    pub fn dead_letter_depth_every(mut self, every: Duration) -> Self {
+        self.depth_every = every.max(Duration::from_millis(10));
         self
     }
 
@@ -399,6 +419,7 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
                 breaker: self.breaker,
                 ordering: self.ordering,
                 lease: self.lease,
+                depth_every: self.depth_every,
                 counters: Counters::default(),
                 metrics: OnceLock::new(),
                 catalog: PhantomData,
@@ -463,6 +484,56 @@ where
             }
         }
         types
+    }
+
+    /// Reads the depth of the consumer's dead letter queue per event type
+    /// (and `unknown`: entries of no type of its contract) into the
+    /// `event_dead_letters` gauge. A failed read leaves the gauge as it
+    /// was. [`Consumer::run`] calls it every
+    /// [`dead_letter_depth_every`](ConsumerBuilder::dead_letter_depth_every);
+    /// a transport with its own run loop calls
+    /// [`sample_dead_letter_depth`](Self::sample_dead_letter_depth).
+    pub async fn record_dead_letter_depth(&self) {
+        let inner = &*self.inner;
+        let of = DeadLetterFilter::all().consumer(inner.name);
+        let Ok(all) = inner.dead_letters.depth(&of).await else {
+            return;
+        };
+        let mut known = 0;
+        let mut depths = Vec::new();
+        for t in self.event_types() {
+            match inner.dead_letters.depth(&of.clone().event_type(t)).await {
+                Ok(n) => {
+                    known += n;
+                    depths.push((t, n));
+                }
+                Err(_) => return,
+            }
+        }
+        depths.push(("unknown", all.saturating_sub(known)));
+        for (t, n) in depths {
+            metrics::gauge!(m::DLQ_DEPTH, "consumer" => inner.name, "type" => t).set(n as f64);
+        }
+    }
+
+    /// Calls [`record_dead_letter_depth`](Self::record_dead_letter_depth)
+    /// at once and then every
+    /// [`dead_letter_depth_every`](ConsumerBuilder::dead_letter_depth_every)
+    /// until `stop` resolves.
+    pub async fn sample_dead_letter_depth(&self, stop: impl Future<Output = ()>) {
+        let mut stop = pin!(stop);
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut stop => return,
+                _ = self.record_dead_letter_depth() => {}
+            }
+            tokio::select! {
+                biased;
+                _ = &mut stop => return,
+                _ = tokio::time::sleep(self.inner.depth_every) => {}
+            }
+        }
     }
 
     /// What the consumer did so far.

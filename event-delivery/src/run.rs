@@ -153,6 +153,17 @@ where
             max_waiting: limit.saturating_mul(4).max(16),
             per_key,
         });
+        // The depth of the dead letter queue, read every so often, so that
+        // what another process did to it (an operator's retry) shows.
+        let (stop_sampling, stop) = tokio::sync::oneshot::channel::<()>();
+        let depth = self.clone();
+        let sampler = tokio::spawn(async move {
+            depth
+                .sample_dead_letter_depth(async {
+                    let _ = stop.await;
+                })
+                .await
+        });
         let mut workers = JoinSet::new();
         workers.spawn(self.clone().worker(pool.clone()));
         loop {
@@ -176,6 +187,8 @@ where
                 }
             }
         }
+        drop(stop_sampling);
+        let _ = sampler.await;
         self.stats()
     }
 

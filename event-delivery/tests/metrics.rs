@@ -371,3 +371,54 @@ async fn dead_letter_depth_per_consumer_and_type_follows_retries() {
     assert_eq!(gauge("enrollment.completed"), Some(0.0));
     assert_eq!(gauge("unknown"), Some(1.0));
 }
+
+/// An entry taken out of the queue behind the consumer's back (an operator
+/// in another process, here a second handle on the same queue) shows in the
+/// gauge at the next reading, not only when the consumer itself adds or
+/// retries one.
+#[tokio::test(start_paused = true)]
+async fn dead_letter_depth_is_read_again_while_the_consumer_runs() {
+    let recorder = SummaryRecorder::new();
+    let _installed = metrics::set_default_local_recorder(&recorder);
+
+    let bus = Bus::new();
+    let dead_letters = InMemoryDeadLetters::new();
+    bus.subscribe(
+        consumer::<CertificateService>()
+            .dead_letters(dead_letters.clone())
+            .dead_letter_depth_every(Duration::from_secs(10))
+            .handle(|_e: CertificateInbound| async {
+                Err::<(), _>(HandlerError::permanent("no template"))
+            }),
+    );
+    let gauge = |t: &str| {
+        recorder.gauge(&format!(
+            "event_dead_letters{{consumer=\"certificate-service\",type=\"{t}\"}}"
+        ))
+    };
+    // Read at the start: nothing yet, of any type.
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(gauge("enrollment.completed"), Some(0.0));
+    assert_eq!(gauge("unknown"), Some(0.0));
+
+    let publisher = Publisher::<EnrollmentService, _>::new(bus.clone());
+    publisher.publish(&completed("enr_1", 1)).await.unwrap();
+    publisher.publish(&completed("enr_2", 2)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(gauge("enrollment.completed"), Some(2.0));
+
+    // Discarded elsewhere: the gauge still says 2 until the next reading.
+    let operator = dead_letters.clone();
+    let first = operator
+        .list(&DeadLetterFilter::all())
+        .await
+        .unwrap()
+        .first()
+        .map(|e| e.id)
+        .expect("a dead letter");
+    assert!(operator.take(first).await.unwrap().is_some());
+    assert_eq!(gauge("enrollment.completed"), Some(2.0));
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(gauge("enrollment.completed"), Some(1.0));
+    bus.shutdown().await;
+}

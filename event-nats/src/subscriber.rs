@@ -340,7 +340,10 @@ impl NatsSubscriber {
     /// message to another instance meanwhile. Every
     /// [`pending_interval`](Self::pending_interval) the consumer's
     /// `event_consumer_pending` gauge is set from the server, by a task
-    /// of its own, so handlers that hold every slot do not stop it.
+    /// of its own, so handlers that hold every slot do not stop it; so is
+    /// the consumer's `event_dead_letters` gauge, from its dead letter
+    /// queue, every
+    /// [`dead_letter_depth_every`](event_delivery::ConsumerBuilder::dead_letter_depth_every).
     pub async fn run<C, H, St, D>(
         mut self,
         consumer: Consumer<C, H, St, D>,
@@ -362,6 +365,15 @@ impl NatsSubscriber {
             self.pending_interval,
             stop,
         ));
+        let (_depth_sampling, stop_depth) = tokio::sync::oneshot::channel::<()>();
+        let depth = consumer.clone();
+        tokio::spawn(async move {
+            depth
+                .sample_dead_letter_depth(async {
+                    let _ = stop_depth.await;
+                })
+                .await
+        });
         loop {
             let can_pull = tasks.len() < self.concurrency;
             tokio::select! {

@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use event_delivery::summary::SummaryRecorder;
-use event_delivery::{HandlerError, consumer};
-use event_postgres::{Outbox, OutboxRelay, PgQueue};
+use event_delivery::{DeadLetterFilter, DeadLetters, HandlerError, consumer};
+use event_postgres::{Outbox, OutboxRelay, PgDeadLetters, PgQueue};
 use event_runtime::{Service, catalog};
 use std::sync::Arc;
 use std::time::Duration;
@@ -160,5 +160,65 @@ async fn the_relay_reports_the_outbox_backlog_and_the_age_of_its_oldest_row() {
     stop.send(()).unwrap();
     let report = running.await.unwrap();
     assert_eq!(report.published, 3);
+    db.drop().await;
+}
+
+/// The dead letter gauge follows the table, not only what this process
+/// did: an entry discarded through another handle on the same table (as
+/// `event-ops` does from another process) shows at the next reading.
+#[tokio::test]
+async fn the_dead_letter_gauge_follows_what_another_process_does_to_the_table() {
+    let recorder = SummaryRecorder::new();
+    let _installed = metrics::set_default_local_recorder(&recorder);
+    let db = TestDb::new().await;
+    let queue = PgQueue::new(db.pool.clone(), &db.tables);
+    let outbox = Outbox::new(db.tables.clone());
+    let mut tx = db.pool.begin().await.unwrap();
+    for n in 1..=3 {
+        outbox
+            .stage(&mut tx, &completed(&format!("enr_{n}"), n))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let relay = OutboxRelay::new(db.pool.clone(), queue.to(["certificate-service"]))
+        .tables(db.tables.clone());
+    assert_eq!(relay.run_once().await.unwrap(), 3);
+
+    let pipeline = consumer::<CertificateService>()
+        .dead_letters(PgDeadLetters::new(db.pool.clone(), &db.tables))
+        .dead_letter_depth_every(Duration::from_millis(50))
+        .handle(|_: CertificateInbound| async {
+            Err::<(), _>(HandlerError::permanent("no template for this course"))
+        });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let subscriber = queue.subscribe(
+        "certificate-service",
+        Duration::from_secs(30),
+        Duration::from_millis(20),
+        async {
+            let _ = stopped.await;
+        },
+    );
+    let running = tokio::spawn(pipeline.run(subscriber));
+    let gauge = || {
+        recorder.gauge(
+            "event_dead_letters{consumer=\"certificate-service\",type=\"enrollment.completed\"}",
+        )
+    };
+    eventually("dead-lettered", 3.0, gauge).await;
+
+    let operator = PgDeadLetters::new(db.pool.clone(), &db.tables);
+    let entries = operator
+        .list(&DeadLetterFilter::all().consumer("certificate-service"))
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 3);
+    assert!(operator.take(entries[0].id).await.unwrap().is_some());
+    eventually("after a discard elsewhere", 2.0, gauge).await;
+
+    stop.send(()).unwrap();
+    let stats = running.await.unwrap();
+    assert_eq!(stats.dead_lettered, 3);
     db.drop().await;
 }
