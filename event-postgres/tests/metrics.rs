@@ -27,6 +27,23 @@ catalog! {
     }
 }
 
+/// Stages `count` events in the outbox and relays them to the queue of
+/// `certificate-service`.
+async fn relay_to_certificates(db: &TestDb, queue: &PgQueue, count: u32) {
+    let outbox = Outbox::new(db.tables.clone());
+    let mut tx = db.pool.begin().await.unwrap();
+    for n in 1..=count {
+        outbox
+            .stage(&mut tx, &completed(&format!("enr_{n}"), n))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let relay = OutboxRelay::new(db.pool.clone(), queue.to(["certificate-service"]))
+        .tables(db.tables.clone());
+    assert_eq!(relay.run_once().await.unwrap(), count as usize);
+}
+
 /// Waits until `read` gives `want`, or fails with the last value.
 async fn eventually(what: &str, want: f64, read: impl Fn() -> Option<f64>) {
     let waited = tokio::time::timeout(Duration::from_secs(20), async {
@@ -48,18 +65,7 @@ async fn the_queue_reports_its_ready_rows_as_the_consumers_pending_count() {
     let _installed = metrics::set_default_local_recorder(&recorder);
     let db = TestDb::new().await;
     let queue = PgQueue::new(db.pool.clone(), &db.tables);
-    let outbox = Outbox::new(db.tables.clone());
-    let mut tx = db.pool.begin().await.unwrap();
-    for n in 1..=6 {
-        outbox
-            .stage(&mut tx, &completed(&format!("enr_{n}"), n))
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
-    let relay = OutboxRelay::new(db.pool.clone(), queue.to(["certificate-service"]))
-        .tables(db.tables.clone());
-    assert_eq!(relay.run_once().await.unwrap(), 6);
+    relay_to_certificates(&db, &queue, 6).await;
     let gauge = || recorder.gauge("event_consumer_pending{consumer=\"certificate-service\"}");
     assert_eq!(
         queue.record_pending("certificate-service").await.unwrap(),
@@ -172,18 +178,7 @@ async fn the_dead_letter_gauge_follows_what_another_process_does_to_the_table() 
     let _installed = metrics::set_default_local_recorder(&recorder);
     let db = TestDb::new().await;
     let queue = PgQueue::new(db.pool.clone(), &db.tables);
-    let outbox = Outbox::new(db.tables.clone());
-    let mut tx = db.pool.begin().await.unwrap();
-    for n in 1..=3 {
-        outbox
-            .stage(&mut tx, &completed(&format!("enr_{n}"), n))
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
-    let relay = OutboxRelay::new(db.pool.clone(), queue.to(["certificate-service"]))
-        .tables(db.tables.clone());
-    assert_eq!(relay.run_once().await.unwrap(), 3);
+    relay_to_certificates(&db, &queue, 3).await;
 
     let pipeline = consumer::<CertificateService>()
         .dead_letters(PgDeadLetters::new(db.pool.clone(), &db.tables))
