@@ -941,8 +941,56 @@ fn read_union<T>(
     };
     Err(format!(
         "the value matches no alternative of `{keyword}` ({})",
-        refused.join("; ")
+        closest(value, refused, names)
     ))
+}
+
+/// How many alternatives' reasons a refusal lists, at most, when it can
+/// tell which are the closest.
+const LISTED: usize = 3;
+
+/// The reasons of a refusal, one per alternative: every one for a small
+/// union; for a larger one told what its alternatives name, those of the
+/// [`LISTED`] alternatives that name the most of the value's members
+/// (a member named counts one, a value its `enum` lists one more), in the
+/// union's order, and how many more refused it. A catalog's root `oneOf`
+/// of every event refuses a payload with the reasons of the events it
+/// resembles, not of all of them.
+fn closest(value: &serde_json::Value, refused: Vec<String>, names: Option<&[Names]>) -> String {
+    let (Some(names), Some(object)) = (names, value.as_object()) else {
+        return refused.join("; ");
+    };
+    if refused.len() <= LISTED + 1 || names.len() != refused.len() {
+        return refused.join("; ");
+    }
+    let score = |n: &Names| -> usize {
+        object
+            .iter()
+            .map(|(key, member)| {
+                if !n.properties.contains(&key.as_str()) {
+                    return 0;
+                }
+                let listed = member.as_str().is_some_and(|text| {
+                    n.values
+                        .iter()
+                        .any(|(p, values)| *p == key && values.contains(&text))
+                });
+                1 + usize::from(listed)
+            })
+            .sum()
+    };
+    let mut ranked: Vec<(usize, usize)> = names.iter().map(score).enumerate().collect();
+    // Highest score first; among equals, the union's order.
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut shown: Vec<usize> = ranked.iter().take(LISTED).map(|(i, _)| *i).collect();
+    shown.sort_unstable();
+    let mut listed: Vec<&str> = shown.iter().map(|i| refused[*i].as_str()).collect();
+    let more = format!(
+        "and {} more alternatives, which name fewer of its members",
+        refused.len() - shown.len()
+    );
+    listed.push(&more);
+    listed.join("; ")
 }
 
 /// A deserializer that reads an integer as JSON Schema's `integer` does:
@@ -1447,6 +1495,51 @@ mod union_tests {
                 .0,
             "created"
         );
+    }
+
+    /// A refusal by a union of many alternatives lists the reasons of the
+    /// ones that name the most of the value's members, and counts the rest.
+    #[test]
+    fn a_large_union_refuses_with_the_reasons_of_its_closest_alternatives() {
+        fn alternative(value: &Value, member: &'static str) -> Result<Hook, serde_json::Error> {
+            object(value, &["opened"], &[member]).map(|(a, u)| Hook::Opened(a, u))
+        }
+        const MANY: &[Alternative<Hook>] = &[
+            ("A", |v| alternative(v, "a")),
+            ("B", |v| alternative(v, "b")),
+            ("C", |v| alternative(v, "c")),
+            ("D", |v| alternative(v, "d")),
+            ("E", |v| alternative(v, "e")),
+            ("F", |v| alternative(v, "f")),
+        ];
+        const fn names(member: &'static [&'static str]) -> Names {
+            Names {
+                properties: member,
+                values: &[],
+            }
+        }
+        const MANY_NAMES: &[Names] = &[
+            names(&["action", "a"]),
+            names(&["action", "b", "x", "y"]),
+            names(&["action", "c"]),
+            names(&["action", "d", "x"]),
+            names(&["action", "e"]),
+            names(&["action", "f", "x", "y", "z"]),
+        ];
+        // `F` names four of the members, `B` three, `D` two, the others one.
+        let value = json!({"action": "opened", "x": 1, "y": 2, "z": 3});
+        let err = union_named("anyOf", &value, MANY, MANY_NAMES).unwrap_err();
+        assert_eq!(
+            err,
+            "the value matches no alternative of `anyOf` (`B`: missing field `b`; \
+             `D`: missing field `d`; `F`: missing field `f`; and 3 more alternatives, \
+             which name fewer of its members)"
+        );
+        // A union of four lists every reason.
+        let err = union_named("anyOf", &value, &MANY[..4], &MANY_NAMES[..4]).unwrap_err();
+        for name in ["A", "B", "C", "D"] {
+            assert!(err.contains(&format!("`{name}`: missing field")), "{err}");
+        }
     }
 
     #[test]
