@@ -31,7 +31,9 @@ use crate::dead_letter::{
 use crate::metrics_names as m;
 use crate::retry::RetryPolicy;
 use crate::store::{InMemoryStore, ProcessedStore};
-use event_runtime::idempotency::{Claim, DEFAULT_LEASE, IdempotencyKey, KeySource};
+use event_runtime::idempotency::{
+    Claim, DEFAULT_LEASE, DEFAULT_RETENTION, IdempotencyKey, KeySource,
+};
 use event_runtime::{Catalog, Delivery, ErrorClass, Header, Routed, Service, UnknownReason};
 use std::any::Any;
 use std::future::Future;
@@ -219,6 +221,8 @@ pub(crate) struct Inner<C, H, St, D> {
     pub(crate) ordering: OrderingMode,
     lease: Duration,
     pub(crate) depth_every: Duration,
+    retention: Duration,
+    purge_every: Duration,
     pub(crate) counters: Counters,
     /// The hot path's metric handles, per event type; registered at the
     /// first delivery, with the recorder installed then.
@@ -262,7 +266,13 @@ pub struct ConsumerBuilder<St, D> {
     ordering: OrderingMode,
     lease: Duration,
     depth_every: Duration,
+    retention: Duration,
+    purge_every: Duration,
 }
+
+/// How often a running consumer purges its store of the records older than
+/// its retention, by default.
+pub const DEFAULT_PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// How often a running consumer reads its dead letter queue's depth into
 /// the `event_dead_letters` gauge by default.
@@ -314,6 +324,8 @@ impl ConsumerBuilder<InMemoryStore, InMemoryDeadLetters> {
             ordering: OrderingMode::PerKey(16),
             lease: DEFAULT_LEASE,
             depth_every: DEFAULT_DEPTH_SAMPLE,
+            retention: DEFAULT_RETENTION,
+            purge_every: DEFAULT_PURGE_EVERY,
         }
     }
 }
@@ -330,6 +342,8 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
             ordering: self.ordering,
             lease: self.lease,
             depth_every: self.depth_every,
+            retention: self.retention,
+            purge_every: self.purge_every,
         }
     }
 
@@ -344,6 +358,8 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
             ordering: self.ordering,
             lease: self.lease,
             depth_every: self.depth_every,
+            retention: self.retention,
+            purge_every: self.purge_every,
         }
     }
 
@@ -388,6 +404,25 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
         self
     }
 
+    /// How long the processed-events records are kept: a running consumer
+    /// deletes the older ones from its store every
+    /// [`purge_every`](Self::purge_every). Default the brief's 30 days
+    /// ([`DEFAULT_RETENTION`]). A duplicate delivered after its record is
+    /// purged is handled again, so the retention must outlast every
+    /// redelivery and replay.
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// How often a running consumer purges its store
+    /// ([`ProcessedStore::purge_older_than`]). Default
+    /// [`DEFAULT_PURGE_EVERY`], at least 10 ms.
+    pub fn purge_every(mut self, every: Duration) -> Self {
+        self.purge_every = every.max(Duration::from_millis(10));
+        self
+    }
+
     /// Finishes with an async closure over the inbound enum.
     pub fn handle<C, F, Fut, E>(self, handler: F) -> Consumer<C, FnHandler<F>, St, D>
     where
@@ -420,6 +455,8 @@ impl<St: ProcessedStore, D: DeadLetters> ConsumerBuilder<St, D> {
                 ordering: self.ordering,
                 lease: self.lease,
                 depth_every: self.depth_every,
+                retention: self.retention,
+                purge_every: self.purge_every,
                 counters: Counters::default(),
                 metrics: OnceLock::new(),
                 catalog: PhantomData,
@@ -532,6 +569,33 @@ where
                 biased;
                 _ = &mut stop => return,
                 _ = tokio::time::sleep(self.inner.depth_every) => {}
+            }
+        }
+    }
+
+    /// Purges the store of the records older than the consumer's
+    /// [`retention`](ConsumerBuilder::retention) every
+    /// [`purge_every`](ConsumerBuilder::purge_every), the first time one
+    /// period after the start, until `stop` resolves. [`Consumer::run`]
+    /// runs it; a transport with its own run loop runs it beside it. A
+    /// failed purge is tried again at the next period.
+    pub async fn purge_expired(&self, stop: impl Future<Output = ()>) {
+        let mut stop = pin!(stop);
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut stop => return,
+                _ = tokio::time::sleep(self.inner.purge_every) => {}
+            }
+            // A retention too long to subtract from now keeps everything.
+            let cutoff = time::Duration::try_from(self.inner.retention)
+                .ok()
+                .and_then(|retention| OffsetDateTime::now_utc().checked_sub(retention));
+            let Some(cutoff) = cutoff else { continue };
+            tokio::select! {
+                biased;
+                _ = &mut stop => return,
+                _ = self.inner.store.purge_older_than(cutoff) => {}
             }
         }
     }

@@ -164,6 +164,16 @@ where
                 })
                 .await
         });
+        // The retention purge of the processed-events store.
+        let (stop_purging, stop_purge) = tokio::sync::oneshot::channel::<()>();
+        let purge = self.clone();
+        let purger = tokio::spawn(async move {
+            purge
+                .purge_expired(async {
+                    let _ = stop_purge.await;
+                })
+                .await
+        });
         let mut workers = JoinSet::new();
         workers.spawn(self.clone().worker(pool.clone()));
         loop {
@@ -188,7 +198,9 @@ where
             }
         }
         drop(stop_sampling);
+        drop(stop_purging);
         let _ = sampler.await;
+        let _ = purger.await;
         self.stats()
     }
 

@@ -66,6 +66,22 @@ pub trait ProcessedStore: Send + Sync + 'static {
         key: &IdempotencyKey,
         token: ClaimToken,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes the records processed before `cutoff`, of every consumer;
+    /// claims in flight stay. Returns how many. A running consumer calls it
+    /// every [`purge_every`](crate::ConsumerBuilder::purge_every) with its
+    /// [`retention`](crate::ConsumerBuilder::retention) (the brief's 30
+    /// days by default). The default does nothing: for a store that keeps
+    /// nothing, or one purged by a job of its own (the PostgreSQL inbox's
+    /// `run_retention`, which one process runs for every consumer of the
+    /// table).
+    fn purge_older_than(
+        &self,
+        cutoff: OffsetDateTime,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = cutoff;
+        async { Ok(0) }
+    }
 }
 
 /// The transaction of a [`SyncStore`]: the record waits in it until
@@ -201,6 +217,10 @@ impl<S: rt::ProcessedStore + 'static> ProcessedStore for SyncStore<S> {
         token: ClaimToken,
     ) -> Result<(), StoreError> {
         self.inner.release(consumer, key, token)
+    }
+
+    async fn purge_older_than(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
+        self.inner.purge_older_than(cutoff).map(|n| n as u64)
     }
 }
 

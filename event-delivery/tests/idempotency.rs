@@ -304,3 +304,55 @@ async fn the_same_fact_under_two_ids_is_a_duplicate_by_its_natural_key() {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     assert_eq!((stats.processed, stats.duplicates), (1, 1));
 }
+
+/// A running consumer purges its store of the records older than its
+/// retention: a long-running consumer's in-memory store does not grow
+/// without bound. Real time: the records' times are the wall clock's.
+#[test]
+fn a_running_consumer_purges_the_records_older_than_its_retention() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = InMemoryStore::new();
+        let bus = Bus::new();
+        bus.subscribe(
+            consumer::<CertificateService>()
+                .store(store.clone())
+                .retention(Duration::from_secs(1))
+                .purge_every(Duration::from_millis(20))
+                .handle(|_e: CertificateInbound| async { Ok::<(), HandlerError>(()) }),
+        );
+        let publisher = Publisher::<EnrollmentService, _>::new(bus.clone());
+        for n in 0..3 {
+            publisher
+                .publish(&completed(&format!("enr_{n}"), n))
+                .await
+                .unwrap();
+        }
+        let rows = || store.inner().len();
+        let kept = tokio::time::timeout(Duration::from_secs(5), async {
+            while rows() < 3 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        assert!(kept.is_ok(), "three records, found {}", rows());
+        // Younger than the retention at the first purges: kept.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(rows(), 3);
+        let purged = tokio::time::timeout(Duration::from_secs(5), async {
+            while rows() > 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert!(
+            purged.is_ok(),
+            "purged after the retention, {} left",
+            rows()
+        );
+        bus.shutdown().await;
+    });
+}

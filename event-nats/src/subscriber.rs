@@ -343,7 +343,9 @@ impl NatsSubscriber {
     /// of its own, so handlers that hold every slot do not stop it; so is
     /// the consumer's `event_dead_letters` gauge, from its dead letter
     /// queue, every
-    /// [`dead_letter_depth_every`](event_delivery::ConsumerBuilder::dead_letter_depth_every).
+    /// [`dead_letter_depth_every`](event_delivery::ConsumerBuilder::dead_letter_depth_every),
+    /// and its processed-events store is purged of the records older than
+    /// its [`retention`](event_delivery::ConsumerBuilder::retention).
     pub async fn run<C, H, St, D>(
         mut self,
         consumer: Consumer<C, H, St, D>,
@@ -371,6 +373,15 @@ impl NatsSubscriber {
             depth
                 .sample_dead_letter_depth(async {
                     let _ = stop_depth.await;
+                })
+                .await
+        });
+        let (_purging, stop_purge) = tokio::sync::oneshot::channel::<()>();
+        let purge = consumer.clone();
+        tokio::spawn(async move {
+            purge
+                .purge_expired(async {
+                    let _ = stop_purge.await;
                 })
                 .await
         });
