@@ -270,6 +270,23 @@ pub struct ConsumerBuilder<St, D> {
     purge_every: Duration,
 }
 
+/// The background work of a running consumer
+/// ([`Consumer::housekeeping`]): stops when dropped.
+#[derive(Debug)]
+pub struct Housekeeping {
+    stop: tokio::sync::watch::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Housekeeping {
+    /// Stops the background work and waits until it has.
+    pub async fn stopped(self) {
+        let Housekeeping { stop, task } = self;
+        drop(stop);
+        let _ = task.await;
+    }
+}
+
 /// How often a running consumer purges its store of the records older than
 /// its retention, by default.
 pub const DEFAULT_PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
@@ -598,6 +615,29 @@ where
                 _ = self.inner.store.purge_older_than(cutoff) => {}
             }
         }
+    }
+
+    /// Starts the consumer's background work on the current runtime, for
+    /// as long as it runs: the dead letter depth reading
+    /// ([`sample_dead_letter_depth`](Self::sample_dead_letter_depth)) and
+    /// the store's retention purge ([`purge_expired`](Self::purge_expired)).
+    /// [`Consumer::run`] starts it; a transport with its own run loop
+    /// starts it beside that loop. It stops when the returned handle is
+    /// dropped, or [`stopped`](Housekeeping::stopped).
+    pub fn housekeeping(&self) -> Housekeeping {
+        let (stop, stopping) = tokio::sync::watch::channel(());
+        let consumer = self.clone();
+        let task = tokio::spawn(async move {
+            let until = |mut stopping: tokio::sync::watch::Receiver<()>| async move {
+                // Ends when the handle (the only sender) is dropped.
+                while stopping.changed().await.is_ok() {}
+            };
+            tokio::join!(
+                consumer.sample_dead_letter_depth(until(stopping.clone())),
+                consumer.purge_expired(until(stopping)),
+            );
+        });
+        Housekeeping { stop, task }
     }
 
     /// What the consumer did so far.

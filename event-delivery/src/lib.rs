@@ -39,7 +39,8 @@ pub use bus::{Bus, BusDelivery, BusError, DEFAULT_CAPACITY, ShutdownReport};
 pub use classify::{Classify, HandlerError};
 pub use consumer::{
     Acked, Attempt, Consumer, ConsumerBuilder, ConsumerStats, DEFAULT_DEPTH_SAMPLE,
-    DEFAULT_PURGE_EVERY, Failure, FnHandler, Gave, Handler, OrderingMode, Verdict, consumer,
+    DEFAULT_PURGE_EVERY, Failure, FnHandler, Gave, Handler, Housekeeping, OrderingMode, Verdict,
+    consumer,
 };
 pub use dead_letter::{
     DeadLetter, DeadLetterError, DeadLetterFilter, DeadLetterId, DeadLetters, InMemoryDeadLetters,

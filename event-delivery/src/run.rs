@@ -153,27 +153,9 @@ where
             max_waiting: limit.saturating_mul(4).max(16),
             per_key,
         });
-        // The depth of the dead letter queue, read every so often, so that
-        // what another process did to it (an operator's retry) shows.
-        let (stop_sampling, stop) = tokio::sync::oneshot::channel::<()>();
-        let depth = self.clone();
-        let sampler = tokio::spawn(async move {
-            depth
-                .sample_dead_letter_depth(async {
-                    let _ = stop.await;
-                })
-                .await
-        });
-        // The retention purge of the processed-events store.
-        let (stop_purging, stop_purge) = tokio::sync::oneshot::channel::<()>();
-        let purge = self.clone();
-        let purger = tokio::spawn(async move {
-            purge
-                .purge_expired(async {
-                    let _ = stop_purge.await;
-                })
-                .await
-        });
+        // The dead letter depth, read every so often so that what another
+        // process did to the queue shows, and the store's retention purge.
+        let housekeeping = self.housekeeping();
         let mut workers = JoinSet::new();
         workers.spawn(self.clone().worker(pool.clone()));
         loop {
@@ -197,10 +179,7 @@ where
                 }
             }
         }
-        drop(stop_sampling);
-        drop(stop_purging);
-        let _ = sampler.await;
-        let _ = purger.await;
+        housekeeping.stopped().await;
         self.stats()
     }
 

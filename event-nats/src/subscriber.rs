@@ -367,24 +367,7 @@ impl NatsSubscriber {
             self.pending_interval,
             stop,
         ));
-        let (_depth_sampling, stop_depth) = tokio::sync::oneshot::channel::<()>();
-        let depth = consumer.clone();
-        tokio::spawn(async move {
-            depth
-                .sample_dead_letter_depth(async {
-                    let _ = stop_depth.await;
-                })
-                .await
-        });
-        let (_purging, stop_purge) = tokio::sync::oneshot::channel::<()>();
-        let purge = consumer.clone();
-        tokio::spawn(async move {
-            purge
-                .purge_expired(async {
-                    let _ = stop_purge.await;
-                })
-                .await
-        });
+        let _housekeeping = consumer.housekeeping();
         loop {
             let can_pull = tasks.len() < self.concurrency;
             tokio::select! {
