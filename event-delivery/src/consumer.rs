@@ -549,22 +549,10 @@ where
     /// [`sample_dead_letter_depth`](Self::sample_dead_letter_depth).
     pub async fn record_dead_letter_depth(&self) {
         let inner = &*self.inner;
-        let of = DeadLetterFilter::all().consumer(inner.name);
-        let Ok(all) = inner.dead_letters.depth(&of).await else {
+        let Some(depths) = depths(&inner.dead_letters, inner.name, &self.event_types()).await
+        else {
             return;
         };
-        let mut known = 0;
-        let mut depths = Vec::new();
-        for t in self.event_types() {
-            match inner.dead_letters.depth(&of.clone().event_type(t)).await {
-                Ok(n) => {
-                    known += n;
-                    depths.push((t, n));
-                }
-                Err(_) => return,
-            }
-        }
-        depths.push(("unknown", all.saturating_sub(known)));
         for (t, n) in depths {
             metrics::gauge!(m::DLQ_DEPTH, "consumer" => inner.name, "type" => t).set(n as f64);
         }
@@ -1093,24 +1081,40 @@ pub(crate) async fn record_depth<D: DeadLetters>(
     types: &[&'static str],
     event_type: &'static str,
 ) {
-    let of = DeadLetterFilter::all().consumer(consumer);
     let depth = if event_type == "unknown" {
-        let Ok(all) = dead_letters.depth(&of).await else {
-            return;
-        };
-        let mut known = 0;
-        for t in types {
-            match dead_letters.depth(&of.clone().event_type(*t)).await {
-                Ok(n) => known += n,
-                Err(_) => return,
-            }
+        match depths(dead_letters, consumer, types).await {
+            Some(depths) => depths.last().map_or(0, |(_, n)| *n),
+            None => return,
         }
-        all.saturating_sub(known)
     } else {
-        match dead_letters.depth(&of.event_type(event_type)).await {
+        let of = DeadLetterFilter::all()
+            .consumer(consumer)
+            .event_type(event_type);
+        match dead_letters.depth(&of).await {
             Ok(n) => n,
             Err(_) => return,
         }
     };
     metrics::gauge!(m::DLQ_DEPTH, "consumer" => consumer, "type" => event_type).set(depth as f64);
+}
+
+/// The depth of `consumer`'s dead letters per type of `types`, then
+/// `unknown` (the rest of its entries), last; `None` when a read failed.
+async fn depths<D: DeadLetters>(
+    dead_letters: &D,
+    consumer: &'static str,
+    types: &[&'static str],
+) -> Option<Vec<(&'static str, usize)>> {
+    let of = DeadLetterFilter::all().consumer(consumer);
+    let all = dead_letters.depth(&of).await.ok()?;
+    let mut depths = Vec::with_capacity(types.len() + 1);
+    for t in types {
+        depths.push((
+            *t,
+            dead_letters.depth(&of.clone().event_type(*t)).await.ok()?,
+        ));
+    }
+    let known: usize = depths.iter().map(|(_, n)| n).sum();
+    depths.push(("unknown", all.saturating_sub(known)));
+    Some(depths)
 }
