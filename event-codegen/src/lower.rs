@@ -1269,13 +1269,22 @@ impl<'a> Lower<'a> {
                         .map(|s| naming::variant_ident(&s));
                     let hint = base.clone().unwrap_or_else(|| format!("Variant{}", i + 1));
                     let lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{hint}"));
-                    self.refuse_residue(file, &alt_ptr, alt, &lowered.ty);
                     let base = base.unwrap_or_else(|| variant_for(&lowered.ty));
-                    // Checked as a struct field's are: when the variant is
-                    // read (so `oneOf` counts only the variants whose
-                    // constraints hold) and by `validate`.
-                    check = lowered.constraints;
-                    (base, None, lowered.ty)
+                    if self.has_residue(file, &alt_ptr, alt, &lowered.ty) {
+                        // Keywords without a typed form (`uniqueItems`,
+                        // `propertyNames`, ...): the alternative becomes a
+                        // type of its own, whose decode runs them, so the
+                        // union reads the variant only when they hold.
+                        let item =
+                            self.named_as(file, &alt_ptr, Some(&format!("{name}{hint}")), None);
+                        (base, None, Ty::Named(item))
+                    } else {
+                        // Checked as a struct field's are: when the variant
+                        // is read (so `oneOf` counts only the variants
+                        // whose constraints hold) and by `validate`.
+                        check = lowered.constraints;
+                        (base, None, lowered.ty)
+                    }
                 }
             };
             let mut ident = ident;
@@ -1852,6 +1861,22 @@ impl<'a> Lower<'a> {
                 return Lowered::plain(Ty::Value);
             }
         }
+        if kinds.len() > 1
+            && !self.owner.contains_key(&file)
+            && node.get("properties").is_none()
+            && node.get("required").is_none()
+        {
+            // A value of several types (`["string", "number"]`) in a shared
+            // definition: a `Value` newtype of its own, checked against the
+            // types and each type's constraints, as a root of several types
+            // is. An event schema says it as a `oneOf`, which is typed.
+            let name = self.named_as(file, pointer, Some(hint), None);
+            return Lowered {
+                ty: Ty::Named(name),
+                nullable,
+                constraints: Vec::new(),
+            };
+        }
         if kinds.len() > 1 {
             let t = node
                 .get("type")
@@ -1959,15 +1984,30 @@ impl<'a> Lower<'a> {
                 } else {
                     format!("a value of type `{kind}`")
                 };
-                self.report(
-                    Severity::Error,
-                    "misplaced-keyword",
-                    file,
-                    &at,
-                    m.key_span.clone(),
-                    format!("`{}` does not apply to {what}", m.key),
-                    Some("check the `type` of this schema"),
-                );
+                // JSON Schema ignores such a keyword, and so does the
+                // type; in an event schema it is a mistake in the
+                // contract, in someone else's schema a warning.
+                if self.owner.contains_key(&file) {
+                    self.report(
+                        Severity::Error,
+                        "misplaced-keyword",
+                        file,
+                        &at,
+                        m.key_span.clone(),
+                        format!("`{}` does not apply to {what}", m.key),
+                        Some("check the `type` of this schema"),
+                    );
+                } else {
+                    self.report(
+                        Severity::Warning,
+                        "misplaced-keyword",
+                        file,
+                        &at,
+                        m.key_span.clone(),
+                        format!("`{}` does not apply to {what}, so it has no effect", m.key),
+                        Some("check the `type` of this schema"),
+                    );
+                }
             }
         }
     }
@@ -3038,22 +3078,41 @@ impl<'a> Lower<'a> {
             let mut accessor = None;
             let mut ty = lowered.ty;
             if let Some(d) = default_node {
-                if let Some(broken) = default_breaks(&lowered.constraints, d) {
+                // A default is an annotation (JSON Schema does not check
+                // it): in an event schema, one that breaks its schema is a
+                // mistake in the contract, an error; in a shared
+                // definition, someone else's schema, it is reported and
+                // not applied, and the field reads a missing property as
+                // `None`.
+                let severity = if lossless {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
+                let not_applied = if lossless {
+                    ", so it is not applied: a missing property reads as `None`"
+                } else {
+                    ""
+                };
+                let broken = default_breaks(&lowered.constraints, d);
+                if let Some(broken) = broken {
                     let span = d.span.clone();
                     self.report(
-                        Severity::Error,
+                        severity,
                         "bad-default",
                         prop.file,
                         &format!("{}/default", prop.pointer),
                         span,
                         format!(
-                            "`default` {} breaks this property's own `{broken}`",
+                            "`default` {} breaks this property's own `{broken}`{not_applied}",
                             d.to_value()
                         ),
                         Some("a default must satisfy the schema it belongs to"),
                     );
                 }
-                if lowered.nullable {
+                if broken.is_some() && lossless {
+                    // Reported above.
+                } else if lowered.nullable {
                     let span = d.span.clone();
                     self.report(Severity::Warning, "default-not-applied",
                         prop.file,
@@ -3085,19 +3144,35 @@ impl<'a> Lower<'a> {
                         "a `default` on a required property is never applied",
                         Some("the value is kept in the field's documentation"),
                     );
-                } else {
+                } else if matches!(ty, Ty::String | Ty::Bool | Ty::Int(_) | Ty::F64) {
                     let span = d.span.clone();
                     self.report(
-                        Severity::Error,
+                        severity,
                         "bad-default",
                         prop.file,
                         &format!("{}/default", prop.pointer),
                         span,
                         format!(
-                            "`default` {} is not a value of this property's type",
+                            "`default` {} is not a value of this property's type{not_applied}",
                             d.to_value()
                         ),
                         Some("a default must satisfy the schema it belongs to"),
+                    );
+                } else {
+                    // An enum, a union, an object, an array with items:
+                    // a value the generator does not write as Rust.
+                    let span = d.span.clone();
+                    self.report(
+                        Severity::Warning,
+                        "default-not-applied",
+                        prop.file,
+                        &format!("{}/default", prop.pointer),
+                        span,
+                        format!(
+                            "`default` {} is not applied on a property of this type (an enum, a union, an object or a non-empty array); a missing field reads as `None`",
+                            d.to_value()
+                        ),
+                        Some("the value is kept in the field's documentation"),
                     );
                 }
             }

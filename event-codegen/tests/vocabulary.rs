@@ -129,3 +129,84 @@ fn content_keywords_are_annotations_with_a_warning() {
     let left: Vec<String> = warnings(&g).into_iter().map(|(_, p, _)| p).collect();
     assert_eq!(left, ["/properties/settings/contentSchema"]);
 }
+
+/// A `default` is an annotation: in someone else's schema one that breaks
+/// its schema, or that the generator cannot write as a Rust value, is
+/// reported and not applied, and the property reads as an `Option`.
+#[test]
+fn defaults_in_shared_definitions_that_cannot_be_applied_are_warnings() {
+    let text = r#"{
+      "type": "object",
+      "properties": {
+        "retries": { "type": "integer", "maximum": 5, "default": 9 },
+        "depth": { "type": "integer", "default": "full" },
+        "state": { "type": "string", "enum": ["passed", "failed"], "default": "passed" },
+        "tags": { "type": "array", "items": { "type": "string" }, "default": ["a"] }
+      }
+    }"#;
+    let g = run(&mut Config::new(), text).unwrap();
+    for field in [
+        "pub retries: Option<i64>,",
+        "pub depth: Option<i64>,",
+        "pub state: Option<HostState>,",
+        "pub tags: Option<Vec<String>>,",
+    ] {
+        assert!(g.code.contains(field), "{field} in\n{}", g.code);
+    }
+    let found: Vec<(&str, String)> = warnings(&g)
+        .into_iter()
+        .map(|(code, pointer, _)| (code, pointer))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("bad-default", "/properties/retries/default".to_string()),
+            ("bad-default", "/properties/depth/default".to_string()),
+            (
+                "default-not-applied",
+                "/properties/state/default".to_string()
+            ),
+            (
+                "default-not-applied",
+                "/properties/tags/default".to_string()
+            ),
+        ]
+    );
+    let message = |pointer: &str| {
+        warnings(&g)
+            .into_iter()
+            .find(|(_, p, _)| p == pointer)
+            .map(|(_, _, m)| m)
+            .unwrap()
+    };
+    assert_eq!(
+        message("/properties/retries/default"),
+        "`default` 9 breaks this property's own `maximum`, so it is not applied: a missing property reads as `None`"
+    );
+}
+
+/// A keyword of another type (`minLength` on an array) has no effect in
+/// JSON Schema: in someone else's schema a warning, in an event schema an
+/// error (the bad-schema suite, `misplaced-keyword`).
+#[test]
+fn a_keyword_of_another_type_in_a_shared_definition_is_a_warning() {
+    let text = r#"{
+      "type": "object",
+      "properties": { "names": { "type": "array", "items": { "type": "string" }, "minLength": 1 } }
+    }"#;
+    let g = run(&mut Config::new(), text).unwrap();
+    assert!(
+        g.code.contains("pub names: Option<Vec<String>>,"),
+        "{}",
+        g.code
+    );
+    assert_eq!(
+        warnings(&g),
+        [(
+            "misplaced-keyword",
+            "/properties/names/minLength".to_string(),
+            "`minLength` does not apply to a value of type `array`, so it has no effect"
+                .to_string()
+        )]
+    );
+}

@@ -578,33 +578,18 @@ impl<'a> Lower<'a> {
         seen.pop();
     }
 
-    /// An alternative of a union with rules that have no typed form is
-    /// refused, never dropped: a union's variants carry no program yet.
-    pub(super) fn refuse_residue(&mut self, file: usize, pointer: &str, node: &'a Node, ty: &Ty) {
+    /// Whether `node`, lowered to `ty`, has keywords that `ty` does not
+    /// state (a program): an alternative of a union with such keywords
+    /// becomes a type of its own, which runs them when it is read.
+    pub(super) fn has_residue(
+        &mut self,
+        file: usize,
+        pointer: &str,
+        node: &'a Node,
+        ty: &Ty,
+    ) -> bool {
         let mut b = Builder::default();
-        if self.residue(&mut b, file, pointer, node, ty, 0).is_some() {
-            let listed: Vec<&str> = UNTYPED
-                .iter()
-                .copied()
-                .filter(|k| node.get(k).is_some())
-                .collect();
-            self.report(
-                Severity::Error,
-                "unsupported-keyword",
-                file,
-                pointer,
-                node.span.clone(),
-                if listed.is_empty() {
-                    "an alternative whose schema (or the schema of its items) has keywords without a typed form is not checked".to_string()
-                } else {
-                    format!(
-                        "an alternative with keywords that have no typed form (`{}`) is not checked",
-                        listed.join("`, `")
-                    )
-                },
-                Some("a union's alternatives check only the keywords that have a typed form; remove the keyword, or state the rule in `description`"),
-            );
-        }
+        self.residue(&mut b, file, pointer, node, ty, 0).is_some()
     }
 
     fn bad(&mut self, file: usize, at: &str, value: &Node, message: &str) {

@@ -1052,3 +1052,64 @@ mod non_null {
         assert_eq!(round_trip::<Closed>(json!({})), Ok(json!({})));
     }
 }
+
+mod third_party {
+    //! A schema written as published configuration schemas are
+    //! (`tests/golden/third-party`): each alternative of a union runs its
+    //! keywords without a typed form when it is read, a value of several
+    //! types checks each type by its keywords, and defaults the generator
+    //! cannot apply leave the property an `Option`.
+    use event_runtime::EventData;
+    use gencheck::third_party::{Step, StepBranches, StepEnv};
+    use serde_json::{Value, json};
+
+    fn read(value: Value) -> Result<Step, String> {
+        let step: Step = serde_json::from_str(&value.to_string()).map_err(|e| e.to_string())?;
+        step.validate().map_err(|e| e.to_string())?;
+        Ok(step)
+    }
+
+    #[test]
+    fn an_alternative_is_read_only_when_its_rules_hold() {
+        let one = read(json!({"branches": "main"})).unwrap();
+        assert!(matches!(one.branches, Some(StepBranches::String(ref s)) if s == "main"));
+        let many = read(json!({"branches": ["main", "dev"]})).unwrap();
+        assert!(matches!(many.branches, Some(StepBranches::Array(ref v)) if v.0.len() == 2));
+        // `uniqueItems`: the array alternative refuses repeats, and the
+        // string alternative an array, so no alternative reads it.
+        assert!(read(json!({"branches": ["main", "main"]})).is_err());
+        assert!(read(json!({"branches": ""})).is_err());
+        // `propertyNames` and `maxProperties` on the object alternative.
+        let env = read(json!({"env": {"path": "/bin"}})).unwrap();
+        assert!(matches!(env.env, Some(StepEnv::Object(_))));
+        assert!(read(json!({"env": {"PATH": "/bin"}})).is_err());
+        assert!(read(json!({"env": {"a": "1", "b": "2", "c": "3", "d": "4"}})).is_err());
+        assert!(read(json!({"env": ["A=1"]})).is_ok());
+        assert!(read(json!({"env": ["A"]})).is_err());
+        // Written back unchanged.
+        let text = json!({"branches": ["main", "dev"], "env": {"path": "/bin"}});
+        let step = read(text.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&step).unwrap(), text);
+    }
+
+    #[test]
+    fn a_value_of_several_types_checks_each_type_by_its_keywords() {
+        for ok in [json!(30), json!("5m"), json!(false)] {
+            let step = read(json!({"timeout": ok})).unwrap();
+            assert_eq!(serde_json::to_value(&step).unwrap(), json!({"timeout": ok}));
+        }
+        for bad in [json!(0), json!("soon"), json!(1.5), json!(null), json!([])] {
+            assert!(read(json!({"timeout": bad})).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults_that_are_not_applied_leave_the_property_missing() {
+        let step = read(json!({})).unwrap();
+        assert_eq!(step.retries, None);
+        assert!(step.state.is_none());
+        assert_eq!(serde_json::to_value(&step).unwrap(), json!({}));
+        // `minLength` on an array has no effect.
+        assert!(read(json!({"labels": []})).is_ok());
+    }
+}
