@@ -94,6 +94,41 @@ const SCHEMA_MAPS: &[&str] = &[
     "dependencies",
 ];
 
+/// Whether the value of `key`, a member of a schema object that is no
+/// keyword of JSON Schema, may be a schema that a `$ref` points to by its
+/// JSON pointer, as published catalogs do (`"$ref":
+/// "#/$defs/plugins/orchestrators"`, where `plugins` groups definitions):
+/// normalised as one, so that what is read there is read as it would be in
+/// `$defs`. Values that are data (`const`, `default`, `enum`, `examples`,
+/// `x-*`) and the keywords this file names are left as written.
+fn holds_schemas(key: &str) -> bool {
+    !(key.starts_with('$')
+        || key.starts_with("x-")
+        || KNOWN.contains(&key)
+        || SCHEMA_MAPS.contains(&key)
+        || SCHEMA_ARRAYS.contains(&key)
+        || SCHEMA_KEYWORDS.contains(&key))
+}
+
+/// Keywords whose value is not a schema, nor an object or array of them.
+const KNOWN: &[&str] = &[
+    "type",
+    "enum",
+    "const",
+    "default",
+    "examples",
+    "required",
+    "format",
+    "pattern",
+    "description",
+    "title",
+    "dependentRequired",
+    "discriminator",
+    "xml",
+    "externalDocs",
+    "example",
+];
+
 /// The pointers [`normalise`] changed: per file, (pointer in the
 /// normalised tree, pointer as written), so that a diagnostic names the
 /// place the user wrote.
@@ -296,7 +331,7 @@ impl Normalise<'_> {
                         ptr.truncate(l);
                     }
                 }
-            } else if SCHEMA_KEYWORDS.contains(&key) {
+            } else if SCHEMA_KEYWORDS.contains(&key) || holds_schemas(key) {
                 self.schema(&mut m.value, ptr, depth + 1);
             }
             ptr.truncate(len);

@@ -304,3 +304,39 @@ fn keywords_copied_into_nested_unions_have_a_bound() {
         &out[..out.len().min(2000)]
     );
 }
+
+/// A `$ref` may point into a member that is no keyword (`plugins` grouping
+/// definitions, as published catalogs do); the schema there is read as it
+/// would be in `$defs`: in 2020-12 the keywords beside its own `$ref`
+/// apply beside the reference.
+#[test]
+fn a_schema_under_a_member_that_is_no_keyword_reads_its_ref_siblings_by_its_dialect() {
+    let g = run(&[(
+        "config.json",
+        r##"{
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": { "loader": { "$ref": "#/$defs/plugins/loader" } },
+          "$defs": {
+            "plugins": {
+              "generic": { "type": "object", "properties": { "name": { "type": "string" } } },
+              "loader": {
+                "$ref": "#/$defs/plugins/generic",
+                "type": "object",
+                "properties": { "batch": { "type": "integer" } },
+                "unevaluatedProperties": false
+              }
+            }
+          }
+        }"##,
+    )])
+    .unwrap_or_else(|e| panic!("{}", rendered(Err(e))));
+    let loader = g
+        .code
+        .split("pub struct Loader")
+        .nth(1)
+        .expect("a Loader struct");
+    let body = &loader[..loader.find('}').unwrap()];
+    assert!(body.contains("pub name: Option<String>,"), "{body}");
+    assert!(body.contains("pub batch: Option<i64>,"), "{body}");
+}
