@@ -956,19 +956,8 @@ impl<'a> Lower<'a> {
                 ),
             }
         }
-        for key in ["oneOf", "anyOf"] {
-            if let Some(m) = node.member(key) {
-                self.report(
-                    Severity::Error,
-                    "unsupported-keyword",
-                    file,
-                    &format!("{pointer}/{key}"),
-                    m.key_span.clone(),
-                    format!("`{key}` inside an `allOf` of values that are not objects is not checked"),
-                    Some("move the alternatives out of the `allOf`, or give every part `type: object`"),
-                );
-            }
-        }
+        // A `oneOf` or `anyOf` of a part is a rule of the newtype
+        // (`value_rules`), its alternatives checked whole.
         self.check_keywords(file, pointer, node);
         let mut allowed: Vec<String> = Vec::new();
         if let Some(t) = node.get("type") {

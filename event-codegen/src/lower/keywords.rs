@@ -725,7 +725,15 @@ impl<'a> Lower<'a> {
         for m in node.members() {
             let k = m.key.as_str();
             if UNTYPED.contains(&k)
-                || ["items", "properties", "required", "additionalProperties"].contains(&k)
+                || [
+                    "items",
+                    "properties",
+                    "required",
+                    "additionalProperties",
+                    "oneOf",
+                    "anyOf",
+                ]
+                .contains(&k)
             {
                 self.keyword(b, file, pointer, node, k, &mut check, true);
             }

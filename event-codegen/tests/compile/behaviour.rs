@@ -1104,6 +1104,16 @@ mod third_party {
     }
 
     #[test]
+    fn a_union_in_an_all_of_of_values_is_checked_whole() {
+        for ok in [json!(80), json!("8080")] {
+            assert!(read(json!({"port": ok})).is_ok(), "{ok}");
+        }
+        for bad in [json!(0), json!("80a"), json!("123456"), json!(true)] {
+            assert!(read(json!({"port": bad})).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn defaults_that_are_not_applied_leave_the_property_missing() {
         let step = read(json!({})).unwrap();
         assert_eq!(step.retries, None);

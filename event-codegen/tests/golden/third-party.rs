@@ -20,6 +20,9 @@ pub struct Step {
     pub state: Option<StepState>,
     #[event(non_null)]
     pub labels: Option<Vec<String>>,
+    /// A port, as a number or as digits.
+    #[event(non_null)]
+    pub port: Option<StepPort>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
@@ -240,6 +243,96 @@ pub enum StepState {
     /// A value this version does not know, kept as written.
     #[event(other)]
     Other(String),
+}
+/// A port, as a number or as digits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepPort(pub ::event_runtime::Value);
+impl StepPort {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = StepPort(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
+impl ::event_runtime::__private::serde::Serialize for StepPort {
+    fn serialize<S: ::event_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        ::event_runtime::__private::serde::Serialize::serialize(&self.0, serializer)
+    }
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for StepPort {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = StepPort(
+            <::event_runtime::Value as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                deserializer,
+            )?,
+        );
+        ::event_runtime::EventData::validate(&value)
+            .map_err(
+                <D::Error as ::event_runtime::__private::serde::de::Error>::custom,
+            )?;
+        ::core::result::Result::Ok(value)
+    }
+}
+impl StepPort {
+    /// The schema's rules that the fields' types do not state.
+    fn __rules(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        Self::__rules_0(&self.0)
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_0(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::one_of(
+            Self::__rules_1(v).is_ok() as usize + Self::__rules_2(v).is_ok() as usize,
+        )?;
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_1(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["integer"])?;
+        if let Some(x) = v.as_f64() {
+            ::event_runtime::__private::validate::minimum(&x, 1.0)?;
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_2(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["string"])?;
+        if let Some(x) = v.as_str() {
+            static PATTERN_0: ::event_runtime::__private::validate::Pattern = ::event_runtime::__private::validate::Pattern::new(
+                "^[0-9]+$",
+            );
+            ::event_runtime::__private::validate::pattern(x, &PATTERN_0)?;
+        }
+        ::core::result::Result::Ok(())
+    }
+}
+impl ::event_runtime::EventData for StepPort {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::__private::validate::{ViaEventData as _, ViaOther as _};
+        if let Some(x) = self.0.as_str() {
+            ::event_runtime::__private::validate::max_length(x, 5)?;
+        }
+        self.__rules()?;
+        ::core::result::Result::Ok(())
+    }
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepBranchesVariant2(pub Vec<String>);
