@@ -1492,15 +1492,18 @@ impl<'a> Lower<'a> {
     /// accepts exactly them) or a `const` that is not a string or a number
     /// (those are field constraints).
     fn is_item(node: &Node) -> bool {
+        let types = type_names(node);
+        let object = !(types.len() == 1 && types[0] != "object");
         node.get("oneOf").is_some()
             || node.get("anyOf").is_some()
             || node.get("allOf").is_some()
-            || node.get("properties").is_some()
+            || (object && node.get("properties").is_some())
             // `{"required": ["a"]}`: an object, as `properties` makes one.
-            || node
-                .get("required")
-                .and_then(Node::as_array)
-                .is_some_and(|r| !r.is_empty())
+            || (object
+                && node
+                    .get("required")
+                    .and_then(Node::as_array)
+                    .is_some_and(|r| !r.is_empty()))
             || node.get("enum").is_some()
             || node
                 .get("const")
@@ -1569,8 +1572,12 @@ impl<'a> Lower<'a> {
         seen.push((file, pointer.to_string()));
         let types = type_names(node);
         let ap = node.get("additionalProperties");
-        let mut object = node.get("properties").is_some()
-            || node.get("required").is_some()
+        // `properties` beside another single `type` (`"type": "array"`)
+        // does not make an object: JSON Schema ignores it there, and the
+        // lowering of that type reports it (`misplaced-keyword`).
+        let other = types.len() == 1 && types[0] != "object";
+        let mut object = ((node.get("properties").is_some() || node.get("required").is_some())
+            && !other)
             || (types == ["object"] && !ap.is_some_and(|ap| matches!(ap.kind, Kind::Object(_))))
             || (types.is_empty() && ap.is_some_and(|ap| ap.kind == Kind::Bool(false)));
         if !top {

@@ -210,3 +210,29 @@ fn a_keyword_of_another_type_in_a_shared_definition_is_a_warning() {
         )]
     );
 }
+
+/// `properties` and `required` beside `"type": "array"` have no effect:
+/// the property is an array, with a warning for each.
+#[test]
+fn object_keywords_beside_another_type_leave_that_type() {
+    let text = r#"{
+      "type": "object",
+      "properties": {
+        "hosts": { "type": "array", "items": { "type": "string" }, "required": ["name"] }
+      }
+    }"#;
+    let g = run(&mut Config::new(), text).unwrap();
+    assert!(
+        g.code.contains("pub hosts: Option<Vec<String>>,"),
+        "{}",
+        g.code
+    );
+    assert_eq!(
+        warnings(&g),
+        [(
+            "misplaced-keyword",
+            "/properties/hosts/required".to_string(),
+            "`required` does not apply to a value of type `array`, so it has no effect".to_string()
+        )]
+    );
+}

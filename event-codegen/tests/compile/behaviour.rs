@@ -1119,7 +1119,11 @@ mod third_party {
         assert_eq!(step.retries, None);
         assert!(step.state.is_none());
         assert_eq!(serde_json::to_value(&step).unwrap(), json!({}));
-        // `minLength` on an array has no effect.
+        // `minLength` on an array has no effect, nor do `properties` and
+        // `required`: the value is an array.
         assert!(read(json!({"labels": []})).is_ok());
+        let step = read(json!({"hosts": ["a", "b"]})).unwrap();
+        assert_eq!(step.hosts.as_deref(), Some(&["a".to_string(), "b".to_string()][..]));
+        assert!(read(json!({"hosts": {"name": "a"}})).is_err());
     }
 }

@@ -23,6 +23,8 @@ pub struct Step {
     /// A port, as a number or as digits.
     #[event(non_null)]
     pub port: Option<StepPort>,
+    #[event(non_null)]
+    pub hosts: Option<Vec<String>>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
