@@ -616,7 +616,7 @@ impl<'a> Lower<'a> {
                         naming::type_ident(&stem)
                     })
                 } else {
-                    naming::type_ident(&last.replace("~1", "/").replace("~0", "~"))
+                    naming::type_ident(key_stem(&last.replace("~1", "/").replace("~0", "~")))
                 }
             }
         };
@@ -4125,6 +4125,32 @@ fn type_names(node: &Node) -> Vec<&str> {
 
 /// The Rust expression of a `default` that is not the type's zero value,
 /// when it is a value of the type: scalars only.
+/// What names the type of a `$defs` entry: its key, or, for a key that is
+/// a URI or a path (bundled catalogs key each definition by its `$id`:
+/// `http://asyncapi.com/definitions/3.0.0/channel.json`), its last segment
+/// without the file extension (`channel`). Falls back to the key when that
+/// leaves nothing.
+fn key_stem(key: &str) -> &str {
+    if !key.contains('/') {
+        return key;
+    }
+    let last = key
+        .trim_end_matches(['/', '#'])
+        .rsplit('/')
+        .next()
+        .unwrap_or(key);
+    let last = last.split('#').next().unwrap_or(last);
+    let stem = last
+        .strip_suffix(".schema.json")
+        .or_else(|| last.strip_suffix(".json"))
+        .unwrap_or(last);
+    if stem.chars().any(char::is_alphanumeric) {
+        stem
+    } else {
+        key
+    }
+}
+
 fn default_expr(ty: &Ty, d: &Node) -> Option<String> {
     match (ty, &d.kind) {
         (Ty::String, Kind::String(s)) => Some(format!("String::from({s:?})")),

@@ -340,3 +340,38 @@ fn a_schema_under_a_member_that_is_no_keyword_reads_its_ref_siblings_by_its_dial
     assert!(body.contains("pub name: Option<String>,"), "{body}");
     assert!(body.contains("pub batch: Option<i64>,"), "{body}");
 }
+
+/// A bundled catalog keys each definition by its `$id` (AsyncAPI's
+/// `schemas/3.0.0.json`): the types are named after the last segment of
+/// the key, not after the whole URI, and the `$ref`s by `$id` resolve.
+#[test]
+fn definitions_keyed_by_their_id_are_named_after_its_last_segment() {
+    let g = run(&[(
+        "bundle.json",
+        r##"{
+          "$schema": "http://json-schema.org/draft-07/schema#",
+          "type": "object",
+          "properties": { "info": { "$ref": "http://example.com/definitions/1.0.0/info.json" } },
+          "definitions": {
+            "http://example.com/definitions/1.0.0/info.json": {
+              "$id": "http://example.com/definitions/1.0.0/info.json",
+              "type": "object",
+              "properties": { "contact": { "$ref": "http://example.com/definitions/1.0.0/contact.schema.json" } }
+            },
+            "http://example.com/definitions/1.0.0/contact.schema.json": {
+              "$id": "http://example.com/definitions/1.0.0/contact.schema.json",
+              "type": "object",
+              "properties": { "email": { "type": "string" } }
+            }
+          }
+        }"##,
+    )])
+    .unwrap_or_else(|e| panic!("{}", rendered(Err(e))));
+    assert!(g.code.contains("pub info: Option<Info>,"), "{}", g.code);
+    assert!(
+        g.code.contains("pub contact: Option<Contact>,"),
+        "{}",
+        g.code
+    );
+    assert!(!g.code.contains("HttpExampleCom"), "{}", g.code);
+}
