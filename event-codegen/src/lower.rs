@@ -294,6 +294,10 @@ pub(crate) struct Lower<'a> {
     /// keyword, span), and those a struct applied; the others are
     /// reported at the end of the run, never dropped.
     unevaluated: Vec<(usize, String, Span)>,
+    /// The `additionalProperties` schemas (file, pointer) of maps whose
+    /// values have constraints the map's type cannot carry: checked as
+    /// rules (`keywords::residue`).
+    constrained_maps: HashSet<(usize, String)>,
     unevaluated_done: HashSet<(usize, String)>,
 }
 
@@ -322,6 +326,7 @@ impl<'a> Lower<'a> {
             events: Vec::new(),
             owner: HashMap::new(),
             unevaluated: Vec::new(),
+            constrained_maps: HashSet::new(),
             unevaluated_done: HashSet::new(),
         }
     }
@@ -2361,15 +2366,11 @@ impl<'a> Lower<'a> {
                     &format!("{hint}Value"),
                 );
                 if !inner.constraints.is_empty() {
-                    self.report(
-                        Severity::Error,
-                        "unsupported-keyword",
-                        file,
-                        &format!("{pointer}/additionalProperties"),
-                        ap.span.clone(),
-                        "constraints on the values of a map cannot be checked",
-                        Some("make the value an object in `$defs`"),
-                    );
+                    // The map's type holds no constraint of its values:
+                    // they are the map's rules, its value schema checked
+                    // whole on each value.
+                    self.constrained_maps
+                        .insert((file, format!("{pointer}/additionalProperties")));
                 }
                 let ty = if inner.nullable {
                     Ty::Option(Box::new(inner.ty))

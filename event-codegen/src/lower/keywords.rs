@@ -450,14 +450,13 @@ impl<'a> Lower<'a> {
                 }
             }
             (Ty::Map(inner), _, Some(ap)) => {
-                if let Some(schema) = self.residue(
-                    b,
-                    file,
-                    &format!("{pointer}/additionalProperties"),
-                    ap,
-                    inner,
-                    depth + 1,
-                ) {
+                let at = format!("{pointer}/additionalProperties");
+                let schema = if self.constrained_maps.contains(&(file, at.clone())) {
+                    Some(self.full(b, file, &at, ap))
+                } else {
+                    self.residue(b, file, &at, ap, inner, depth + 1)
+                };
+                if let Some(schema) = schema {
                     check.keywords.push(Keyword::AdditionalProperties {
                         names: Vec::new(),
                         patterns: Vec::new(),

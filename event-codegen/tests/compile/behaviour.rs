@@ -1114,6 +1114,14 @@ mod third_party {
     }
 
     #[test]
+    fn the_constraints_of_a_maps_values_are_its_rules() {
+        let step = read(json!({"variables": {"A": "1"}})).unwrap();
+        assert_eq!(step.variables.unwrap()["A"], "1");
+        let err = read(json!({"variables": {"A": "1", "B": ""}})).unwrap_err();
+        assert!(err.contains("variables.B"), "{err}");
+    }
+
+    #[test]
     fn defaults_that_are_not_applied_leave_the_property_missing() {
         let step = read(json!({})).unwrap();
         assert_eq!(step.retries, None);

@@ -2,6 +2,7 @@
 
 /// Written as published configuration schemas are: unions whose alternatives carry keywords without a typed form, values of several types, defaults the generator cannot apply, a keyword of another type.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__rules")]
 pub struct Step {
     /// One branch name, or a list of distinct ones.
     #[event(non_null)]
@@ -25,9 +26,54 @@ pub struct Step {
     pub port: Option<StepPort>,
     #[event(non_null)]
     pub hosts: Option<Vec<String>>,
+    /// Names to non-empty values.
+    #[event(non_null)]
+    pub variables: Option<::std::collections::BTreeMap<String, String>>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl Step {
+    /// The schema's rules that the fields' types do not state.
+    fn __rules(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        let value = ::event_runtime::__private::serde_json::to_value(self)
+            .map_err(|e| ::event_runtime::ValidationError::new("", e.to_string()))?;
+        Self::__rules_0(&value)
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_0(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Some(o) = v.as_object() {
+            if let Some(x) = o.get("variables") {
+                Self::__rules_2(x).map_err(|e| e.at("variables"))?;
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_1(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["string"])?;
+        if let Some(x) = v.as_str() {
+            ::event_runtime::__private::validate::min_length(x, 1)?;
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_2(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Some(o) = v.as_object() {
+            for (k, x) in o {
+                if !&[].contains(&k.as_str()) {
+                    Self::__rules_1(x).map_err(|e| e.at(k))?;
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
 }
 /// One branch name, or a list of distinct ones.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
