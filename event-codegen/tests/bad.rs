@@ -86,6 +86,39 @@ fn a_ten_megabyte_schema_is_refused() {
     assert_eq!(all[0].file, Path::new("big.json"));
 }
 
+/// A minified schema, one line of thousands of characters, shows a window
+/// of that line around the problem, the caret under it, and the true line
+/// and column.
+#[test]
+fn a_minified_schema_shows_a_window_of_its_line() {
+    let properties: Vec<String> = (0..200)
+        .map(|i| format!(r#""p{i}":{{"type":"string","description":"Property {i}."}}"#))
+        .collect();
+    let (before, after) = properties.split_at(100);
+    let text = format!(
+        r#"{{"type":"object","properties":{{{},"x":{{"type":"string","default":5}},{}}}}}"#,
+        before.join(","),
+        after.join(","),
+    );
+    assert!(text.len() > 9_000 && !text.contains('\n'));
+    let Err(Error::Schema(d)) = run(vec![("min.json".into(), text.clone().into_bytes())]) else {
+        panic!("accepted");
+    };
+    let out = d.render();
+    let column = text.find(r#""default":5"#).unwrap() + r#""default":"#.len() + 1;
+    assert!(out.contains(&format!("min.json:1:{column}\n")), "{out}");
+    let longest = out.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest <= 140, "a line of {longest} characters:\n{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    let source = lines.iter().position(|l| l.starts_with("1 │ ")).unwrap();
+    let carets = lines[source + 1];
+    let caret = carets.chars().position(|c| c == '^').unwrap();
+    let under: String = lines[source].chars().skip(caret).collect();
+    assert!(under.starts_with("5},"), "{out}");
+    assert!(carets.ends_with(" ^ at `/properties/x/default`"), "{out}");
+    assert_eq!(lines[source].matches('\u{2026}').count(), 2, "{out}");
+}
+
 /// Nesting far past the limit is an error, not a stack overflow.
 #[test]
 fn a_deeply_nested_schema_is_an_error_not_a_crash() {
