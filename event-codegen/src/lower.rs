@@ -294,10 +294,11 @@ pub(crate) struct Lower<'a> {
     /// keyword, span), and those a struct applied; the others are
     /// reported at the end of the run, never dropped.
     unevaluated: Vec<(usize, String, Span)>,
-    /// The `additionalProperties` schemas (file, pointer) of maps whose
-    /// values have constraints the map's type cannot carry: checked as
-    /// rules (`keywords::residue`).
-    constrained_maps: HashSet<(usize, String)>,
+    /// The `additionalProperties` schemas of maps and the `items` schemas
+    /// of arrays (file, pointer) whose values have constraints their
+    /// container's type cannot carry (a map's values, an inner array's
+    /// items or counts): checked whole as rules (`keywords::residue`).
+    checked_whole: HashSet<(usize, String)>,
     unevaluated_done: HashSet<(usize, String)>,
 }
 
@@ -326,7 +327,7 @@ impl<'a> Lower<'a> {
             events: Vec::new(),
             owner: HashMap::new(),
             unevaluated: Vec::new(),
-            constrained_maps: HashSet::new(),
+            checked_whole: HashSet::new(),
             unevaluated_done: HashSet::new(),
         }
     }
@@ -2329,15 +2330,11 @@ impl<'a> Lower<'a> {
                             .iter()
                             .any(|c| matches!(c, Constraint::MinItems(_) | Constraint::MaxItems(_)))
                     {
-                        self.report(
-                            Severity::Error,
-                            "unsupported-keyword",
-                            file,
-                            &format!("{pointer}/items"),
-                            items.span.clone(),
-                            "constraints on the items of a nested array cannot be checked",
-                            Some("give the inner array its own object in `$defs`"),
-                        );
+                        // The element type holds no constraint of its own
+                        // items or counts: the items schema is a rule of
+                        // the array, checked whole on each element.
+                        self.checked_whole
+                            .insert((file, format!("{pointer}/items")));
                     } else {
                         constraints.extend(inner.constraints);
                     }
@@ -2369,7 +2366,7 @@ impl<'a> Lower<'a> {
                     // The map's type holds no constraint of its values:
                     // they are the map's rules, its value schema checked
                     // whole on each value.
-                    self.constrained_maps
+                    self.checked_whole
                         .insert((file, format!("{pointer}/additionalProperties")));
                 }
                 let ty = if inner.nullable {

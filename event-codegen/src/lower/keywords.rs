@@ -435,14 +435,13 @@ impl<'a> Lower<'a> {
         }
         match (ty, node.get("items"), node.get("additionalProperties")) {
             (Ty::Vec(inner), Some(items), _) if !is_tuple(node) => {
-                if let Some(rest) = self.residue(
-                    b,
-                    file,
-                    &format!("{pointer}/items"),
-                    items,
-                    inner,
-                    depth + 1,
-                ) {
+                let at = format!("{pointer}/items");
+                let rest = if self.checked_whole.contains(&(file, at.clone())) {
+                    Some(self.full(b, file, &at, items))
+                } else {
+                    self.residue(b, file, &at, items, inner, depth + 1)
+                };
+                if let Some(rest) = rest {
                     check.keywords.push(Keyword::Items {
                         prefix: Vec::new(),
                         rest,
@@ -451,7 +450,7 @@ impl<'a> Lower<'a> {
             }
             (Ty::Map(inner), _, Some(ap)) => {
                 let at = format!("{pointer}/additionalProperties");
-                let schema = if self.constrained_maps.contains(&(file, at.clone())) {
+                let schema = if self.checked_whole.contains(&(file, at.clone())) {
                     Some(self.full(b, file, &at, ap))
                 } else {
                     self.residue(b, file, &at, ap, inner, depth + 1)

@@ -1122,6 +1122,14 @@ mod third_party {
     }
 
     #[test]
+    fn the_constraints_of_an_inner_arrays_items_are_rules_of_the_outer() {
+        let step = read(json!({"path": [[1, 2], [0.5, 3, 4]]})).unwrap();
+        assert_eq!(step.path.unwrap()[1], vec![0.5, 3.0, 4.0]);
+        assert!(read(json!({"path": [[1, 2], [1]]})).unwrap_err().contains("path[1]"));
+        assert!(read(json!({"path": [[1, -2]]})).unwrap_err().contains("path[0][1]"));
+    }
+
+    #[test]
     fn defaults_that_are_not_applied_leave_the_property_missing() {
         let step = read(json!({})).unwrap();
         assert_eq!(step.retries, None);

@@ -29,6 +29,9 @@ pub struct Step {
     /// Names to non-empty values.
     #[event(non_null)]
     pub variables: Option<::std::collections::BTreeMap<String, String>>,
+    /// Points, each of at least two non-negative coordinates.
+    #[event(non_null)]
+    pub path: Option<Vec<Vec<f64>>>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
@@ -47,6 +50,9 @@ impl Step {
         if let Some(o) = v.as_object() {
             if let Some(x) = o.get("variables") {
                 Self::__rules_2(x).map_err(|e| e.at("variables"))?;
+            }
+            if let Some(x) = o.get("path") {
+                Self::__rules_5(x).map_err(|e| e.at("path"))?;
             }
         }
         ::core::result::Result::Ok(())
@@ -69,6 +75,50 @@ impl Step {
             for (k, x) in o {
                 if !&[].contains(&k.as_str()) {
                     Self::__rules_1(x).map_err(|e| e.at(k))?;
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_3(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["array"])?;
+        if let Some(x) = v.as_array() {
+            ::event_runtime::__private::validate::min_items(x, 2)?;
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                match i {
+                    _ => {
+                        Self::__rules_4(x).map_err(|e| e.at_index(i))?;
+                    }
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_4(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["number"])?;
+        if let Some(x) = v.as_f64() {
+            ::event_runtime::__private::validate::minimum(&x, 0.0)?;
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_5(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                match i {
+                    _ => {
+                        Self::__rules_3(x).map_err(|e| e.at_index(i))?;
+                    }
                 }
             }
         }
