@@ -1334,7 +1334,9 @@ impl<'a> Lower<'a> {
     /// 2. failing that, the reference as written, from the schema root,
     ///    looked up among the `$id`s as written (how ajv-style catalogs
     ///    refer to each other);
-    /// 3. failing that, an error naming each target tried.
+    /// 3. failing that, the reference against where the file lies under
+    ///    the root (a file whose `$id` names another place);
+    /// 4. failing that, an error naming each target tried.
     fn resolve(
         &mut self,
         file: usize,
@@ -1372,11 +1374,31 @@ impl<'a> Lower<'a> {
                 return None;
             };
             let by_id = uri::join(uri::ROOT, path_part);
-            let found = self.registry.resources.get(&by_spec).cloned().or_else(|| {
-                by_id
-                    .as_ref()
-                    .and_then(|u| self.registry.as_written.get(u).cloned())
-            });
+            // Rule 3: against the file's own place under the root, for a
+            // file whose `$id` names another place than where it lies
+            // (CycloneDX's `bom-1.6.SNAPSHOT.schema.json`, `$id`
+            // `.../bom-1.6.schema.json`, refers to the file beside it).
+            let own = format!(
+                "{}{}",
+                uri::ROOT,
+                self.files[file].path.to_string_lossy().replace('\\', "/")
+            );
+            let by_file = uri::join(&own, path_part).filter(|u| *u != by_spec);
+            let found = self
+                .registry
+                .resources
+                .get(&by_spec)
+                .cloned()
+                .or_else(|| {
+                    by_id
+                        .as_ref()
+                        .and_then(|u| self.registry.as_written.get(u).cloned())
+                })
+                .or_else(|| {
+                    by_file
+                        .as_ref()
+                        .and_then(|u| self.registry.resources.get(u).cloned())
+                });
             match found {
                 Some(t) => Some(t),
                 None if !by_spec.starts_with(uri::ROOT) => {
@@ -1408,9 +1430,15 @@ impl<'a> Lower<'a> {
                         uri::show(&by_spec),
                         uri::show(&base)
                     );
-                    if let Some(u) = by_id.filter(|u| *u != by_spec) {
+                    if let Some(u) = by_id.as_ref().filter(|u| **u != by_spec) {
                         tried.push_str(&format!(
                             " and `{}` (an `$id` as written, from the schema root)",
+                            uri::show(u)
+                        ));
+                    }
+                    if let Some(u) = by_file.filter(|u| Some(u) != by_id.as_ref()) {
+                        tried.push_str(&format!(
+                            " and `{}` (from the file's place under the root)",
                             uri::show(&u)
                         ));
                     }

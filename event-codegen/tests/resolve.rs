@@ -375,3 +375,36 @@ fn definitions_keyed_by_their_id_are_named_after_its_last_segment() {
     );
     assert!(!g.code.contains("HttpExampleCom"), "{}", g.code);
 }
+
+/// Rule 3: a file whose `$id` names another place than where it lies
+/// (CycloneDX ships `bom-1.6.SNAPSHOT.schema.json` with the `$id`
+/// `http://cyclonedx.org/schema/bom-1.6.schema.json`) refers to the file
+/// beside it by its file name; neither the `$id` base nor the `$id`s as
+/// written hold it, its own place does.
+#[test]
+fn a_ref_that_no_id_holds_resolves_against_the_files_own_place() {
+    let g = run(&[
+        (
+            "bom.snapshot.json",
+            r#"{"$id": "http://example.com/schema/bom.json", "type": "object",
+                "properties": {"licence": {"$ref": "spdx.snapshot.json"}}}"#,
+        ),
+        (
+            "spdx.snapshot.json",
+            r#"{"$id": "http://example.com/schema/spdx.json", "title": "Spdx", "type": "string",
+                "enum": ["MIT", "Apache-2.0"]}"#,
+        ),
+    ])
+    .unwrap_or_else(|e| panic!("{}", rendered(Err(e))));
+    assert!(g.code.contains("pub licence: Option<Spdx>,"), "{}", g.code);
+    // Not found anywhere: every target tried is named.
+    let r = rendered(run(&[(
+        "sub/bom.json",
+        r#"{"$id": "schema/bom.json", "type": "object",
+            "properties": {"licence": {"$ref": "spdx.json"}}}"#,
+    )]));
+    assert!(
+        r.contains("tried `sub/schema/spdx.json` (from the base `sub/schema/bom.json`) and `spdx.json` (an `$id` as written, from the schema root) and `sub/spdx.json` (from the file's place under the root)"),
+        "{r}"
+    );
+}
