@@ -126,6 +126,16 @@ impl<'a> Shape<'a> {
     }
 }
 
+/// Whether `ty` is `f32` or `f64` inside any nesting of `Option` and `Vec`
+/// (`Vec<Vec<f64>>`, a GeoJSON position list): a type that
+/// `wire::float` writes, a whole number as an integer.
+pub fn floats(ty: &Type) -> bool {
+    match unwrap(ty, "Option").or_else(|| unwrap(ty, "Vec")) {
+        Some(inner) => floats(inner),
+        None => matches!(last_ident(ty).as_deref(), Some("f32" | "f64")),
+    }
+}
+
 /// The doc comment: the `#[doc = "..."]` lines, one leading space trimmed.
 pub fn doc(attrs: &[Attribute]) -> String {
     let mut lines = Vec::new();

@@ -510,7 +510,7 @@ fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         }
         // A whole `f64` is written as an integer (`39652351`, not
         // `39652351.0`): what most producers wrote, and the same number.
-        if field.shape.scalar == Scalar::Float && !field.serde_has(&["skip", "skip_serializing"]) {
+        if crate::ast::floats(field.ty) && !field.serde_has(&["skip", "skip_serializing"]) {
             let path = format!("{p}::wire::float");
             attrs.push(quote!(#[serde(serialize_with = #path)]));
         }

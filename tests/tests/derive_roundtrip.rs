@@ -845,7 +845,8 @@ fn a_leap_second_in_a_payload_is_refused_not_moved() {
 /// A payload part written for lossless forwarding: `Option<Option<_>>`
 /// keeps a `null` apart from a missing field, `#[event(required)]` makes an
 /// `Option` one that must be present, `Option<()>` is a `null`-only
-/// property, and a whole `f64` is written as an integer.
+/// property, and a whole `f64` is written as an integer, at any depth of
+/// `Vec` and `Option`.
 #[derive(Debug, Clone, PartialEq, EventData)]
 pub struct Forwarded {
     #[event(max_length = 5)]
@@ -860,6 +861,7 @@ pub struct Forwarded {
     pub score: f64,
     pub ratio: Option<f64>,
     pub samples: Vec<f64>,
+    pub positions: Option<Vec<Vec<f64>>>,
     #[event(unknown)]
     pub rest: Map<String, Value>,
 }
@@ -873,7 +875,8 @@ fn null_and_missing_stay_apart_and_are_written_back_as_read() {
     let input = json!({
         "label": null, "closedAt": null, "due": "2026-03-27", "body": null,
         "mergedAt": null, "app": null, "score": 39652351, "ratio": 0.25,
-        "samples": [1, 2.5, -0.0], "extra": {"kept": [1, 2.0]}
+        "samples": [1, 2.5, -0.0], "positions": [[102, 0.5], [7]],
+        "extra": {"kept": [1, 2.0]}
     });
     let read = forwarded(input.clone()).unwrap();
     assert_eq!(read.label, Some(None));
@@ -910,6 +913,7 @@ fn a_required_option_must_be_present_and_constraints_reach_inside_two_options() 
         score: 0.0,
         ratio: None,
         samples: Vec::new(),
+        positions: None,
         rest: Map::new(),
     };
     assert_eq!(
