@@ -773,10 +773,10 @@ where
         };
         let event_type = event.event_type();
         let handles = self.type_metrics(event_type);
-        let now = crate::clock::wall_at(std::time::Instant::now());
-        // Behind by the time since the event happened; a timestamp ahead of
-        // this clock is skew, not negative lag.
-        let lag = (now - event.timestamp()).as_seconds_f64().max(0.0);
+        let read_at = std::time::Instant::now();
+        let wall = crate::clock::unix_nanos_at(read_at);
+        // Behind by the time since the event happened.
+        let lag = crate::clock::seconds_since(wall, event.timestamp());
         match handles {
             Some(h) => h.lag_seconds.set(lag),
             None => metrics::gauge!(m::LAG_SECONDS, "consumer" => inner.name, "type" => event_type)
@@ -789,6 +789,13 @@ where
             &built
         } else {
             placeholder_key()
+        };
+        // A store that records nothing (`USES_KEY` false) is given the
+        // times at hand, not read for it.
+        let now = if St::USES_KEY {
+            crate::clock::wall_at(read_at)
+        } else {
+            OffsetDateTime::UNIX_EPOCH
         };
         let claim = inner
             .store
@@ -835,7 +842,13 @@ where
             }
         };
         // 4. Handler, in the store's transaction.
-        let started = std::time::Instant::now();
+        // With a store that records nothing, nothing ran since the first
+        // reading: it is the handler's start.
+        let started = if St::USES_KEY {
+            std::time::Instant::now()
+        } else {
+            read_at
+        };
         let mut tx = match inner.store.begin().await {
             Ok(tx) => tx,
             Err(error) => {
@@ -866,7 +879,11 @@ where
                 std::panic::resume_unwind(panic);
             }
             Ok(Ok(())) => {
-                let done = crate::clock::wall_at(ended);
+                let done = if St::USES_KEY {
+                    crate::clock::wall_at(ended)
+                } else {
+                    OffsetDateTime::UNIX_EPOCH
+                };
                 let recorded = match inner
                     .store
                     .complete_in(

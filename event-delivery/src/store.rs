@@ -24,9 +24,11 @@ pub trait ProcessedStore: Send + Sync + 'static {
     /// The transaction a handler writes through and the record joins.
     type Tx: Send;
 
-    /// Whether the store reads the [`IdempotencyKey`] it is given. A store
-    /// that records nothing ([`NoStore`]) says `false`, and the pipeline
-    /// then passes one placeholder key instead of building each event's.
+    /// Whether the store reads the [`IdempotencyKey`] and the times it is
+    /// given. A store that records nothing ([`NoStore`]) says `false`, and
+    /// the pipeline then passes one placeholder key instead of building
+    /// each event's, and the Unix epoch instead of reading the clock for
+    /// the claim and the record.
     const USES_KEY: bool = true;
 
     /// Claims `key` for `consumer` on behalf of `event_id`.
