@@ -299,6 +299,11 @@ pub(crate) struct Lower<'a> {
     /// container's type cannot carry (a map's values, an inner array's
     /// items or counts): checked whole as rules (`keywords::residue`).
     checked_whole: HashSet<(usize, String)>,
+    /// The `allOf` definitions of a property (file, pointer, as written)
+    /// that its type, from its first definition, cannot narrow to (a
+    /// union defined twice, other `items`, a second `pattern`): checked
+    /// whole as rules of the property, so both hold.
+    whole_parts: HashSet<(usize, String)>,
     unevaluated_done: HashSet<(usize, String)>,
 }
 
@@ -328,6 +333,7 @@ impl<'a> Lower<'a> {
             owner: HashMap::new(),
             unevaluated: Vec::new(),
             checked_whole: HashSet::new(),
+            whole_parts: HashSet::new(),
             unevaluated_done: HashSet::new(),
         }
     }
@@ -3089,7 +3095,12 @@ impl<'a> Lower<'a> {
             for (f, p, n) in std::iter::once((prop.file, prop.pointer.clone(), prop.node))
                 .chain(prop.also.iter().cloned())
             {
-                if let Some(sub) = self.residue(&mut rules, f, &p, n, &lowered.ty, 0) {
+                let sub = if self.whole_parts.contains(&(f, p.clone())) {
+                    Some(self.full(&mut rules, f, &p, n))
+                } else {
+                    self.residue(&mut rules, f, &p, n, &lowered.ty, 0)
+                };
+                if let Some(sub) = sub {
                     residues.push((prop.wire.clone(), sub));
                 }
             }
@@ -3720,6 +3731,7 @@ impl<'a> Lower<'a> {
         let wire = prop.wire.clone();
         let first_at = prop.pointer.clone();
         for (f, p, part) in also.iter().cloned() {
+            let written = (f, p.clone());
             let (f, p, node) = self.deref(f, &p, part);
             if (f, p.as_str()) == (pf, pp.as_str()) {
                 continue;
@@ -3809,13 +3821,11 @@ impl<'a> Lower<'a> {
                             );
                         }
                     }
-                    _ => conflict(
-                        self,
-                        format!(
-                            "property `{wire}` is narrowed by an `enum` in `allOf`, and `{first_at}` is not an `enum` of strings; the intersection is not generated"
-                        ),
-                        "define the property in one place",
-                    ),
+                    // Not an intersection the type can state: the part
+                    // is checked whole beside it.
+                    _ => {
+                        self.whole_parts.insert(written);
+                    }
                 }
                 continue;
             }
@@ -3829,13 +3839,10 @@ impl<'a> Lower<'a> {
             };
             let part_kinds: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
             if kind.is_empty() {
-                conflict(
-                    self,
-                    format!(
-                        "property `{wire}` is defined twice by `allOf`, differently, and its type at `{first_at}` (an object, a union or a formatted string) is not narrowed"
-                    ),
-                    "define it in one place",
-                );
+                // An object, a union or a formatted string, defined again:
+                // the type follows the first definition, and this one is
+                // checked whole beside it.
+                self.whole_parts.insert(written);
                 continue;
             }
             let agrees = part_kinds.is_empty()
@@ -3858,13 +3865,7 @@ impl<'a> Lower<'a> {
                 "string" => {
                     let l = self.string(f, &p, node);
                     if l.ty != Ty::String {
-                        conflict(
-                            self,
-                            format!(
-                                "property `{wire}` is narrowed by `allOf` to a typed `format`; the intersection is not generated"
-                            ),
-                            "put the `format` in the first definition",
-                        );
+                        self.whole_parts.insert(written);
                         continue;
                     }
                     more = l.constraints;
@@ -3874,13 +3875,9 @@ impl<'a> Lower<'a> {
                     self.counts(f, &p, node, ITEM_BOUNDS, &mut more);
                     if let Some(items) = node.get("items") {
                         if first.get("items").map(Node::to_value) != Some(items.to_value()) {
-                            conflict(
-                                self,
-                                format!(
-                                    "property `{wire}` has other `items` in another `allOf` part; the intersection of item schemas is not generated"
-                                ),
-                                "define the items in one place",
-                            );
+                            // The items of both hold: this part's are
+                            // checked whole beside the first's type.
+                            self.whole_parts.insert(written.clone());
                         }
                     }
                 }
@@ -3946,6 +3943,12 @@ impl<'a> Lower<'a> {
             }
             for c in more {
                 if let Err(why) = tighten(&mut lowered.constraints, c) {
+                    if matches!(c_kind(&why), Some("pattern")) {
+                        // Two patterns both hold: the second is checked
+                        // with this part, whole.
+                        self.whole_parts.insert(written.clone());
+                        continue;
+                    }
                     conflict(
                         self,
                         format!(
@@ -4149,8 +4152,12 @@ fn type_names(node: &Node) -> Vec<&str> {
     }
 }
 
-/// The Rust expression of a `default` that is not the type's zero value,
-/// when it is a value of the type: scalars only.
+/// The keyword a narrowing error of [`tighten`] is about.
+fn c_kind(why: &str) -> Option<&'static str> {
+    why.starts_with("two different `pattern`s")
+        .then_some("pattern")
+}
+
 /// What names the type of a `$defs` entry: its key, or, for a key that is
 /// a URI or a path (bundled catalogs key each definition by its `$id`:
 /// `http://asyncapi.com/definitions/3.0.0/channel.json`), its last segment
@@ -4177,6 +4184,8 @@ fn key_stem(key: &str) -> &str {
     }
 }
 
+/// The Rust expression of a `default` that is not the type's zero value,
+/// when it is a value of the type: scalars only.
 fn default_expr(ty: &Ty, d: &Node) -> Option<String> {
     match (ty, &d.kind) {
         (Ty::String, Kind::String(s)) => Some(format!("String::from({s:?})")),

@@ -1130,6 +1130,29 @@ mod third_party {
     }
 
     #[test]
+    fn a_definition_the_type_cannot_narrow_to_is_checked_beside_it() {
+        use gencheck::third_party::Layered;
+        let read = |v: Value| -> Result<Layered, String> {
+            let l: Layered = serde_json::from_str(&v.to_string()).map_err(|e| e.to_string())?;
+            l.validate().map_err(|e| e.to_string())?;
+            Ok(l)
+        };
+        let ok = json!({"mode": "fast", "level": 2, "tags": ["abc"]});
+        assert_eq!(serde_json::to_value(read(ok.clone()).unwrap()).unwrap(), ok);
+        assert!(read(json!({"level": "high"})).is_ok());
+        // Each part's rule holds on its own.
+        for bad in [
+            json!({"mode": "Fast"}),
+            json!({"mode": "medium"}),
+            json!({"level": 0}),
+            json!({"level": "low"}),
+            json!({"tags": ["abcd"]}),
+        ] {
+            assert!(read(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn defaults_that_are_not_applied_leave_the_property_missing() {
         let step = read(json!({})).unwrap();
         assert_eq!(step.retries, None);
