@@ -2023,27 +2023,20 @@ impl<'a> Lower<'a> {
                 // JSON Schema ignores such a keyword, and so does the
                 // type; in an event schema it is a mistake in the
                 // contract, in someone else's schema a warning.
-                if self.owner.contains_key(&file) {
-                    self.report(
-                        Severity::Error,
-                        "misplaced-keyword",
-                        file,
-                        &at,
-                        m.key_span.clone(),
-                        format!("`{}` does not apply to {what}", m.key),
-                        Some("check the `type` of this schema"),
-                    );
+                let (severity, effect) = if self.owner.contains_key(&file) {
+                    (Severity::Error, "")
                 } else {
-                    self.report(
-                        Severity::Warning,
-                        "misplaced-keyword",
-                        file,
-                        &at,
-                        m.key_span.clone(),
-                        format!("`{}` does not apply to {what}, so it has no effect", m.key),
-                        Some("check the `type` of this schema"),
-                    );
-                }
+                    (Severity::Warning, ", so it has no effect")
+                };
+                self.report(
+                    severity,
+                    "misplaced-keyword",
+                    file,
+                    &at,
+                    m.key_span.clone(),
+                    format!("`{}` does not apply to {what}{effect}", m.key),
+                    Some("check the `type` of this schema"),
+                );
             }
         }
     }
