@@ -159,6 +159,37 @@ impl<'a> Lower<'a> {
         for m in node.members() {
             self.keyword(b, file, pointer, node, &m.key, &mut check, true);
         }
+        if node
+            .get("unevaluatedProperties")
+            .is_some_and(|u| u.kind == Kind::Bool(false))
+        {
+            // The members this schema, its `allOf` parts and its `$ref`s
+            // evaluate, gathered as a struct gathers them; checked here as
+            // `additionalProperties: false` is in a rule. Where that
+            // depends on the value, it stays unapplied and is reported.
+            let mut sealed = super::Sealed {
+                file,
+                pointer: pointer.to_string(),
+                names: Vec::new(),
+                patterns: Vec::new(),
+            };
+            let done = match self.evaluated(file, pointer, node, &mut sealed, &mut Vec::new()) {
+                super::Evaluated::Some => {
+                    check.keywords.push(Keyword::AdditionalProperties {
+                        names: sealed.names,
+                        patterns: sealed.patterns,
+                        schema: Sub::Nothing,
+                    });
+                    true
+                }
+                super::Evaluated::All => true,
+                super::Evaluated::Dynamic(..) => false,
+            };
+            if done {
+                self.unevaluated_done
+                    .insert((file, format!("{pointer}/unevaluatedProperties")));
+            }
+        }
         b.program.nodes[i] = check;
         b.depth -= 1;
         Sub::Node(i)

@@ -1153,6 +1153,25 @@ mod third_party {
     }
 
     #[test]
+    fn unevaluated_properties_in_a_rule_closes_over_what_its_schema_evaluates() {
+        use gencheck::third_party::Services;
+        let read = |v: Value| -> Result<Services, String> {
+            let s: Services = serde_json::from_str(&v.to_string()).map_err(|e| e.to_string())?;
+            s.validate().map_err(|e| e.to_string())?;
+            Ok(s)
+        };
+        // `image` and `x-*` from the `allOf` part, `scale` beside it.
+        let ok = json!({"services": {"web": {"image": "nginx", "scale": 2, "x-team": "a"}}});
+        assert_eq!(serde_json::to_value(read(ok.clone()).unwrap()).unwrap(), ok);
+        let err = read(json!({"services": {"web": {"image": "nginx", "ports": []}}})).unwrap_err();
+        assert!(err.contains("services.web.ports"), "{err}");
+        // `not: {unevaluatedProperties: false}`: a schema that evaluates no
+        // member refuses every member, so `not` of it needs one.
+        assert!(read(json!({"labels": {"kind": "a"}})).is_ok());
+        assert!(read(json!({"labels": {}})).is_err());
+    }
+
+    #[test]
     fn defaults_that_are_not_applied_leave_the_property_missing() {
         let step = read(json!({})).unwrap();
         assert_eq!(step.retries, None);

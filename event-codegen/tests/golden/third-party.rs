@@ -105,6 +105,136 @@ impl Layered {
         ::core::result::Result::Ok(())
     }
 }
+/// As docker compose's schema: services under a pattern, each closed by unevaluatedProperties over its allOf parts; and a not of a schema that evaluates nothing.
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__rules")]
+pub struct Services {
+    #[event(non_null)]
+    pub services: Option<::event_runtime::Map<String, ::event_runtime::Value>>,
+    #[event(non_null)]
+    pub labels: Option<ServicesLabels>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl Services {
+    /// The schema's rules that the fields' types do not state.
+    fn __rules(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        let value = ::event_runtime::__private::serde_json::to_value(self)
+            .map_err(|e| ::event_runtime::ValidationError::new("", e.to_string()))?;
+        Self::__rules_0(&value)
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_0(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Some(o) = v.as_object() {
+            if let Some(x) = o.get("services") {
+                Self::__rules_8(x).map_err(|e| e.at("services"))?;
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_1(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        Self::__rules_2(v)?;
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_2(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        Self::__rules_3(v)?;
+        if let Some(o) = v.as_object() {
+            if let Some(x) = o.get("scale") {
+                Self::__rules_7(x).map_err(|e| e.at("scale"))?;
+            }
+        }
+        if let Some(o) = v.as_object() {
+            static PATTERN_0: ::event_runtime::__private::validate::Pattern = ::event_runtime::__private::validate::Pattern::new(
+                "^x-",
+            );
+            for (k, x) in o {
+                if !&["scale", "image"].contains(&k.as_str()) && !PATTERN_0.matches(k) {
+                    return ::core::result::Result::Err(
+                        ::event_runtime::__private::validate::rule(
+                                "is not allowed: the schema allows no properties beyond those it names",
+                            )
+                            .at(k),
+                    );
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_3(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        Self::__rules_4(v)?;
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_4(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["object"])?;
+        if let Some(o) = v.as_object() {
+            if let Some(x) = o.get("image") {
+                Self::__rules_5(x).map_err(|e| e.at("image"))?;
+            }
+        }
+        if let Some(o) = v.as_object() {
+            static PATTERN_0: ::event_runtime::__private::validate::Pattern = ::event_runtime::__private::validate::Pattern::new(
+                "^x-",
+            );
+            for (k, x) in o {
+                if PATTERN_0.matches(k) {
+                    Self::__rules_6(x).map_err(|e| e.at(k))?;
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_5(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["string"])?;
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_6(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_7(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["integer"])?;
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_8(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Some(o) = v.as_object() {
+            static PATTERN_0: ::event_runtime::__private::validate::Pattern = ::event_runtime::__private::validate::Pattern::new(
+                "^[a-z]+$",
+            );
+            for (k, x) in o {
+                if PATTERN_0.matches(k) {
+                    Self::__rules_1(x).map_err(|e| e.at(k))?;
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+}
 /// Written as published configuration schemas are: unions whose alternatives carry keywords without a typed form, values of several types, defaults the generator cannot apply, a keyword of another type.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 #[event(check = "Self::__rules")]
@@ -278,6 +408,54 @@ impl ::event_runtime::EventData for LayeredLevel {
             Self::Integer(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
             Self::String(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
         }
+    }
+}
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__rules")]
+pub struct ServicesLabels {
+    #[event(non_null)]
+    pub kind: Option<String>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl ServicesLabels {
+    /// The schema's rules that the fields' types do not state.
+    fn __rules(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        let value = ::event_runtime::__private::serde_json::to_value(self)
+            .map_err(|e| ::event_runtime::ValidationError::new("", e.to_string()))?;
+        Self::__rules_0(&value)
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_0(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if Self::__rules_1(v).is_ok() {
+            return ::core::result::Result::Err(
+                ::event_runtime::__private::validate::rule(
+                    "must not match the schema of `not`",
+                ),
+            );
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_1(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Some(o) = v.as_object() {
+            for (k, x) in o {
+                if !&[].contains(&k.as_str()) {
+                    return ::core::result::Result::Err(
+                        ::event_runtime::__private::validate::rule(
+                                "is not allowed: the schema allows no properties beyond those it names",
+                            )
+                            .at(k),
+                    );
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
     }
 }
 /// One branch name, or a list of distinct ones.
