@@ -1624,6 +1624,14 @@ impl<'a> Lower<'a> {
             // Inside an `allOf`, any object keyword makes the whole an object.
             object |= ap.is_some() || types.contains(&"object");
         }
+        if top && other {
+            // `"type": "array"` (or another type) says what the value is:
+            // object keywords in its `allOf` parts or its `$ref` have no
+            // effect on it either (a union's beside-keywords put
+            // `properties` into each alternative's `allOf`, GitLab CI).
+            seen.pop();
+            return false;
+        }
         if !object {
             if let Some(r) = node.get("$ref") {
                 object = match self.resolve(file, pointer, r) {

@@ -1172,6 +1172,24 @@ mod third_party {
     }
 
     #[test]
+    fn object_keywords_beside_a_union_leave_its_array_alternative_an_array() {
+        // An unknown member of the closed object alternative is kept: no
+        // alternative reads it exactly, and the tolerant pass keeps it.
+        for ok in [
+            json!([["a", "b"]]),
+            json!([{"when": "always"}]),
+            json!([]),
+            json!([{"other": 1}]),
+        ] {
+            let step = read(json!({"rules": ok})).unwrap();
+            assert_eq!(serde_json::to_value(&step).unwrap(), json!({"rules": ok}));
+        }
+        for bad in [json!([[1]]), json!([{"when": 1}]), json!(["a"])] {
+            assert!(read(json!({"rules": bad})).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn defaults_that_are_not_applied_leave_the_property_missing() {
         let step = read(json!({})).unwrap();
         assert_eq!(step.retries, None);

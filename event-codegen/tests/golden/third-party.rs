@@ -267,6 +267,9 @@ pub struct Step {
     /// Points, each of at least two non-negative coordinates.
     #[event(non_null)]
     pub path: Option<Vec<Vec<f64>>>,
+    /// Rules, each an object or a list of names (the object keywords beside the union reach the array alternative too, where they have no effect).
+    #[event(non_null)]
+    pub rules: Option<Vec<StepRulesItem>>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
@@ -765,6 +768,72 @@ impl ::event_runtime::EventData for StepPort {
         ::core::result::Result::Ok(())
     }
 }
+#[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
+#[serde(crate = "::event_runtime::__private::serde", untagged)]
+pub enum StepRulesItem {
+    StepRulesItemVariant1(StepRulesItemVariant1),
+    StepRulesItemVariant2(StepRulesItemVariant2),
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for StepRulesItem {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = ::event_runtime::__private::wire::strict_value(d)?;
+        ::event_runtime::__private::wire::union_named(
+                "anyOf",
+                &value,
+                &[
+                    (
+                        "StepRulesItemVariant1",
+                        |v| {
+                            <StepRulesItemVariant1 as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::StepRulesItemVariant1)
+                        },
+                    ),
+                    (
+                        "StepRulesItemVariant2",
+                        |v| {
+                            <StepRulesItemVariant2 as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::StepRulesItemVariant2)
+                        },
+                    ),
+                ],
+                &[
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["when"],
+                        values: &[],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &[],
+                        values: &[],
+                    },
+                ],
+            )
+            .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)
+    }
+}
+impl ::event_runtime::EventData for StepRulesItem {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        match self {
+            Self::StepRulesItemVariant1(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+            Self::StepRulesItemVariant2(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+        }
+    }
+}
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepBranchesVariant2(pub Vec<String>);
 impl StepBranchesVariant2 {
@@ -928,6 +997,115 @@ impl ::event_runtime::EventData for StepEnvVariant1 {
     fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         #[allow(unused_imports)]
         use ::event_runtime::__private::validate::{ViaEventData as _, ViaOther as _};
+        self.__rules()?;
+        ::core::result::Result::Ok(())
+    }
+}
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct StepRulesItemVariant1 {
+    #[event(non_null)]
+    pub when: Option<String>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown, closed)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRulesItemVariant2(pub ::event_runtime::Value);
+impl StepRulesItemVariant2 {
+    /// The value, when it satisfies the schema.
+    pub fn new(
+        value: ::event_runtime::Value,
+    ) -> ::core::result::Result<Self, ::event_runtime::ValidationError> {
+        let value = StepRulesItemVariant2(value);
+        ::event_runtime::EventData::validate(&value)?;
+        ::core::result::Result::Ok(value)
+    }
+}
+impl ::event_runtime::__private::serde::Serialize for StepRulesItemVariant2 {
+    fn serialize<S: ::event_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        ::event_runtime::__private::serde::Serialize::serialize(&self.0, serializer)
+    }
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for StepRulesItemVariant2 {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = StepRulesItemVariant2(
+            <::event_runtime::Value as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                deserializer,
+            )?,
+        );
+        ::event_runtime::EventData::validate(&value)
+            .map_err(
+                <D::Error as ::event_runtime::__private::serde::de::Error>::custom,
+            )?;
+        ::core::result::Result::Ok(value)
+    }
+}
+impl StepRulesItemVariant2 {
+    /// The schema's rules that the fields' types do not state.
+    fn __rules(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        Self::__rules_0(&self.0)
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_0(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                match i {
+                    _ => {
+                        Self::__rules_1(x).map_err(|e| e.at_index(i))?;
+                    }
+                }
+            }
+        }
+        if let Some(o) = v.as_object() {
+            if let Some(x) = o.get("when") {
+                Self::__rules_2(x).map_err(|e| e.at("when"))?;
+            }
+        }
+        if let Some(o) = v.as_object() {
+            for (k, x) in o {
+                if !&["when"].contains(&k.as_str()) {
+                    return ::core::result::Result::Err(
+                        ::event_runtime::__private::validate::rule(
+                                "is not allowed: the schema allows no properties beyond those it names",
+                            )
+                            .at(k),
+                    );
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_1(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["string"])?;
+        ::core::result::Result::Ok(())
+    }
+    #[allow(unused_variables, unreachable_code, clippy::all)]
+    fn __rules_2(
+        v: &::event_runtime::Value,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::json_type(&v, &["string"])?;
+        ::core::result::Result::Ok(())
+    }
+}
+impl ::event_runtime::EventData for StepRulesItemVariant2 {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::__private::validate::{ViaEventData as _, ViaOther as _};
+        ::event_runtime::__private::validate::json_type(&self.0, &["array"])?;
         self.__rules()?;
         ::core::result::Result::Ok(())
     }
