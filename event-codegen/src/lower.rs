@@ -3130,30 +3130,28 @@ impl<'a> Lower<'a> {
                 };
                 let broken = default_breaks(&lowered.constraints, d);
                 if let Some(broken) = broken {
-                    let span = d.span.clone();
-                    self.report(
+                    self.report_default(
+                        &prop,
+                        d,
                         severity,
                         "bad-default",
-                        prop.file,
-                        &format!("{}/default", prop.pointer),
-                        span,
                         format!(
                             "`default` {} breaks this property's own `{broken}`{not_applied}",
                             d.to_value()
                         ),
-                        Some("a default must satisfy the schema it belongs to"),
+                        "a default must satisfy the schema it belongs to",
                     );
                 }
                 if broken.is_some() && lossless {
                     // Reported above.
                 } else if lowered.nullable {
-                    let span = d.span.clone();
-                    self.report(Severity::Warning, "default-not-applied",
-                        prop.file,
-                        &format!("{}/default", prop.pointer),
-                        span,
+                    self.report_default(
+                        &prop,
+                        d,
+                        Severity::Warning,
+                        "default-not-applied",
                         "a `default` on a nullable property is not applied; a missing field reads as `None`",
-                        Some("the value is kept in the field's documentation"),
+                        "the value is kept in the field's documentation",
                     );
                 } else if lossless && !required && default_writable(&ty, d) {
                     // Applied when read through the accessor; the field
@@ -3168,45 +3166,39 @@ impl<'a> Lower<'a> {
                     // only (an `allOf` part may have narrowed the type it
                     // was written for: `default: false` of a boolean that
                     // another part fixes to `true`).
-                    let span = d.span.clone();
-                    self.report(
+                    self.report_default(
+                        &prop,
+                        d,
                         Severity::Warning,
                         "default-not-applied",
-                        prop.file,
-                        &format!("{}/default", prop.pointer),
-                        span,
                         "a `default` on a required property is never applied",
-                        Some("the value is kept in the field's documentation"),
+                        "the value is kept in the field's documentation",
                     );
                 } else if matches!(ty, Ty::String | Ty::Bool | Ty::Int(_) | Ty::F64) {
-                    let span = d.span.clone();
-                    self.report(
+                    self.report_default(
+                        &prop,
+                        d,
                         severity,
                         "bad-default",
-                        prop.file,
-                        &format!("{}/default", prop.pointer),
-                        span,
                         format!(
                             "`default` {} is not a value of this property's type{not_applied}",
                             d.to_value()
                         ),
-                        Some("a default must satisfy the schema it belongs to"),
+                        "a default must satisfy the schema it belongs to",
                     );
                 } else {
                     // An enum, a union, an object, an array with items:
                     // a value the generator does not write as Rust.
-                    let span = d.span.clone();
-                    self.report(
+                    self.report_default(
+                        &prop,
+                        d,
                         Severity::Warning,
                         "default-not-applied",
-                        prop.file,
-                        &format!("{}/default", prop.pointer),
-                        span,
                         format!(
                             "`default` {} is not applied on a property of this type (an enum, a union, an object or a non-empty array); a missing field reads as `None`",
                             d.to_value()
                         ),
-                        Some("the value is kept in the field's documentation"),
+                        "the value is kept in the field's documentation",
                     );
                 }
             }
@@ -3718,6 +3710,27 @@ impl<'a> Lower<'a> {
     /// satisfy (another type, disjoint values) is an `allof-conflict`
     /// naming both places; a narrowing the types cannot express is an
     /// error too, never dropped.
+    /// Reports a problem of the `default` `d` of `prop`, at the default.
+    fn report_default(
+        &mut self,
+        prop: &Prop<'a>,
+        d: &Node,
+        severity: Severity,
+        code: &'static str,
+        message: impl Into<String>,
+        hint: &str,
+    ) {
+        self.report(
+            severity,
+            code,
+            prop.file,
+            &format!("{}/default", prop.pointer),
+            d.span.clone(),
+            message,
+            Some(hint),
+        );
+    }
+
     fn narrow(
         &mut self,
         mut lowered: Lowered,
