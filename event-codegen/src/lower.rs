@@ -1532,8 +1532,7 @@ impl<'a> Lower<'a> {
     /// accepts exactly them) or a `const` that is not a string or a number
     /// (those are field constraints).
     fn is_item(node: &Node) -> bool {
-        let types = type_names(node);
-        let object = !(types.len() == 1 && types[0] != "object");
+        let object = !typed_other_than_object(node);
         node.get("oneOf").is_some()
             || node.get("anyOf").is_some()
             || node.get("allOf").is_some()
@@ -1615,7 +1614,7 @@ impl<'a> Lower<'a> {
         // `properties` beside another single `type` (`"type": "array"`)
         // does not make an object: JSON Schema ignores it there, and the
         // lowering of that type reports it (`misplaced-keyword`).
-        let other = types.len() == 1 && types[0] != "object";
+        let other = typed_other_than_object(node);
         let mut object = ((node.get("properties").is_some() || node.get("required").is_some())
             && !other)
             || (types == ["object"] && !ap.is_some_and(|ap| matches!(ap.kind, Kind::Object(_))))
@@ -3956,13 +3955,15 @@ impl<'a> Lower<'a> {
                 _ => {}
             }
             for c in more {
+                let second_pattern = matches!(&c, Constraint::Pattern(p)
+                    if lowered.constraints.iter().any(|x| matches!(x, Constraint::Pattern(q) if q != p)));
+                if second_pattern {
+                    // Two patterns both hold: the field checks the first,
+                    // and this part, checked whole, the second.
+                    self.whole_parts.insert(written.clone());
+                    continue;
+                }
                 if let Err(why) = tighten(&mut lowered.constraints, c) {
-                    if matches!(c_kind(&why), Some("pattern")) {
-                        // Two patterns both hold: the second is checked
-                        // with this part, whole.
-                        self.whole_parts.insert(written.clone());
-                        continue;
-                    }
                     conflict(
                         self,
                         format!(
@@ -4166,10 +4167,11 @@ fn type_names(node: &Node) -> Vec<&str> {
     }
 }
 
-/// The keyword a narrowing error of [`tighten`] is about.
-fn c_kind(why: &str) -> Option<&'static str> {
-    why.starts_with("two different `pattern`s")
-        .then_some("pattern")
+/// Whether `node` has one `type` and it is not `object` (`"type":
+/// "array"`): then `properties` and `required` beside it have no effect,
+/// and it is no object, whatever its parts say.
+fn typed_other_than_object(node: &Node) -> bool {
+    matches!(type_names(node).as_slice(), [t] if *t != "object")
 }
 
 /// What names the type of a `$defs` entry: its key, or, for a key that is
