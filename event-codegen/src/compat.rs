@@ -1034,21 +1034,27 @@ pub fn check_against(
 /// Reads every `*.json` file under `root` into a map by relative path.
 /// Symbolic links are not followed, as in generation.
 pub fn load_dir(root: &Path) -> Result<BTreeMap<PathBuf, Value>, String> {
+    load_dir_within(root, crate::MAX_SCHEMA_BYTES)
+}
+
+/// [`load_dir`], refusing files over `limit` bytes instead of
+/// [`MAX_SCHEMA_BYTES`](crate::MAX_SCHEMA_BYTES).
+pub fn load_dir_within(root: &Path, limit: usize) -> Result<BTreeMap<PathBuf, Value>, String> {
     // The same walk as generation's, so that every view of a catalog reads
     // the same files: symbolic links are not followed (a link could lead
     // out of the root, or round in a loop), and a file over the size limit
     // is refused before it is parsed.
-    let (sources, _symlinks) = crate::read_dir(root).map_err(|e| e.to_string())?;
+    let (sources, _symlinks, too_large) =
+        crate::read_dir(root, limit).map_err(|e| e.to_string())?;
+    if let Some((rel, size)) = too_large.first() {
+        return Err(format!(
+            "{}: the file is {size} bytes, larger than {limit}, the limit for a schema file",
+            root.join(rel).display(),
+        ));
+    }
     let mut out = BTreeMap::new();
     for (rel, bytes) in sources {
         let path = root.join(&rel);
-        if bytes.len() > crate::MAX_SCHEMA_BYTES {
-            return Err(format!(
-                "{}: the file is larger than {} bytes, the limit for a schema file",
-                path.display(),
-                crate::MAX_SCHEMA_BYTES
-            ));
-        }
         let value: Value =
             serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         out.insert(rel, value);

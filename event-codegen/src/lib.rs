@@ -53,9 +53,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Largest schema file read, in bytes. An event schema is a few kilobytes;
-/// a file far larger is a mistake or an attack, and is refused before
-/// parsing.
+/// Largest schema file read by default, in bytes. An event schema is a few
+/// kilobytes; a file far larger is a mistake or an attack, and is refused
+/// before parsing. A published catalog of one large file (SchemaStore's
+/// Renovate schema is 2.2 MB) is read with a higher
+/// [`Config::max_schema_bytes`].
 pub const MAX_SCHEMA_BYTES: usize = 1024 * 1024;
 
 /// The header of every generated file.
@@ -75,6 +77,7 @@ pub struct Config {
     routing: bool,
     vocabulary: lower::Vocabulary,
     dialect: Dialect,
+    max_schema_bytes: usize,
 }
 
 impl Default for Config {
@@ -190,6 +193,7 @@ impl Config {
             routing: true,
             vocabulary: lower::Vocabulary::default(),
             dialect: Dialect::default(),
+            max_schema_bytes: MAX_SCHEMA_BYTES,
         }
     }
 
@@ -294,6 +298,24 @@ impl Config {
         self
     }
 
+    /// The largest schema file read, in bytes ([`MAX_SCHEMA_BYTES`], 1 MiB,
+    /// by default). A larger file is refused before it is parsed
+    /// (`schema-too-large`). Raise it for a published catalog of one large
+    /// file that you trust; the bounds on nesting, on the copies unions
+    /// make and on the checks of one schema still hold.
+    ///
+    /// ```no_run
+    /// event_codegen::Config::new()
+    ///     .schema_root("schemastore")
+    ///     .max_schema_bytes(4 << 20)
+    ///     .check()
+    ///     .unwrap();
+    /// ```
+    pub fn max_schema_bytes(&mut self, bytes: usize) -> &mut Self {
+        self.max_schema_bytes = bytes;
+        self
+    }
+
     /// The dialect of a schema file without a `$schema` that names one
     /// (2020-12 by default). It decides what the keywords beside a `$ref`
     /// mean: draft 7 ignores them (with a `ref-sibling-ignored` warning),
@@ -362,6 +384,21 @@ impl Config {
         self
     }
 
+    /// Reports a schema file of `size` bytes, over the limit, unread.
+    fn too_large(&self, diags: &mut Diagnostics, path: PathBuf, size: u128) {
+        let id = diags.add_source(path, String::new());
+        let limit = self.max_schema_bytes;
+        diags.push(
+            Severity::Error,
+            "schema-too-large",
+            id,
+            "",
+            0..0,
+            format!("the file is {size} bytes, larger than {limit}, the limit for a schema file"),
+            Some("split it into shared definitions; for a published file you trust, raise the limit with `--max-schema-bytes` (`Config::max_schema_bytes`)".to_string()),
+        );
+    }
+
     fn root(&self) -> Result<&Path, Error> {
         self.schema_root
             .as_deref()
@@ -372,14 +409,14 @@ impl Config {
     /// it.
     pub fn check(&self) -> Result<Generation, Error> {
         let root = self.root()?;
-        let (sources, symlinks) = read_dir(root)?;
+        let (sources, symlinks, too_large) = read_dir(root, self.max_schema_bytes)?;
         if self.cargo {
             println!("cargo:rerun-if-changed={}", root.display());
             for (path, _) in &sources {
                 println!("cargo:rerun-if-changed={}", root.join(path).display());
             }
         }
-        self.generate_read(sources, &symlinks)
+        self.generate_read(sources, &symlinks, too_large)
     }
 
     /// Reads the catalog, generates the code and writes it to
@@ -448,15 +485,17 @@ impl Config {
     /// assert!(out.code.contains("pub amount_minor: u64"));
     /// ```
     pub fn generate_sources(&self, sources: Vec<(PathBuf, Vec<u8>)>) -> Result<Generation, Error> {
-        self.generate_read(sources, &std::collections::HashSet::new())
+        self.generate_read(sources, &std::collections::HashSet::new(), Vec::new())
     }
 
     /// [`Config::generate_sources`], knowing which files under the root
-    /// are symbolic links (not read), to say so when a `$ref` names one.
+    /// are symbolic links (not read), to say so when a `$ref` names one,
+    /// and which were too large to be read (with their sizes).
     fn generate_read(
         &self,
         mut sources: Vec<(PathBuf, Vec<u8>)>,
         symlinks: &std::collections::HashSet<PathBuf>,
+        too_large: Vec<(PathBuf, u64)>,
     ) -> Result<Generation, Error> {
         sources.sort_by(|a, b| a.0.cmp(&b.0));
         let rt: syn::Path = syn::parse_str(&self.runtime_crate).map_err(|e| {
@@ -467,6 +506,9 @@ impl Config {
         })?;
         let mut diags = Diagnostics::default();
         let mut files = Vec::new();
+        for (path, size) in too_large {
+            self.too_large(&mut diags, path, size as u128);
+        }
         for (path, bytes) in sources {
             let text = match String::from_utf8(bytes) {
                 Ok(text) => text,
@@ -487,17 +529,8 @@ impl Config {
                     continue;
                 }
             };
-            if text.len() > MAX_SCHEMA_BYTES {
-                let id = diags.add_source(path, String::new());
-                diags.push(
-                    Severity::Error,
-                    "schema-too-large",
-                    id,
-                    "",
-                    0..0,
-                    format!("the file is larger than {MAX_SCHEMA_BYTES} bytes, the limit for a schema file"),
-                    Some("split it into shared definitions".to_string()),
-                );
+            if text.len() > self.max_schema_bytes {
+                self.too_large(&mut diags, path, text.len() as u128);
                 continue;
             }
             let id = diags.add_source(path.clone(), text);
@@ -584,7 +617,8 @@ impl Config {
         // What lowering reads: the keywords beside each `$ref` as the
         // file's dialect says (the rest of the run reads the files as
         // written).
-        let normalised = resolve::normalise(&files, self.dialect, &mut diags);
+        let normalised =
+            resolve::normalise(&files, self.dialect, self.max_schema_bytes, &mut diags);
         let (lowering, moved) = match &normalised {
             Some((f, m)) => (f.as_slice(), m.clone()),
             None => (files.as_slice(), resolve::Moved::default()),
@@ -635,9 +669,10 @@ impl Config {
                 report_finding(&files, &mut diags, &finding, "breaking-minor");
             }
             if let Some(previous) = &self.against {
-                let before = compat::load_dir(previous).map_err(|e| {
-                    Error::Config(format!("previous release `{}`: {e}", previous.display()))
-                })?;
+                let before =
+                    compat::load_dir_within(previous, self.max_schema_bytes).map_err(|e| {
+                        Error::Config(format!("previous release `{}`: {e}", previous.display()))
+                    })?;
                 for finding in compat::check_against(&before, &values) {
                     report_finding(&files, &mut diags, &finding, "published-changed");
                 }
@@ -727,11 +762,17 @@ fn report_finding(
 /// Every `*.json` file under `root`, by path relative to it, sorted.
 /// Symbolic links are not followed: a link could lead out of the root.
 /// They are listed, so a `$ref` to one is reported as such.
-pub(crate) type Read = (Vec<(PathBuf, Vec<u8>)>, std::collections::HashSet<PathBuf>);
+/// Files over `limit` bytes are not read: they are listed with their sizes.
+pub(crate) type Read = (
+    Vec<(PathBuf, Vec<u8>)>,
+    std::collections::HashSet<PathBuf>,
+    Vec<(PathBuf, u64)>,
+);
 
-pub(crate) fn read_dir(root: &Path) -> Result<Read, Error> {
+pub(crate) fn read_dir(root: &Path, limit: usize) -> Result<Read, Error> {
     let mut out = Vec::new();
     let mut symlinks = std::collections::HashSet::new();
+    let mut too_large = Vec::new();
     let mut dirs = vec![PathBuf::new()];
     while let Some(rel) = dirs.pop() {
         let dir = root.join(&rel);
@@ -760,9 +801,8 @@ pub(crate) fn read_dir(root: &Path) -> Result<Read, Error> {
                     path: path.clone(),
                     source,
                 })?;
-                if meta.len() > MAX_SCHEMA_BYTES as u64 {
-                    // Not read into memory; generate_sources reports it.
-                    out.push((rel, vec![b' '; MAX_SCHEMA_BYTES + 1]));
+                if meta.len() > limit as u64 {
+                    too_large.push((rel, meta.len()));
                     continue;
                 }
                 let bytes = std::fs::read(&path).map_err(|source| Error::Io { path, source })?;
@@ -771,5 +811,6 @@ pub(crate) fn read_dir(root: &Path) -> Result<Read, Error> {
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok((out, symlinks))
+    too_large.sort();
+    Ok((out, symlinks, too_large))
 }

@@ -106,6 +106,10 @@ struct Common {
     /// The path of the runtime crate in the generated code.
     #[arg(long, default_value = "::event_runtime")]
     runtime_crate: String,
+    /// The largest schema file read, in bytes; a larger one is refused
+    /// unread (`schema-too-large`).
+    #[arg(long, value_name = "BYTES", default_value_t = event_codegen::MAX_SCHEMA_BYTES)]
+    max_schema_bytes: usize,
 }
 
 fn parse_draft(s: &str) -> Result<event_codegen::Dialect, String> {
@@ -196,7 +200,9 @@ fn main() -> ExitCode {
     for format in &common.allow_format {
         config.allow_format(format);
     }
-    config.default_dialect(common.default_draft);
+    config
+        .default_dialect(common.default_draft)
+        .max_schema_bytes(common.max_schema_bytes);
     let color = match cli.color.as_str() {
         "always" => ColorChoice::Always,
         "never" => ColorChoice::Never,

@@ -178,8 +178,10 @@ impl Moved {
 pub(crate) fn normalise(
     files: &[SchemaFile],
     default: Dialect,
+    max_schema_bytes: usize,
     diags: &mut Diagnostics,
 ) -> Option<(Vec<SchemaFile>, Moved)> {
+    let budget = copy_budget(max_schema_bytes);
     let mut out: Option<Vec<SchemaFile>> = None;
     let mut moved = Moved::default();
     for (i, f) in files.iter().enumerate() {
@@ -199,6 +201,7 @@ pub(crate) fn normalise(
             diags,
             rewrites: Vec::new(),
             copied: 0,
+            budget,
         };
         n.schema(&mut copy[i].root, &mut String::new(), 0);
         if !n.rewrites.is_empty() {
@@ -280,11 +283,23 @@ struct Normalise<'d> {
     /// JSON values copied into alternatives so far: unions nested in
     /// unions multiply the copies, and a file may not grow without bound.
     copied: usize,
+    /// The most values the copies of this file may hold.
+    budget: usize,
 }
 
-/// The most JSON values the copies of one file may hold (a schema file is
-/// at most 1 MiB, a few hundred thousand values).
+/// The most JSON values the copies of one file may hold at the default
+/// size limit (a schema file of at most 1 MiB, a few hundred thousand
+/// values).
 const COPY_BUDGET: usize = 200_000;
+
+/// The copy budget under a file size limit of `max_schema_bytes`: in
+/// proportion to it, never below [`COPY_BUDGET`], so a raised limit lets a
+/// larger file copy as much per byte, and the copies stay bounded by the
+/// limit the user chose.
+fn copy_budget(max_schema_bytes: usize) -> usize {
+    let scale = max_schema_bytes / crate::MAX_SCHEMA_BYTES;
+    COPY_BUDGET.saturating_mul(scale.max(1))
+}
 
 /// The number of JSON values in `node`.
 fn size(node: &Node) -> usize {
@@ -498,15 +513,15 @@ impl Normalise<'_> {
             .get(key)
             .and_then(Node::as_array)
             .map_or(0, <[Node]>::len);
-        if self.copied + each * alternatives > COPY_BUDGET {
+        if self.copied + each * alternatives > self.budget {
             self.diags.push(
                 Severity::Error,
                 "schema-too-large",
                 self.id,
                 &format!("{ptr}/{key}"),
                 node.member(key).map_or(node.span.clone(), |m| m.key_span.clone()),
-                format!("the keywords beside `{key}` apply to each alternative, and with the unions around it they would be copied into more than {COPY_BUDGET} values"),
-                Some(format!("move the keywords beside `{key}` into a `$defs` entry and refer to it from each alternative")),
+                format!("the keywords beside `{key}` apply to each alternative, and with the unions around it they would be copied into more than {} values", self.budget),
+                Some(format!("move the keywords beside `{key}` into a `$defs` entry and refer to it from each alternative; for a published file you trust, a higher `--max-schema-bytes` (`Config::max_schema_bytes`) raises this bound in proportion")),
             );
             return;
         }

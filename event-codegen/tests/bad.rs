@@ -84,6 +84,54 @@ fn a_ten_megabyte_schema_is_refused() {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].code, "schema-too-large");
     assert_eq!(all[0].file, Path::new("big.json"));
+    assert!(
+        all[0].message.contains(&format!("{} bytes", text_len(10))),
+        "{}",
+        all[0].message
+    );
+}
+
+fn text_len(megabytes: usize) -> usize {
+    megabytes * 1024 * 1024 + "{ \"description\": \"\" }".len()
+}
+
+/// A published catalog of one large file is read with a higher limit, from
+/// a folder as from memory; the folder's file over the limit is reported
+/// with its size and never read.
+#[test]
+fn a_large_file_is_read_with_a_raised_limit() {
+    let dir = std::env::temp_dir().join(format!("event-codegen-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut text = String::from("{ \"description\": \"");
+    text.push_str(&"a".repeat(2 * 1024 * 1024));
+    text.push_str("\" }");
+    std::fs::write(dir.join("big.json"), &text).unwrap();
+    let mut config = Config::new();
+    config.schema_root(&dir).cargo_directives(false);
+    let Err(Error::Schema(d)) = config.check() else {
+        panic!("a 2 MiB schema was read at the default limit");
+    };
+    let all: Vec<_> = d.iter().collect();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].code, "schema-too-large");
+    assert_eq!(all[0].file, Path::new("big.json"));
+    assert!(
+        all[0]
+            .message
+            .contains(&format!("is {} bytes", text_len(2))),
+        "{}",
+        all[0].message
+    );
+    let generation = config
+        .max_schema_bytes(4 << 20)
+        .check()
+        .unwrap_or_else(|e| panic!("the raised limit: {e}"));
+    assert_eq!(generation.shared.len(), 1, "{generation}");
+    let from_memory = Config::new()
+        .max_schema_bytes(4 << 20)
+        .generate_sources(vec![("big.json".into(), text.into_bytes())]);
+    assert!(from_memory.is_ok(), "{:?}", from_memory.err());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A minified schema, one line of thousands of characters, shows a window
