@@ -2139,7 +2139,7 @@ impl<'a> Lower<'a> {
             let at = format!("{pointer}/pattern");
             match p.as_str() {
                 Some(s) => {
-                    match regex::Regex::new(s) {
+                    match regex::Regex::new(&event_rules::pattern::to_rust(s)) {
                         Ok(_) => return Some(Constraint::Pattern(s.to_string())),
                         Err(e) => {
                             let first = e
@@ -2699,7 +2699,9 @@ impl<'a> Lower<'a> {
                 .map(|p| {
                     p.members()
                         .iter()
-                        .filter_map(|m| regex::Regex::new(&m.key).ok())
+                        .filter_map(|m| {
+                            regex::Regex::new(&event_rules::pattern::to_rust(&m.key)).ok()
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -2737,7 +2739,7 @@ impl<'a> Lower<'a> {
             let patterns: Vec<regex::Regex> = sealed
                 .patterns
                 .iter()
-                .filter_map(|p| regex::Regex::new(p).ok())
+                .filter_map(|p| regex::Regex::new(&event_rules::pattern::to_rust(p)).ok())
                 .collect();
             let named = |w: &str| {
                 sealed.names.iter().any(|n| n == w) || patterns.iter().any(|r| r.is_match(w))
@@ -4286,9 +4288,9 @@ fn default_breaks(constraints: &[Constraint], d: &Node) -> Option<&'static str> 
             Constraint::ExclusiveMaximum(n) => number.is_some_and(|v| v >= num(n)),
             Constraint::MinLength(n) => chars.is_some_and(|l| l < *n),
             Constraint::MaxLength(n) => chars.is_some_and(|l| l > *n),
-            Constraint::Pattern(p) => {
-                text.is_some_and(|t| regex::Regex::new(p).is_ok_and(|re| !re.is_match(t)))
-            }
+            Constraint::Pattern(p) => text.is_some_and(|t| {
+                regex::Regex::new(&event_rules::pattern::to_rust(p)).is_ok_and(|re| !re.is_match(t))
+            }),
             Constraint::MinItems(n) => value.as_array().is_some_and(|a| (a.len() as u64) < *n),
             Constraint::MaxItems(n) => value.as_array().is_some_and(|a| (a.len() as u64) > *n),
             Constraint::Constant(_) | Constraint::Format(_) => false,

@@ -61,6 +61,9 @@ const KEYWORDS: &[&str] = &[
     "default",
     "format",
     "boolean_schema",
+    // ECMA-262's `\d`, `\w`, `\s`, `.` and `\cX`, which the `regex` crate
+    // reads otherwise unless translated.
+    "optional/ecmascript-regex",
 ];
 
 const DRAFTS: &[&str] = &["draft7", "draft2020-12"];
@@ -134,7 +137,7 @@ fn generate(dir: &Path) -> (Vec<Group>, BTreeMap<String, String>) {
                         valid: t["valid"].as_bool().expect("a test has `valid`"),
                     })
                     .collect();
-                let stem = format!("{keyword}_{index}");
+                let stem = format!("{}_{index}", keyword.replace(['/', '-'], "_"));
                 let schema = serde_json::to_vec_pretty(&group["schema"]).unwrap();
                 // The draft-7 files declare no `$schema`: they are read as
                 // draft 7, as the suite means them.

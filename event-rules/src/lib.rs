@@ -9,6 +9,7 @@
 
 pub mod fields;
 pub mod naming;
+pub mod pattern;
 pub mod service;
 pub mod tense;
 pub mod version;

@@ -274,7 +274,10 @@ impl Pattern {
     /// not compile matches nothing; the generator refuses such patterns.
     pub fn matches(&self, value: &str) -> bool {
         self.compiled
-            .get_or_init(|| regex::Regex::new(self.source).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                regex::Regex::new(&event_rules::pattern::to_rust(self.source))
+                    .map_err(|e| e.to_string())
+            })
             .as_ref()
             .is_ok_and(|re| re.is_match(value))
     }
@@ -290,9 +293,9 @@ impl Pattern {
 /// assert!(pattern("abc", &SKU).is_err());
 /// ```
 pub fn pattern(value: &str, pattern: &Pattern) -> Check {
-    let compiled = pattern
-        .compiled
-        .get_or_init(|| regex::Regex::new(pattern.source).map_err(|e| e.to_string()));
+    let compiled = pattern.compiled.get_or_init(|| {
+        regex::Regex::new(&event_rules::pattern::to_rust(pattern.source)).map_err(|e| e.to_string())
+    });
     match compiled {
         Ok(re) if re.is_match(value) => Ok(()),
         Ok(_) => fail(format!(
