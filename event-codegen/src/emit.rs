@@ -576,6 +576,11 @@ impl Writer<'_> {
                 )
             }
         };
+        // The getter of a deprecated field is deprecated with it, and reads
+        // the field without the warning a user's own read gets.
+        if f.deprecated {
+            self.push("#[deprecated]\n#[allow(deprecated)]\n");
+        }
         self.push(&format!("pub fn {id}(&self) -> {ret} {{\n{body}\n}}\n"));
     }
 
@@ -799,7 +804,7 @@ impl Writer<'_> {
         let rt = self.rt;
         let v = format!("{rt}::__private::validate");
         self.push(&format!(
-            "impl {} {{\nfn check_variant(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n",
+            "impl {} {{\n#[allow(irrefutable_let_patterns)]\nfn check_variant(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n",
             u.name
         ));
         let mut statics = 0;

@@ -1220,7 +1220,9 @@ impl<'a> Lower<'a> {
             return;
         }
         // A tagged union: every alternative an object with one common
-        // property holding a string `const`.
+        // property holding a string `const`, a different one in each (two
+        // alternatives of the same tag value are told apart by their other
+        // members, which only the untagged reading looks at).
         let consts: Vec<Vec<(String, String)>> = resolved
             .iter()
             .map(|(_, _, f, p, n)| {
@@ -1234,10 +1236,14 @@ impl<'a> Lower<'a> {
             })
             .collect();
         let tag = consts.first().and_then(|first| {
-            first
-                .iter()
-                .map(|(wire, _)| wire.clone())
-                .find(|wire| consts.iter().all(|c| c.iter().any(|(w, _)| w == wire)))
+            first.iter().map(|(wire, _)| wire.clone()).find(|wire| {
+                let mut values = HashSet::new();
+                consts.iter().all(|c| {
+                    c.iter()
+                        .find(|(w, _)| w == wire)
+                        .is_some_and(|(_, v)| values.insert(v.as_str()))
+                })
+            })
         });
         let mut variants: Vec<(String, Option<String>, Ty)> = Vec::new();
         let mut checks: Vec<Vec<Constraint>> = Vec::new();

@@ -1202,4 +1202,34 @@ mod third_party {
         assert_eq!(step.hosts.as_deref(), Some(&["a".to_string(), "b".to_string()][..]));
         assert!(read(json!({"hosts": {"name": "a"}})).is_err());
     }
+
+    /// Alternatives that share a tag value (`build-base: bare`) are an
+    /// untagged union: each is read by all its members, so both `bare`
+    /// alternatives decode, and `oneOf` still refuses a value two read.
+    #[test]
+    fn alternatives_that_share_a_tag_value_are_told_apart_by_their_members() {
+        use gencheck::third_party::{Snap, SnapBase};
+        let read = |value: Value| -> Result<Snap, String> {
+            let snap: Snap =
+                serde_json::from_str(&value.to_string()).map_err(|e| e.to_string())?;
+            snap.validate().map_err(|e| e.to_string())?;
+            Ok(snap)
+        };
+        let first = read(json!({"base": {"build-base": "bare", "base": "core"}})).unwrap();
+        assert!(matches!(first.base, Some(SnapBase::SnapBaseVariant1(_))));
+        let second = read(json!({"base": {"build-base": "bare", "grade": "stable"}})).unwrap();
+        assert!(matches!(second.base, Some(SnapBase::SnapBaseVariant2(_))));
+        let third = read(json!({"base": {"build-base": "core22"}})).unwrap();
+        assert!(matches!(third.base, Some(SnapBase::SnapBaseVariant3(_))));
+        let input = json!({"base": {"build-base": "bare", "grade": "stable"}});
+        assert_eq!(serde_json::to_value(read(input.clone()).unwrap()).unwrap(), input);
+        assert!(read(json!({"base": {"build-base": "core22", "grade": "x"}})).is_err());
+        // A union of one alternative checks its constraint.
+        assert!(read(json!({"extends": "x"})).is_ok());
+        assert!(read(json!({"extends": ""})).is_err());
+        // The default of a deprecated property, through its deprecated getter.
+        #[allow(deprecated)]
+        let inplace = read(json!({})).unwrap().inplace();
+        assert!(inplace);
+    }
 }

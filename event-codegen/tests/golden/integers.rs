@@ -76,6 +76,7 @@ pub enum Size {
     String(String),
 }
 impl Size {
+    #[allow(irrefutable_let_patterns)]
     fn check_variant(
         &self,
     ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {

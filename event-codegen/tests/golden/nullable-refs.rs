@@ -168,6 +168,7 @@ pub enum ViaWord {
     Boolean(bool),
 }
 impl ViaWord {
+    #[allow(irrefutable_let_patterns)]
     fn check_variant(
         &self,
     ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {

@@ -235,6 +235,33 @@ impl Services {
         ::core::result::Result::Ok(())
     }
 }
+/// Written as snapcraft, mergify and codecov publish theirs: alternatives that share a tag value, a union of one alternative with a constraint, a deprecated property with a default.
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct Snap {
+    /// Two alternatives say `bare`: their other members tell them apart.
+    #[event(non_null)]
+    pub base: Option<SnapBase>,
+    /// A union of one alternative.
+    #[event(non_null)]
+    pub extends: Option<SnapExtends>,
+    /// Replaced by `queue`.
+    ///
+    /// Default: `true`.
+    #[deprecated]
+    #[event(non_null)]
+    pub inplace: Option<bool>,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl Snap {
+    /// `inplace`, or the schema's default `true` when the payload has none; the field itself stays missing, so it is not written back.
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn inplace(&self) -> bool {
+        self.inplace.unwrap_or(true)
+    }
+}
 /// Written as published configuration schemas are: unions whose alternatives carry keywords without a typed form, values of several types, defaults the generator cannot apply, a keyword of another type.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 #[event(check = "Self::__rules")]
@@ -461,6 +488,149 @@ impl ServicesLabels {
         ::core::result::Result::Ok(())
     }
 }
+/// Two alternatives say `bare`: their other members tell them apart.
+#[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
+#[serde(crate = "::event_runtime::__private::serde", untagged)]
+pub enum SnapBase {
+    SnapBaseVariant1(SnapBaseVariant1),
+    SnapBaseVariant2(SnapBaseVariant2),
+    SnapBaseVariant3(SnapBaseVariant3),
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for SnapBase {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = ::event_runtime::__private::wire::strict_value(d)?;
+        ::event_runtime::__private::wire::union_named(
+                "oneOf",
+                &value,
+                &[
+                    (
+                        "SnapBaseVariant1",
+                        |v| {
+                            <SnapBaseVariant1 as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::SnapBaseVariant1)
+                        },
+                    ),
+                    (
+                        "SnapBaseVariant2",
+                        |v| {
+                            <SnapBaseVariant2 as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::SnapBaseVariant2)
+                        },
+                    ),
+                    (
+                        "SnapBaseVariant3",
+                        |v| {
+                            <SnapBaseVariant3 as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::SnapBaseVariant3)
+                        },
+                    ),
+                ],
+                &[
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["build-base", "base"],
+                        values: &[],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["build-base", "grade"],
+                        values: &[],
+                    },
+                    ::event_runtime::__private::wire::Names {
+                        properties: &["build-base"],
+                        values: &[],
+                    },
+                ],
+            )
+            .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)
+    }
+}
+impl ::event_runtime::EventData for SnapBase {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        match self {
+            Self::SnapBaseVariant1(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+            Self::SnapBaseVariant2(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+            Self::SnapBaseVariant3(v) => {
+                (&::event_runtime::validate::Probe(v)).validate_nested()
+            }
+        }
+    }
+}
+/// A union of one alternative.
+#[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
+#[serde(crate = "::event_runtime::__private::serde", untagged)]
+pub enum SnapExtends {
+    String(String),
+}
+impl SnapExtends {
+    #[allow(irrefutable_let_patterns)]
+    fn check_variant(
+        &self,
+    ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        if let Self::String(x) = self {
+            ::event_runtime::__private::validate::min_length(x, 1)?;
+        }
+        Ok(())
+    }
+}
+impl<'de> ::event_runtime::__private::serde::Deserialize<'de> for SnapExtends {
+    fn deserialize<D: ::event_runtime::__private::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        let value = ::event_runtime::__private::wire::strict_value(d)?;
+        ::event_runtime::__private::wire::union(
+                "anyOf",
+                &value,
+                &[
+                    (
+                        "String",
+                        |v| {
+                            let u = <String as ::event_runtime::__private::serde::Deserialize>::deserialize(
+                                    v,
+                                )
+                                .map(Self::String)?;
+                            u.check_variant()
+                                .map_err(
+                                    <::event_runtime::__private::serde_json::Error as ::event_runtime::__private::serde::de::Error>::custom,
+                                )?;
+                            Ok(u)
+                        },
+                    ),
+                ],
+            )
+            .map_err(<D::Error as ::event_runtime::__private::serde::de::Error>::custom)
+    }
+}
+impl ::event_runtime::EventData for SnapExtends {
+    fn fields() -> &'static [::event_runtime::FieldInfo] {
+        &[]
+    }
+    #[allow(clippy::needless_borrow)]
+    fn validate(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        #[allow(unused_imports)]
+        use ::event_runtime::validate::{ViaEventData as _, ViaOther as _};
+        self.check_variant()?;
+        match self {
+            Self::String(v) => (&::event_runtime::validate::Probe(v)).validate_nested(),
+        }
+    }
+}
 /// One branch name, or a list of distinct ones.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
 #[serde(crate = "::event_runtime::__private::serde", untagged)]
@@ -469,6 +639,7 @@ pub enum StepBranches {
     Array(StepBranchesVariant2),
 }
 impl StepBranches {
+    #[allow(irrefutable_let_patterns)]
     fn check_variant(
         &self,
     ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
@@ -538,6 +709,7 @@ pub enum StepEnv {
     Array(Vec<String>),
 }
 impl StepEnv {
+    #[allow(irrefutable_let_patterns)]
     fn check_variant(
         &self,
     ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
@@ -833,6 +1005,32 @@ impl ::event_runtime::EventData for StepRulesItem {
             }
         }
     }
+}
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct SnapBaseVariant1 {
+    #[event(rename = "build-base", constant = "bare")]
+    pub build_base: String,
+    pub base: String,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown, closed)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct SnapBaseVariant2 {
+    #[event(rename = "build-base", constant = "bare")]
+    pub build_base: String,
+    pub grade: String,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown, closed)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+#[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+pub struct SnapBaseVariant3 {
+    #[event(rename = "build-base", constant = "core22")]
+    pub build_base: String,
+    /// The properties the schema does not name, kept as read and written back.
+    #[event(unknown, closed)]
+    pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepBranchesVariant2(pub Vec<String>);

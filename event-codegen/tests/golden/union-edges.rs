@@ -9,6 +9,7 @@ pub enum Bounded {
     Array(Vec<i8>),
 }
 impl Bounded {
+    #[allow(irrefutable_let_patterns)]
     fn check_variant(
         &self,
     ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
@@ -336,6 +337,7 @@ pub enum ShortWord {
     String2(String),
 }
 impl ShortWord {
+    #[allow(irrefutable_let_patterns)]
     fn check_variant(
         &self,
     ) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
