@@ -391,7 +391,7 @@ impl<'a> Lower<'a> {
             let base = root
                 .get("title")
                 .and_then(Node::as_str)
-                .map(naming::type_ident)
+                .and_then(naming::title_ident)
                 .unwrap_or_else(|| naming::type_ident(&type_name));
             let name = self.claim(&format!("{base}V{major}"), None);
             for m in &group {
@@ -619,13 +619,20 @@ impl<'a> Lower<'a> {
                 let last = pointer.rsplit('/').next().unwrap_or_default();
                 let title = node.and_then(|n| n.get("title")).and_then(Node::as_str);
                 if pointer.is_empty() {
-                    title.map(naming::type_ident).unwrap_or_else(|| {
+                    title.and_then(naming::title_ident).unwrap_or_else(|| {
                         let stem = self.files[file]
                             .path
                             .file_stem()
                             .map(|s| s.to_string_lossy().into_owned())
                             .unwrap_or_default();
-                        naming::type_ident(&stem)
+                        // A file named by a version (`3.0.0.json`) names
+                        // nothing either: then even a long title does.
+                        match title {
+                            Some(title) if !stem.starts_with(char::is_alphabetic) => {
+                                naming::type_ident(title)
+                            }
+                            _ => naming::type_ident(&stem),
+                        }
                     })
                 } else {
                     naming::type_ident(key_stem(&last.replace("~1", "/").replace("~0", "~")))
@@ -710,7 +717,7 @@ impl<'a> Lower<'a> {
             let natural = target
                 .get("title")
                 .and_then(Node::as_str)
-                .map(naming::type_ident)
+                .and_then(naming::title_ident)
                 .unwrap_or_else(|| {
                     let last = tp.rsplit('/').next().unwrap_or_default();
                     naming::type_ident(&last.replace("~1", "/").replace("~0", "~"))
@@ -1272,7 +1279,12 @@ impl<'a> Lower<'a> {
                                 .trim_end_matches(".json")
                                 .to_string()
                         })
-                        .or_else(|| n.get("title").and_then(Node::as_str).map(str::to_string))
+                        .or_else(|| {
+                            n.get("title")
+                                .and_then(Node::as_str)
+                                .filter(|t| naming::title_ident(t).is_some())
+                                .map(str::to_string)
+                        })
                         .map(|s| naming::variant_ident(&s));
                     let hint = base.clone().unwrap_or_else(|| format!("Variant{}", i + 1));
                     let lowered = self.ty_of(file, &alt_ptr, alt, &format!("{name}{hint}"));

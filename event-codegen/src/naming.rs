@@ -88,6 +88,21 @@ pub(crate) fn type_ident(s: &str) -> String {
     out
 }
 
+/// The type name a schema's `title` gives, when the title reads as a name:
+/// at most five words of letters, digits, `-` and `_` (`Money`, `push
+/// event`, `GitHub Dependabot v2 config`). A title that reads as a sentence
+/// or holds a version or an address (`JSON schema for Renovate 44.181.5
+/// config files (https://renovatebot.com/)`) names nothing: such a name
+/// would be long, and would change with every release of the schema; the
+/// file's or the key's name is used instead.
+pub(crate) fn title_ident(title: &str) -> Option<String> {
+    let words = title.split_whitespace().count();
+    let plain = title
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == ' ');
+    (plain && (1..=5).contains(&words)).then(|| type_ident(title))
+}
+
 /// A variant name for an enum value.
 pub(crate) fn variant_ident(s: &str) -> String {
     let out = ascii_words(s).to_upper_camel_case();
@@ -208,6 +223,26 @@ mod tests {
         assert_eq!(field_ident("2fa", none.clone()), "field_2fa");
         assert_eq!(field_ident("", none), "field");
         assert_eq!(field_ident("user_id", ["user_id"].into_iter()), "user_id_2");
+    }
+
+    #[test]
+    fn a_title_names_a_type_when_it_reads_as_a_name() {
+        assert_eq!(title_ident("Money").as_deref(), Some("Money"));
+        assert_eq!(title_ident("push event").as_deref(), Some("PushEvent"));
+        assert_eq!(
+            title_ident("GitHub Dependabot v2 config").as_deref(),
+            Some("GitHubDependabotV2Config")
+        );
+        for sentence in [
+            "JSON schema for Renovate 44.181.5 config files (https://renovatebot.com/)",
+            "GitHub issue template chooser config file schema",
+            "JSON Schema for meltano.yml",
+            "AsyncAPI 3.0.0 schema.",
+            "Cloud Pub/Sub Channel Schema",
+            "",
+        ] {
+            assert_eq!(title_ident(sentence), None, "{sentence}");
+        }
     }
 
     #[test]

@@ -236,3 +236,41 @@ fn object_keywords_beside_another_type_leave_that_type() {
         )]
     );
 }
+
+/// A title names a shared definition only when it reads as a name; a
+/// sentence with a version and an address (SchemaStore's Renovate schema)
+/// gives way to the file's name, which a new release does not change.
+#[test]
+fn a_title_that_is_a_sentence_does_not_name_the_type() {
+    let file = |name: &str, title: &str| {
+        (
+            PathBuf::from(name),
+            format!(r#"{{"title": {title:?}, "type": "object", "properties": {{"a": {{"type": "string"}}}}}}"#)
+                .into_bytes(),
+        )
+    };
+    let g = Config::new()
+        .cargo_directives(false)
+        .generate_sources(vec![
+            file(
+                "renovate.json",
+                "JSON schema for Renovate 44.181.5 config files (https://renovatebot.com/)",
+            ),
+            file("money.json", "Money amount"),
+            file("3.0.0.json", "AsyncAPI 3.0.0 schema."),
+        ])
+        .unwrap();
+    let names: Vec<(String, String)> = g
+        .shared
+        .iter()
+        .map(|(p, n)| (p.display().to_string(), n.clone()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("3.0.0.json".to_string(), "AsyncApi300Schema".to_string()),
+            ("money.json".to_string(), "MoneyAmount".to_string()),
+            ("renovate.json".to_string(), "Renovate".to_string()),
+        ]
+    );
+}
