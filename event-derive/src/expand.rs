@@ -214,41 +214,51 @@ fn check_fn(field: &Field, index: usize, rt: &TokenStream) -> Option<TokenStream
         }
     });
     let items = (!array.is_empty()).then(|| quote!(#items_name(__v)?;));
-    let elements = (!scalar.is_empty()).then(|| {
-        quote! {
-            for (__i, __x) in __v.iter().enumerate() {
-                #scalar_name(__x).map_err(|__e| __e.at_index(__i))?;
-            }
-        }
-    });
+    // The loops and the `Option`s are the runtime's generic code: per field
+    // the derive writes the checks of one value and at most one call.
+    let elements = (!scalar.is_empty()).then(|| quote!(#v::elements(__v, #scalar_name)?;));
     let some_v = some_pattern(shape, quote!(__v), &p);
-    let some_x = some_pattern(shape, quote!(__x), &p);
     let body = match (shape.option, shape.vec) {
         (true, true) => quote! {
             if let #some_v = __v {
                 #items
                 #elements
             }
+            #p::core::result::Result::Ok(())
         },
         (false, true) => quote! {
             #items
             #elements
+            #p::core::result::Result::Ok(())
         },
-        (true, false) => quote! {
-            if let #some_x = __v {
-                #scalar_name(__x)?;
-            }
-        },
-        (false, false) => quote!(#scalar_name(__v)?;),
+        (true, false) if shape.nullable => quote!(#v::some_some(__v, #scalar_name)),
+        (true, false) => quote!(#v::some(__v, #scalar_name)),
+        // The value's own checks are the field's: no second function.
+        (false, false) => {
+            return Some(quote! {
+                #scalar_fn
+                #items_fn
+            });
+        }
     };
     Some(quote! {
         #scalar_fn
         #items_fn
         fn #check(__v: &#ty) -> #result {
             #body
-            #p::core::result::Result::Ok(())
         }
     })
+}
+
+/// The function that checks a constrained field's whole value: `__check_N`,
+/// or `__scalar_N` itself for a field that is one value (no `Option`, no
+/// array), for which [`check_fn`] writes no `__check_N`.
+fn check_name(field: &Field, index: usize) -> syn::Ident {
+    if field.shape.option || field.shape.vec {
+        format_ident!("__check_{}", index)
+    } else {
+        format_ident!("__scalar_{}", index)
+    }
 }
 
 /// `Some(binding)`, or `Some(Some(binding))` for an `Option<Option<_>>`:
@@ -326,7 +336,7 @@ fn nested_check(field: &Field, rt: &TokenStream) -> Option<TokenStream> {
     let one = quote!((&#p::validate::Probe(__x)).validate_nested());
     let each = quote! {
         for (__i, __x) in __v.iter().enumerate() {
-            #one.map_err(|__e| __e.at_index(__i).at(#wire))?;
+            #p::validate::at_element(#one, __i, #wire)?;
         }
     };
     let some_v = some_pattern(&field.shape, quote!(__v), &p);
@@ -338,11 +348,11 @@ fn nested_check(field: &Field, rt: &TokenStream) -> Option<TokenStream> {
         (false, true) => quote! { { let __v = &self.#member; #each } },
         (true, false) => quote! {
             if let #some_x = &self.#member {
-                #one.map_err(|__e| __e.at(#wire))?;
+                #p::validate::at(#one, #wire)?;
             }
         },
         (false, false) => quote! {
-            { let __x = &self.#member; #one.map_err(|__e| __e.at(#wire))?; }
+            { let __x = &self.#member; #p::validate::at(#one, #wire)?; }
         },
     })
 }
@@ -353,54 +363,51 @@ fn nested_check(field: &Field, rt: &TokenStream) -> Option<TokenStream> {
 fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
     let p = quote!(#rt::__private);
     let name = format_ident!("__deserialize_{}", index);
-    let check = format_ident!("__check_{}", index);
     let scalar_name = format_ident!("__scalar_{}", index);
     let items_name = format_ident!("__items_{}", index);
     let ty = field.ty;
     let constraints = &field.attrs.constraints;
     let has_scalar = constraints.iter().any(|c| !c.on_array());
     let has_items = constraints.iter().any(|c| c.on_array());
-    let fail = quote! {
-        #p::core::result::Result::Err(__e) => #p::core::result::Result::Err(
-            <__D::Error as #p::serde::de::Error>::custom(__e),
-        ),
-    };
+    let mut d = quote!(__d);
     // JSON Schema's integers: `1.0` is `1`.
-    let integer = field
-        .attrs
-        .integer
-        .is_some()
-        .then(|| quote!(let __d = #p::wire::Integer(__d);));
+    if field.attrs.integer.is_some() {
+        d = quote!(#p::wire::Integer(#d));
+    }
     // `#[event(non_null)]`: a present `null` reaches the value's type.
-    let non_null = field
-        .attrs
-        .non_null
-        .is_some()
-        .then(|| quote!(let __d = #p::wire::NonNull(__d);));
+    if field.attrs.non_null.is_some() {
+        d = quote!(#p::wire::NonNull(#d));
+    }
+    let signature = quote! {
+        fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error>
+    };
     if field.shape.vec && has_scalar && !field.shape.nullable {
         let read = if field.shape.option {
-            quote!(#p::wire::checked_option_vec(__d, #scalar_name)?)
+            quote!(#p::wire::checked_option_vec(#d, #scalar_name))
         } else {
-            quote!(#p::wire::checked_vec(__d, #scalar_name)?)
+            quote!(#p::wire::checked_vec(#d, #scalar_name))
         };
-        let items = match (has_items, field.shape.option) {
-            (false, _) => quote!(#p::core::result::Result::<(), #rt::ValidationError>::Ok(())),
-            (true, false) => quote!(#items_name(&__v)),
-            (true, true) => quote! {
+        if !has_items {
+            return quote!(#signature { #read });
+        }
+        let items = if field.shape.option {
+            quote! {
                 match &__v {
                     #p::core::option::Option::Some(__a) => #items_name(__a),
                     #p::core::option::Option::None => #p::core::result::Result::Ok(()),
                 }
-            },
+            }
+        } else {
+            quote!(#items_name(&__v))
         };
         return quote! {
-            fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
-                #integer
-                #non_null
-                let __v: #ty = #read;
+            #signature {
+                let __v: #ty = #read?;
                 match #items {
                     #p::core::result::Result::Ok(()) => #p::core::result::Result::Ok(__v),
-                    #fail
+                    #p::core::result::Result::Err(__e) => #p::core::result::Result::Err(
+                        <__D::Error as #p::serde::de::Error>::custom(__e),
+                    ),
                 }
             }
         };
@@ -409,31 +416,16 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
         Some(path) => {
             let path: syn::Path = syn::parse_str(&format!("{p}::{path}").replace(' ', ""))
                 .unwrap_or_else(|_| syn::parse_quote!(#p::serde::Deserialize::deserialize));
-            quote!(#path(__d)?)
+            quote!(#path(#d))
         }
-        None => quote!(#p::serde::Deserialize::deserialize(__d)?),
+        None => quote!(<#ty as #p::serde::Deserialize<'de>>::deserialize(#d)),
     };
     if constraints.is_empty() {
         // Only `integer`: the read, through the runtime's integers.
-        return quote! {
-            fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
-                #integer
-                #non_null
-                #p::core::result::Result::Ok(#read)
-            }
-        };
+        return quote!(#signature { #read });
     }
-    quote! {
-        fn #name<'de, __D: #p::serde::Deserializer<'de>>(__d: __D) -> #p::core::result::Result<#ty, __D::Error> {
-            #integer
-            #non_null
-            let __v: #ty = #read;
-            match #check(&__v) {
-                #p::core::result::Result::Ok(()) => #p::core::result::Result::Ok(__v),
-                #fail
-            }
-        }
-    }
+    let check = check_name(field, index);
+    quote!(#signature { #p::wire::checked(#read, #check) })
 }
 
 /// The field of the wire mirror, with the serde attributes that make the
@@ -580,10 +572,10 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
         .enumerate()
         .filter(|(_, f)| !f.attrs.constraints.is_empty())
         .map(|(i, f)| {
-            let check = format_ident!("__check_{}", i);
+            let check = check_name(f, i);
             let member = f.ident;
             let wire = f.wire_name();
-            quote!(#check(&self.#member).map_err(|__e| __e.at(#wire))?;)
+            quote!(#p::validate::at(#check(&self.#member), #wire)?;)
         });
     let nested: Vec<TokenStream> = fields.iter().filter_map(|f| nested_check(f, &rt)).collect();
     let nested_use =

@@ -550,6 +550,46 @@ pub fn one_of(matching: usize) -> Check {
     }
 }
 
+/// `check`'s error one level down, at the field `wire` (what the derive's
+/// `validate` writes for each checked field, without a closure per field).
+#[doc(hidden)]
+pub fn at(check: Check, wire: &str) -> Check {
+    check.map_err(|e| e.at(wire))
+}
+
+/// `check`'s error at the element `index` of the field `wire`.
+#[doc(hidden)]
+pub fn at_element(check: Check, index: usize, wire: &str) -> Check {
+    check.map_err(|e| e.at_index(index).at(wire))
+}
+
+/// `check` on each element, an error at the element's index (`[1]`).
+#[doc(hidden)]
+pub fn elements<T>(values: &[T], check: fn(&T) -> Check) -> Check {
+    for (i, value) in values.iter().enumerate() {
+        check(value).map_err(|e| e.at_index(i))?;
+    }
+    Ok(())
+}
+
+/// `check` on the value, if there is one.
+#[doc(hidden)]
+pub fn some<T>(value: &Option<T>, check: fn(&T) -> Check) -> Check {
+    match value {
+        Some(value) => check(value),
+        None => Ok(()),
+    }
+}
+
+/// `check` on the value of an `Option<Option<_>>`, if there is one.
+#[doc(hidden)]
+pub fn some_some<T>(value: &Option<Option<T>>, check: fn(&T) -> Check) -> Check {
+    match value {
+        Some(Some(value)) => check(value),
+        _ => Ok(()),
+    }
+}
+
 /// Reaches the constraints of nested `EventData` values from generated
 /// code, which cannot tell from a field's type whether it implements
 /// `EventData`: `(&Probe(&value)).validate_nested()` resolves to

@@ -318,6 +318,22 @@ impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for CheckedSeq<T> {
     }
 }
 
+/// A decoded field value checked by `check`, the check's error as the
+/// deserializer's own (`custom`), so that the decode path names the field.
+/// The derive's per-field decoders are one call to this: the reading and
+/// the checking are written once here, not once per field.
+#[doc(hidden)]
+pub fn checked<T, E: serde::de::Error>(
+    read: Result<T, E>,
+    check: fn(&T) -> crate::validate::Check,
+) -> Result<T, E> {
+    let value = read?;
+    match check(&value) {
+        Ok(()) => Ok(value),
+        Err(e) => Err(E::custom(e)),
+    }
+}
+
 /// Reads a `Vec<T>`, checking each element as it is read, so that a
 /// violation fails at the element's path (`tags[1]`).
 pub fn checked_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
