@@ -1424,7 +1424,7 @@ fn string(v: &View<'_>, name: &str, path: &str) -> Result<String, String> {
     let Some(pattern) = v.str("pattern") else {
         return Ok(fit_length(v, candidate));
     };
-    let re = regex::Regex::new(&event_rules::pattern::to_rust(pattern))
+    let re = crate::lower::pattern_regex(pattern)
         .map_err(|e| format!("{}#{}/pattern: {e}", v.file.display(), v.pointer))?;
     if re.is_match(&candidate) {
         return Ok(candidate);

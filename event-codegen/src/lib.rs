@@ -385,7 +385,7 @@ impl Config {
     }
 
     /// Reports a schema file of `size` bytes, over the limit, unread.
-    fn too_large(&self, diags: &mut Diagnostics, path: PathBuf, size: u128) {
+    fn too_large(&self, diags: &mut Diagnostics, path: PathBuf, size: u64) {
         let id = diags.add_source(path, String::new());
         let limit = self.max_schema_bytes;
         diags.push(
@@ -507,7 +507,7 @@ impl Config {
         let mut diags = Diagnostics::default();
         let mut files = Vec::new();
         for (path, size) in too_large {
-            self.too_large(&mut diags, path, size as u128);
+            self.too_large(&mut diags, path, size);
         }
         for (path, bytes) in sources {
             let text = match String::from_utf8(bytes) {
@@ -530,7 +530,7 @@ impl Config {
                 }
             };
             if text.len() > self.max_schema_bytes {
-                self.too_large(&mut diags, path, text.len() as u128);
+                self.too_large(&mut diags, path, text.len() as u64);
                 continue;
             }
             let id = diags.add_source(path.clone(), text);

@@ -2157,7 +2157,7 @@ impl<'a> Lower<'a> {
             let at = format!("{pointer}/pattern");
             match p.as_str() {
                 Some(s) => {
-                    match regex::Regex::new(&event_rules::pattern::to_rust(s)) {
+                    match pattern_regex(s) {
                         Ok(_) => return Some(Constraint::Pattern(s.to_string())),
                         Err(e) => {
                             let first = e
@@ -2717,9 +2717,7 @@ impl<'a> Lower<'a> {
                 .map(|p| {
                     p.members()
                         .iter()
-                        .filter_map(|m| {
-                            regex::Regex::new(&event_rules::pattern::to_rust(&m.key)).ok()
-                        })
+                        .filter_map(|m| pattern_regex(&m.key).ok())
                         .collect()
                 })
                 .unwrap_or_default();
@@ -2757,7 +2755,7 @@ impl<'a> Lower<'a> {
             let patterns: Vec<regex::Regex> = sealed
                 .patterns
                 .iter()
-                .filter_map(|p| regex::Regex::new(&event_rules::pattern::to_rust(p)).ok())
+                .filter_map(|p| pattern_regex(p).ok())
                 .collect();
             let named = |w: &str| {
                 sealed.names.iter().any(|n| n == w) || patterns.iter().any(|r| r.is_match(w))
@@ -4145,6 +4143,13 @@ fn doc_of(node: &Node) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A schema's `pattern` (or `patternProperties` key) compiled as the
+/// runtime compiles it: ECMA-262's meaning in the `regex` crate's syntax
+/// (`event_rules::pattern::to_rust`).
+pub(crate) fn pattern_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::Regex::new(&event_rules::pattern::to_rust(pattern))
+}
+
 /// A variant name for an untagged alternative, from what it holds.
 fn variant_for(ty: &Ty) -> String {
     match ty {
@@ -4306,9 +4311,9 @@ fn default_breaks(constraints: &[Constraint], d: &Node) -> Option<&'static str> 
             Constraint::ExclusiveMaximum(n) => number.is_some_and(|v| v >= num(n)),
             Constraint::MinLength(n) => chars.is_some_and(|l| l < *n),
             Constraint::MaxLength(n) => chars.is_some_and(|l| l > *n),
-            Constraint::Pattern(p) => text.is_some_and(|t| {
-                regex::Regex::new(&event_rules::pattern::to_rust(p)).is_ok_and(|re| !re.is_match(t))
-            }),
+            Constraint::Pattern(p) => {
+                text.is_some_and(|t| pattern_regex(p).is_ok_and(|re| !re.is_match(t)))
+            }
             Constraint::MinItems(n) => value.as_array().is_some_and(|a| (a.len() as u64) < *n),
             Constraint::MaxItems(n) => value.as_array().is_some_and(|a| (a.len() as u64) > *n),
             Constraint::Constant(_) | Constraint::Format(_) => false,

@@ -298,8 +298,20 @@ fn keywords_copied_into_nested_unions_have_a_bound() {
     let out = rendered(run(&[("deep.json", &schema)]));
     assert!(
         out.contains(
-            "error[schema-too-large]: the keywords beside `oneOf` apply to each alternative"
+            "error[schema-too-large]: the keywords beside `oneOf` apply to each alternative, and with the unions around it they would be copied into more than 200000 values"
         ),
+        "{}",
+        &out[..out.len().min(2000)]
+    );
+    // A raised file size limit raises the bound in proportion, and a
+    // bound it still is.
+    let raised = Config::new()
+        .cargo_directives(false)
+        .max_schema_bytes(4 * event_codegen::MAX_SCHEMA_BYTES)
+        .generate_sources(vec![(PathBuf::from("deep.json"), schema.into_bytes())]);
+    let out = rendered(raised);
+    assert!(
+        out.contains("they would be copied into more than 800000 values"),
         "{}",
         &out[..out.len().min(2000)]
     );

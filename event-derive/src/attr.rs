@@ -490,7 +490,10 @@ pub fn field(cx: &Ctxt, attrs: &[Attribute], derive: Derive) -> FieldAttrs {
                 "max_items" => constraint(ConstraintKind::MaxItems(parse_count(&meta)?)),
                 "pattern" => {
                     let lit = parse_str(&meta)?;
-                    if let Err(error) = regex_syntax::Parser::new().parse(&lit.value()) {
+                    // Read as the runtime compiles it: ECMA-262's meaning
+                    // in the `regex` crate's syntax.
+                    let source = event_rules::pattern::to_rust(&lit.value()).into_owned();
+                    if let Err(error) = regex_syntax::Parser::new().parse(&source) {
                         cx.error_spanned_by(&lit, format!("`pattern` is not a valid regular expression: {}", first_line(&error.to_string())));
                     }
                     constraint(ConstraintKind::Pattern(lit));

@@ -44,9 +44,9 @@ pub fn to_rust(pattern: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut chars = pattern.chars().peekable();
-    // Inside a character class, and whether it has a member yet (a `]`
-    // first in an ECMA-262 class closes it: `[]` matches nothing).
-    let mut class: Option<bool> = None;
+    // Inside a character class (`[]` and `[^]`, whose `]` closes them in
+    // ECMA-262, are rewritten where the class opens).
+    let mut class = false;
     while let Some(c) = chars.next() {
         match (c, class) {
             ('\\', _) => {
@@ -55,10 +55,7 @@ pub fn to_rust(pattern: &str) -> Cow<'_, str> {
                     out.push('\\');
                     break;
                 };
-                let inside = class.is_some();
-                if inside {
-                    class = Some(true);
-                }
+                let inside = class;
                 match e {
                     'd' | 'w' | 's' => {
                         let set = shorthand(e);
@@ -98,7 +95,7 @@ pub fn to_rust(pattern: &str) -> Cow<'_, str> {
                     }
                 }
             }
-            ('[', None) => {
+            ('[', false) => {
                 if chars.peek() == Some(&'^') {
                     chars.next();
                     if chars.peek() == Some(&']') {
@@ -116,23 +113,18 @@ pub fn to_rust(pattern: &str) -> Cow<'_, str> {
                 } else {
                     out.push('[');
                 }
-                class = Some(false);
+                class = true;
             }
-            (']', Some(_)) => {
+            (']', true) => {
                 out.push(']');
-                class = None;
+                class = false;
             }
-            ('[' | '&' | '~', Some(_)) => {
+            ('[' | '&' | '~', true) => {
                 out.push('\\');
                 out.push(c);
-                class = Some(true);
             }
-            (_, Some(_)) => {
-                out.push(c);
-                class = Some(true);
-            }
-            ('.', None) => out.push_str(r"[^\n\r\x{2028}\x{2029}]"),
-            (_, None) => out.push(c),
+            ('.', false) => out.push_str(r"[^\n\r\x{2028}\x{2029}]"),
+            _ => out.push(c),
         }
     }
     if out == pattern {

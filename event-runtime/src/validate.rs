@@ -273,13 +273,16 @@ impl Pattern {
     /// names `additionalProperties` leaves to others). A pattern that does
     /// not compile matches nothing; the generator refuses such patterns.
     pub fn matches(&self, value: &str) -> bool {
-        self.compiled
-            .get_or_init(|| {
-                regex::Regex::new(&event_rules::pattern::to_rust(self.source))
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .is_ok_and(|re| re.is_match(value))
+        self.compiled().as_ref().is_ok_and(|re| re.is_match(value))
+    }
+
+    /// The expression, compiled on first use with ECMA-262's meaning
+    /// (`event_rules::pattern::to_rust`), or why it does not compile.
+    fn compiled(&self) -> &Result<regex::Regex, String> {
+        self.compiled.get_or_init(|| {
+            regex::Regex::new(&event_rules::pattern::to_rust(self.source))
+                .map_err(|e| e.to_string())
+        })
     }
 }
 
@@ -293,10 +296,7 @@ impl Pattern {
 /// assert!(pattern("abc", &SKU).is_err());
 /// ```
 pub fn pattern(value: &str, pattern: &Pattern) -> Check {
-    let compiled = pattern.compiled.get_or_init(|| {
-        regex::Regex::new(&event_rules::pattern::to_rust(pattern.source)).map_err(|e| e.to_string())
-    });
-    match compiled {
+    match pattern.compiled() {
         Ok(re) if re.is_match(value) => Ok(()),
         Ok(_) => fail(format!(
             "must match the pattern {:?}, found {value:?}",

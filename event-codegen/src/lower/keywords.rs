@@ -418,7 +418,7 @@ impl<'a> Lower<'a> {
             .map(|p| {
                 p.members()
                     .iter()
-                    .filter(|m| regex::Regex::new(&event_rules::pattern::to_rust(&m.key)).is_ok())
+                    .filter(|m| super::pattern_regex(&m.key).is_ok())
                     .map(|m| m.key.clone())
                     .collect()
             })
@@ -665,7 +665,7 @@ impl<'a> Lower<'a> {
         for m in value.members() {
             let p = format!("{at}/{}", escape_token(&m.key));
             if patterns {
-                if let Err(e) = regex::Regex::new(&event_rules::pattern::to_rust(&m.key)) {
+                if let Err(e) = super::pattern_regex(&m.key) {
                     let why = e
                         .to_string()
                         .lines()

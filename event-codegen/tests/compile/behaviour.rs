@@ -1227,6 +1227,11 @@ mod third_party {
         // A union of one alternative checks its constraint.
         assert!(read(json!({"extends": "x"})).is_ok());
         assert!(read(json!({"extends": ""})).is_err());
+        // Patterns on plain fields read as ECMA-262 reads them.
+        assert!(read(json!({"label": "ecole_2"})).is_ok());
+        assert!(read(json!({"label": "\u{e9}cole"})).is_err());
+        assert!(read(json!({"separator": "\t"})).is_ok());
+        assert!(read(json!({"separator": "I"})).is_err());
         // The default of a deprecated property, through its deprecated getter.
         #[allow(deprecated)]
         let inplace = read(json!({})).unwrap().inplace();

@@ -235,7 +235,7 @@ impl Services {
         ::core::result::Result::Ok(())
     }
 }
-/// Written as snapcraft, mergify and codecov publish theirs: alternatives that share a tag value, a union of one alternative with a constraint, a deprecated property with a default.
+/// Written as snapcraft, mergify and codecov publish theirs: alternatives that share a tag value, a union of one alternative with a constraint, a deprecated property with a default, patterns with ECMA-262's classes and escapes on plain fields.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct Snap {
     /// Two alternatives say `bare`: their other members tell them apart.
@@ -250,6 +250,12 @@ pub struct Snap {
     #[deprecated]
     #[event(non_null)]
     pub inplace: Option<bool>,
+    /// ECMA-262's `\w` is ASCII.
+    #[event(non_null, pattern = "^\\w+$")]
+    pub label: Option<String>,
+    /// A control escape: `\cI` is a tab.
+    #[event(non_null, pattern = "^\\cI$")]
+    pub separator: Option<String>,
     /// The properties the schema does not name, kept as read and written back.
     #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
