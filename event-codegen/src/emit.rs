@@ -506,7 +506,10 @@ impl Writer<'_> {
             }
         }
         self.crate_attr();
-        if s.check.is_some() {
+        let enforced = s.fields.iter().find(|f| f.enforce_closed);
+        if enforced.is_some() {
+            self.push("#[event(check = \"Self::__closed\")]\n");
+        } else if s.check.is_some() {
             self.push("#[event(check = \"Self::__rules\")]\n");
         }
         self.push(&format!("pub struct {} {{\n", s.name));
@@ -516,6 +519,29 @@ impl Writer<'_> {
         self.push("}\n");
         if let Some(program) = &s.check {
             self.push(&program::emit(self.rt, &s.name, program, true));
+        }
+        if let Some(f) = enforced {
+            let rt = self.rt;
+            let allowed = if f.allowed.is_empty() {
+                "::core::option::Option::None"
+            } else {
+                "::core::option::Option::Some(Self::__allowed)"
+            };
+            let rules = if s.check.is_some() {
+                "self.__rules()"
+            } else {
+                "::core::result::Result::Ok(())"
+            };
+            self.push(&format!(
+                "impl {name} {{\n\
+                 /// `additionalProperties: false`: no member beside the fields \
+                 but those the schema allows.\n\
+                 fn __closed(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n\
+                 {rt}::__private::validate::closed(&self.{field}, {allowed})?;\n\
+                 {rules}\n}}\n}}\n",
+                name = s.name,
+                field = f.ident,
+            ));
         }
         if let Some(f) = s.fields.iter().find(|f| f.closed && !f.allowed.is_empty()) {
             self.allowed(&s.name, &f.allowed);
@@ -872,7 +898,7 @@ fn field_args(f: &Field, integer: bool) -> Vec<String> {
         (f.required, "required"),
         (f.non_null, "non_null"),
         (f.unknown, "unknown"),
-        (f.closed && f.allowed.is_empty(), "closed"),
+        (f.closed && !f.enforce_closed && f.allowed.is_empty(), "closed"),
         // JSON Schema's integers: `1.0` reads as `1`.
         (integer && !f.unknown, "integer"),
     ] {
@@ -880,7 +906,7 @@ fn field_args(f: &Field, integer: bool) -> Vec<String> {
             args.push(word.to_string());
         }
     }
-    if f.closed && !f.allowed.is_empty() {
+    if f.closed && !f.enforce_closed && !f.allowed.is_empty() {
         args.push("closed = \"Self::__allowed\"".to_string());
     }
     for c in &f.constraints {

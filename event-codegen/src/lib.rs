@@ -298,6 +298,27 @@ impl Config {
         self
     }
 
+    /// Reads `additionalProperties: false` and `unevaluatedProperties:
+    /// false` of shared definitions tolerantly, as event payloads are read:
+    /// a member the schema does not name is kept and written back, and
+    /// refused only where a `oneOf` or `anyOf` tells its alternatives apart
+    /// (an `ignored-constraint` warning at each). By default such an object
+    /// is closed, as the schema says: the decode and `validate` refuse the
+    /// member. For a published catalog whose payloads run ahead of its
+    /// schemas.
+    ///
+    /// ```no_run
+    /// event_codegen::Config::new()
+    ///     .schema_root("webhooks")
+    ///     .tolerate_closed_objects(true)
+    ///     .generate()
+    ///     .unwrap();
+    /// ```
+    pub fn tolerate_closed_objects(&mut self, tolerate: bool) -> &mut Self {
+        self.vocabulary.tolerate_closed = tolerate;
+        self
+    }
+
     /// The largest schema file read, in bytes ([`MAX_SCHEMA_BYTES`], 1 MiB,
     /// by default). A larger file is refused before it is parsed
     /// (`schema-too-large`). Raise it for a published catalog of one large

@@ -57,6 +57,10 @@ pub(crate) struct Vocabulary {
     pub keywords: HashSet<String>,
     /// Unknown formats whose warning is silenced.
     pub formats: HashSet<String>,
+    /// `additionalProperties: false` and `unevaluatedProperties: false`
+    /// in shared definitions close the object only where a union tells its
+    /// alternatives apart, as event payloads read (a warning says so).
+    pub tolerate_closed: bool,
 }
 
 /// An event type at one major version, as generated.
@@ -2852,7 +2856,13 @@ impl<'a> Lower<'a> {
     /// rather than dropped in silence, wherever the keyword is (the object
     /// or one of its `allOf` parts).
     fn not_enforced(&mut self, file: usize, pointer: &str, node: &Node, keyword: &str) {
-        let (message, hint) = if self.owner.contains_key(&file) {
+        let event = self.owner.contains_key(&file);
+        if !event && !self.vocabulary.tolerate_closed {
+            // Held: the struct's check refuses what the object does not
+            // allow (`validate::closed`).
+            return;
+        }
+        let (message, hint) = if event {
             (
                 format!(
                     "`{keyword}: false` is not enforced: the generated type ignores properties it does not know"
@@ -2864,7 +2874,7 @@ impl<'a> Lower<'a> {
                 format!(
                     "`{keyword}: false` is not enforced on its own: the generated type keeps properties it does not know and writes them back; as an alternative of a `oneOf` or `anyOf` it is held, to tell the alternatives apart"
                 ),
-                "a shared definition reads tolerantly and forwards what it read; the properties are in its `additional_properties` field",
+                "with `--tolerate-closed-objects` (`Config::tolerate_closed_objects`) a shared definition reads tolerantly and forwards what it read; the properties are in its `additional_properties` field; without it the object is closed",
             )
         };
         let span = node
@@ -3296,6 +3306,7 @@ impl<'a> Lower<'a> {
                 non_null,
                 unknown: false,
                 closed: false,
+                enforce_closed: false,
                 allowed: Vec::new(),
                 accessor,
             });
@@ -3321,6 +3332,7 @@ impl<'a> Lower<'a> {
                 non_null: false,
                 unknown: false,
                 closed: false,
+                enforce_closed: false,
                 allowed: Vec::new(),
                 accessor: None,
             });
@@ -3344,8 +3356,12 @@ impl<'a> Lower<'a> {
                 rename: false,
                 ty: Ty::Object,
                 doc: Some(
-                    "The properties the schema does not name, kept as read and written back."
-                        .to_string(),
+                    match (closed && !self.vocabulary.tolerate_closed, allowed.is_empty()) {
+                        (false, _) => "The properties the schema does not name, kept as read and written back.",
+                        (true, true) => "Empty: the schema closes the object, and a property it does not name is refused.",
+                        (true, false) => "The properties the schema's `patternProperties` allow beside the named ones, kept as read and written back; the object is closed to any other.",
+                    }
+                    .to_string(),
                 ),
                 since: None,
                 constraints: Vec::new(),
@@ -3359,6 +3375,7 @@ impl<'a> Lower<'a> {
                 non_null: false,
                 unknown: true,
                 closed,
+                enforce_closed: closed && !self.vocabulary.tolerate_closed,
                 allowed,
                 accessor: None,
             });

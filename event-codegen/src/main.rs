@@ -99,6 +99,11 @@ struct Common {
     /// Do not warn that the `format` NAME is unknown (repeatable).
     #[arg(long = "allow-format", value_name = "NAME")]
     allow_format: Vec<String>,
+    /// Keep the members a closed object (`additionalProperties: false`) of
+    /// a shared definition does not name, rather than refuse them; unions
+    /// still refuse them to tell their alternatives apart.
+    #[arg(long = "tolerate-closed-objects")]
+    tolerate_closed_objects: bool,
     /// The dialect of a file whose `$schema` names none: `2020-12` (the
     /// default) or `7`.
     #[arg(long = "default-draft", value_name = "DRAFT", value_parser = parse_draft, default_value = "2020-12")]
@@ -197,6 +202,7 @@ fn main() -> ExitCode {
     for keyword in &common.allow_keyword {
         config.allow_keyword(keyword);
     }
+    config.tolerate_closed_objects(common.tolerate_closed_objects);
     for format in &common.allow_format {
         config.allow_format(format);
     }

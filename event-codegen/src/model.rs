@@ -115,6 +115,10 @@ pub(crate) struct Field {
     /// With `unknown`: the schema closes the object
     /// (`#[event(unknown, closed)]`).
     pub closed: bool,
+    /// With `closed`: the closure holds in every read, not only where a
+    /// union tells its alternatives apart (the struct's check refuses a
+    /// member it does not allow). Off with `Config::tolerate_closed_objects`.
+    pub enforce_closed: bool,
     /// With `closed`: what each schema that closes the object allows
     /// beside the fields (`closed = "Self::__allowed"`); a member must be
     /// allowed by every one. Empty when one of them allows nothing more.

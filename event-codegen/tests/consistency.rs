@@ -10,6 +10,19 @@ fn run(text: &str) -> Generation {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// [`run`] with closed objects read tolerantly (`--tolerate-closed-objects`).
+fn run_tolerant(text: &str) -> Generation {
+    Config::new()
+        .cargo_directives(false)
+        .tolerate_closed_objects(true)
+        .generate_sources(vec![(PathBuf::from("t.json"), text.as_bytes().to_vec())])
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// What a closed shared definition generates by default: the struct's
+/// check refuses the members it does not allow.
+const CLOSED: &str = "#[event(check = \"Self::__closed\")]";
+
 /// JSON Schema counts `2.0` as the integer 2.
 #[test]
 fn a_count_written_as_a_whole_float_is_an_integer() {
@@ -250,20 +263,33 @@ fn unevaluated_properties_false_is_additional_properties_false_over_what_is_eval
             "required": ["a"], "properties": {{"a": {{"type": "string"}}}}, "{closing}": false}}"#
         )
     };
-    let additional = run(&schema("additionalProperties"));
-    let unevaluated = run(&schema("unevaluatedProperties"));
-    assert_eq!(unevaluated.code, additional.code);
-    assert!(
-        unevaluated.code.contains("#[event(unknown, closed)]"),
-        "{}",
-        unevaluated.code
-    );
     let codes = |g: &Generation| {
         g.diagnostics
             .iter()
             .map(|d| (d.code, d.pointer.clone()))
             .collect::<Vec<_>>()
     };
+    let additional = run(&schema("additionalProperties"));
+    let unevaluated = run(&schema("unevaluatedProperties"));
+    assert_eq!(unevaluated.code, additional.code);
+    assert!(unevaluated.code.contains(CLOSED), "{}", unevaluated.code);
+    assert!(
+        unevaluated.code.contains("validate::closed(")
+            && unevaluated.code.contains("::core::option::Option::None,"),
+        "{}",
+        unevaluated.code
+    );
+    assert_eq!(codes(&additional), []);
+    assert_eq!(codes(&unevaluated), []);
+
+    let additional = run_tolerant(&schema("additionalProperties"));
+    let unevaluated = run_tolerant(&schema("unevaluatedProperties"));
+    assert_eq!(unevaluated.code, additional.code);
+    assert!(
+        unevaluated.code.contains("#[event(unknown, closed)]"),
+        "{}",
+        unevaluated.code
+    );
     assert_eq!(
         codes(&additional),
         [("ignored-constraint", "/additionalProperties".to_string())]
@@ -279,11 +305,7 @@ fn unevaluated_properties_false_is_additional_properties_false_over_what_is_eval
         "unevaluatedProperties": false,
         "$defs": {"Base": {"type": "object", "properties": {"a": {"type": "string"}}}}}"##,
     );
-    for field in [
-        "pub a: Option<String>,",
-        "pub b: Option<i64>,",
-        "#[event(unknown, closed)]",
-    ] {
+    for field in ["pub a: Option<String>,", "pub b: Option<i64>,", CLOSED] {
         assert!(g.code.contains(field), "{field}:\n{}", g.code);
     }
 }
@@ -328,18 +350,22 @@ fn a_false_all_of_part_of_an_object_accepts_nothing() {
 }
 
 /// `additionalProperties: false` and `unevaluatedProperties: false` in an
-/// `allOf` part close the object as they do in the object itself, and
-/// say alike that they are not enforced on their own (the part's warning
-/// was missing for `additionalProperties`).
+/// `allOf` part close the object as they do in the object itself; read
+/// tolerantly, they say alike that they are not enforced on their own (the
+/// part's warning was missing for `additionalProperties`).
 #[test]
 fn a_closed_all_of_part_warns_as_a_closed_object_does() {
     for keyword in ["additionalProperties", "unevaluatedProperties"] {
-        let g = run(&format!(
+        let schema = format!(
             r##"{{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
             "properties": {{"kind": {{"type": "string"}}}},
             "allOf": [{{"$ref": "#/$defs/Closed"}}],
             "$defs": {{"Closed": {{"properties": {{"kind": true}}, "{keyword}": false}}}}}}"##
-        ));
+        );
+        let g = run(&schema);
+        assert!(g.diagnostics.is_empty(), "{:?}", g.diagnostics);
+        assert!(g.code.contains(CLOSED), "{}", g.code);
+        let g = run_tolerant(&schema);
         let found: Vec<(&str, &str)> = g
             .diagnostics
             .iter()

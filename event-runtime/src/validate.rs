@@ -550,6 +550,40 @@ pub fn one_of(matching: usize) -> Check {
     }
 }
 
+/// `additionalProperties: false` (or `unevaluatedProperties: false`) held in
+/// every read: `unknown`, the members a struct keeps beside its fields, holds
+/// none, or (with `allowed`, the object's `patternProperties`) only members
+/// `allowed` accepts. The error is at the member.
+///
+/// ```
+/// use event_runtime::validate::closed;
+/// let mut unknown = serde_json::Map::new();
+/// assert!(closed(&unknown, None).is_ok());
+/// unknown.insert("x-trace".into(), serde_json::Value::Null);
+/// assert!(closed(&unknown, Some(|name: &str| name.starts_with("x-"))).is_ok());
+/// assert_eq!(closed(&unknown, None).unwrap_err().path(), "x-trace");
+/// ```
+pub fn closed<M: crate::wire::UnknownNames + ?Sized>(
+    unknown: &M,
+    allowed: Option<fn(&str) -> bool>,
+) -> Check {
+    let found = match allowed {
+        Some(allowed) => unknown.find_name(&|name| !allowed(name)),
+        None => unknown.find_name(&|_| true),
+    };
+    match found {
+        None => Ok(()),
+        Some(name) => Err(ValidationError::new(
+            name,
+            if allowed.is_some() {
+                "is not a property the schema names or its `patternProperties` match, and the object is closed (`additionalProperties: false`)"
+            } else {
+                "is not a property the schema names, and the object is closed (`additionalProperties: false`)"
+            },
+        )),
+    }
+}
+
 /// `check`'s error one level down, at the field `wire` (what the derive's
 /// `validate` writes for each checked field, without a closure per field).
 #[doc(hidden)]

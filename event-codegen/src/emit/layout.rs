@@ -1,8 +1,8 @@
 //! The common items written straight in prettyplease's layout: structs of
 //! fields and attributes, and open enums. A catalog is mostly these, and
 //! parsing then printing them was most of the generation time; the other
-//! items (newtypes, unions, aliases, structs with rules, defaults or
-//! accessors) still go through `syn` and prettyplease.
+//! items (newtypes, unions, aliases, structs with rules, defaults,
+//! accessors or a closure to check) still go through `syn` and prettyplease.
 //!
 //! Only layouts whose every choice is known are written here: a doc line
 //! is `///` and the text without its trailing spaces, an attribute list
@@ -178,7 +178,12 @@ impl Writer<'_> {
             || s.fields.is_empty()
             || s.fields
                 .iter()
-                .any(|f| f.default_value.is_some() || f.accessor.is_some() || !f.allowed.is_empty())
+                .any(|f| {
+                    f.default_value.is_some()
+                        || f.accessor.is_some()
+                        || !f.allowed.is_empty()
+                        || f.enforce_closed
+                })
         {
             return None;
         }
@@ -302,6 +307,7 @@ mod tests {
             non_null: false,
             unknown: false,
             closed: false,
+            enforce_closed: false,
             allowed: Vec::new(),
             accessor: None,
         }

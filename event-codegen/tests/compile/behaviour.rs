@@ -521,11 +521,43 @@ mod nullable_refs {
 
 /// `unevaluatedProperties: false` closes an object over every property its
 /// schema evaluates, those of its `allOf` parts and `$ref`s included, as
-/// `additionalProperties: false` closes it over its own: held where a union
-/// tells its alternatives apart, tolerant on its own.
+/// `additionalProperties: false` closes it over its own, in a union and on
+/// its own, in the decode and in `validate`.
 #[test]
 fn unevaluated_properties_false_closes_over_all_of_and_ref() {
+    use event_runtime::EventData;
     use gencheck::unevaluated::{PublicHook, PushHook, RepoHook};
+    let read = |v: Value| serde_json::from_value::<RepoHook>(v).map_err(|e| e.to_string());
+    let push = json!({"repository": "r", "ref": "main"});
+    let hook = read(push.clone()).unwrap();
+    assert!(matches!(&hook, RepoHook::Push(p) if p.repository == "r" && p.ref_ == "main"));
+    assert_eq!(serde_json::to_value(&hook).unwrap(), push);
+    assert!(matches!(read(json!({"repository": "r"})).unwrap(), RepoHook::Public(_)));
+    // A member neither evaluates: no alternative allows it.
+    let err = read(json!({"repository": "r", "forks": 3})).unwrap_err();
+    assert!(err.contains("matches no alternative"), "{err}");
+    // On their own, the types are closed too, and say which member.
+    let err = serde_json::from_value::<PushHook>(json!({"repository": "r", "ref": "main", "x": 1}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("x: is not a property the schema names"), "{err}");
+    let err = serde_json::from_value::<PublicHook>(json!({"repository": "r", "ref": "x"}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ref: is not a property the schema names"), "{err}");
+    // A value built in code is refused before it is sent.
+    let mut p: PublicHook = serde_json::from_value(json!({"repository": "r"})).unwrap();
+    assert!(p.validate().is_ok());
+    p.additional_properties.insert("forks".into(), json!(3));
+    assert_eq!(p.validate().unwrap_err().path(), "forks");
+}
+
+/// The same schemas with closed objects read tolerantly
+/// (`--tolerate-closed-objects`): held where a union tells its
+/// alternatives apart, tolerant on their own.
+#[test]
+fn unevaluated_properties_false_read_tolerantly_holds_in_unions_only() {
+    use gencheck::unevaluated_tolerated::{PublicHook, PushHook, RepoHook};
     let read = |v: Value| serde_json::from_value::<RepoHook>(v).map_err(|e| e.to_string());
     // `repository` comes from the `$ref`, `ref` from an `allOf` part: both
     // are evaluated, so `PushHook` reads this exactly and `PublicHook`,
@@ -627,10 +659,11 @@ fn all_of_narrows_nullable_unions_formats_and_booleans() {
 /// A union's alternatives are read exactly first: an open `enum` refuses a
 /// value it does not list and a closed object a property it does not name,
 /// as JSON Schema reads them, so the alternative the value belongs to is
-/// found; read on its own, each type stays tolerant.
+/// found. With closed objects read tolerantly (`--tolerate-closed-objects`),
+/// each type read on its own stays tolerant.
 #[test]
 fn a_union_tells_its_alternatives_apart_by_enum_and_closed_objects() {
-    use gencheck::union_exact::{Hook, IssueClosed, Public};
+    use gencheck::union_exact_tolerated::{Hook, IssueClosed, Public};
     let read = |v: Value| serde_json::from_value::<Hook>(v).map_err(|e| e.to_string());
     assert!(matches!(read(json!({"action": "opened", "number": 1})).unwrap(), Hook::IssueOpened(_)));
     assert!(matches!(read(json!({"action": "closed", "number": 2})).unwrap(), Hook::IssueClosed(_)));
@@ -690,7 +723,7 @@ fn a_union_tells_its_alternatives_apart_by_enum_and_closed_objects() {
 /// matches is still unknown, and refused there.
 #[test]
 fn a_closed_alternative_allows_what_its_pattern_properties_match() {
-    use gencheck::union_exact::{Setting, SettingExtendedSetting};
+    use gencheck::union_exact_tolerated::{Setting, SettingExtendedSetting};
     let read = |v: Value| serde_json::from_value::<Setting>(v).map_err(|e| e.to_string());
     let before = event_runtime::wire::tolerant_reads();
     let wire = json!({"name": "retries", "x_a": 1, "x_b": 2});
@@ -716,6 +749,37 @@ fn a_closed_alternative_allows_what_its_pattern_properties_match() {
     // On its own the type reads tolerantly, as every closed type does.
     let alone: SettingExtendedSetting = serde_json::from_value(json!({"name": "n", "y": 1})).unwrap();
     assert_eq!(alone.additional_properties.len(), 1);
+}
+
+/// By default a closed object is closed wherever it is read: in a union
+/// a member it does not name or match rules its alternative out in both
+/// passes, and on its own the decode refuses it at the member.
+#[test]
+fn a_closed_object_refuses_what_it_does_not_allow() {
+    use gencheck::union_exact::{Hook, IssueClosed, Public, Setting, SettingExtendedSetting};
+    let read = |v: Value| serde_json::from_value::<Hook>(v).map_err(|e| e.to_string());
+    assert!(matches!(read(json!({"repository": "r"})).unwrap(), Hook::Public(_)));
+    for wire in [
+        json!({"repository": "r", "forks": 3}),
+        json!({"action": "opened", "number": 1, "labels": ["bug"]}),
+    ] {
+        let err = read(wire.clone()).unwrap_err();
+        assert!(err.contains("matches no alternative of `oneOf`"), "{wire}: {err}");
+    }
+    let err = serde_json::from_value::<Public>(json!({"repository": "r", "forks": 3})).unwrap_err();
+    assert!(err.to_string().contains("forks: is not a property the schema names"), "{err}");
+    let err = serde_json::from_value::<IssueClosed>(json!({"action": "closed", "number": 3, "x": 1})).unwrap_err();
+    assert!(err.to_string().contains("x: is not a property"), "{err}");
+    // What `patternProperties` match is allowed, kept and written back.
+    let wire = json!({"name": "retries", "x_a": 1, "x_b": 2});
+    let setting = serde_json::from_value::<Setting>(wire.clone()).unwrap();
+    assert!(matches!(&setting, Setting::ExtendedSetting(e) if e.additional_properties.len() == 2));
+    assert_eq!(serde_json::to_value(&setting).unwrap(), wire);
+    let alone: SettingExtendedSetting = serde_json::from_value(json!({"name": "n", "x_c": 3})).unwrap();
+    assert_eq!(alone.additional_properties.len(), 1);
+    let err = serde_json::from_value::<SettingExtendedSetting>(json!({"name": "n", "y": 1})).unwrap_err();
+    assert!(err.to_string().contains("y: is not a property the schema names or its `patternProperties` match"), "{err}");
+    assert!(serde_json::from_value::<Setting>(json!({"name": "n", "x_a": 1, "y": 1})).is_err());
 }
 
 /// JSON Schema's `integer` is a number with no fractional part: `3.0` is
@@ -1173,18 +1237,13 @@ mod third_party {
 
     #[test]
     fn object_keywords_beside_a_union_leave_its_array_alternative_an_array() {
-        // An unknown member of the closed object alternative is kept: no
-        // alternative reads it exactly, and the tolerant pass keeps it.
-        for ok in [
-            json!([["a", "b"]]),
-            json!([{"when": "always"}]),
-            json!([]),
-            json!([{"other": 1}]),
-        ] {
+        for ok in [json!([["a", "b"]]), json!([{"when": "always"}]), json!([])] {
             let step = read(json!({"rules": ok})).unwrap();
             assert_eq!(serde_json::to_value(&step).unwrap(), json!({"rules": ok}));
         }
-        for bad in [json!([[1]]), json!([{"when": 1}]), json!(["a"])] {
+        // A member the closed object alternative does not name: no
+        // alternative allows it.
+        for bad in [json!([[1]]), json!([{"when": 1}]), json!(["a"]), json!([{"other": 1}])] {
             assert!(read(json!({"rules": bad})).is_err(), "{bad}");
         }
     }

@@ -3,9 +3,15 @@
 //! valid payload decodes, and encoding it again gives the same JSON value
 //! (date-times equal as instant and offset). A file named `invalid-*`
 //! breaks its schema and must be refused.
+//!
+//! The payloads carry members the schemas do not name yet (`gravatar_id`,
+//! `user_view_type`), as real webhooks do once the sender adds a field, in
+//! objects the schemas close (`additionalProperties: false`). The types
+//! generated with `--tolerate-closed-objects` (`webhooks_tolerated`) keep
+//! and forward them; the default types refuse them at the member.
 
 use event_runtime::{EventData, Value};
-use gencheck::webhooks::{IssuesOpenedEvent, PushEvent};
+use gencheck::webhooks_tolerated::{IssuesOpenedEvent, PushEvent};
 use event_runtime::__private::serde::{Serialize, de::DeserializeOwned};
 use std::path::{Path, PathBuf};
 
@@ -124,5 +130,41 @@ fn webhook_payloads_decode_and_round_trip_unchanged() {
         "webhook payloads: {decoded} of {valid} valid decode, {round_trips} round trip unchanged; {refused} of {invalid} invalid refused"
     );
     assert!(valid >= 8 && invalid >= 3, "payload files missing under {}", root.display());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The default types close what the schemas close: a payload with a member
+/// a closed object does not name is refused, naming the member; every other
+/// valid payload still round-trips, and every invalid one is refused.
+#[test]
+fn closed_objects_refuse_members_the_schemas_do_not_name() {
+    use gencheck::webhooks::{IssuesOpenedEvent, PushEvent};
+    let root = PathBuf::from(
+        std::env::var("WEBHOOK_PAYLOADS").expect("compile.rs sets WEBHOOK_PAYLOADS"),
+    );
+    let kinds: [(&str, Run); 2] = [
+        ("push", run::<PushEvent>),
+        ("issues-opened", run::<IssuesOpenedEvent>),
+    ];
+    let (mut closed, mut round_trips) = (0, 0);
+    let mut problems = Vec::new();
+    for (kind, run) in kinds {
+        for file in files(&root.join(kind)) {
+            let name = format!("{kind}/{}", file.file_name().unwrap().to_string_lossy());
+            let input: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+            match (run(&input), name.contains("/invalid-")) {
+                (Outcome::Refused(_), true) => {}
+                (_, true) => problems.push(format!("{name}: breaks its schema but was accepted")),
+                (Outcome::RoundTrip, false) => round_trips += 1,
+                (Outcome::Refused(e), false) if e.contains("is not a property the schema names") => {
+                    closed += 1
+                }
+                (Outcome::Refused(e), false) => problems.push(format!("{name}: refused: {e}")),
+                (Outcome::Changed(d), false) => problems.push(format!("{name}: changed: {}", d.join(", "))),
+            }
+        }
+    }
+    println!("webhook payloads, closed objects enforced: {round_trips} round trip, {closed} refused for a member the schema does not name");
+    assert!(closed >= 2 && round_trips >= 6, "{closed} refused as closed, {round_trips} round trips");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -2,45 +2,78 @@
 
 /// A discussion whose category takes answers: `allOf` narrows an object property by another object, member by member.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct AnsweredDiscussion {
     #[event(integer)]
     pub number: i64,
     pub category: AnsweredDiscussionCategory,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl AnsweredDiscussion {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 /// A discussion category, closed as the catalog publishes it.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct Category {
     pub name: String,
     #[event(rename = "is_answerable")]
     pub is_answerable: bool,
     #[event(non_null)]
     pub owner: Option<CategoryOwner>,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl Category {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 /// Discussion
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct Discussion {
     #[event(integer)]
     pub number: i64,
     pub category: Category,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl Discussion {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 /// A discussion no payload may be any more: an `allOf` part of it is the schema `false`, through a `$ref`.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
-#[event(check = "Self::__rules")]
+#[event(check = "Self::__closed")]
 pub struct RetiredDiscussion {
     #[event(integer)]
     pub number: i64,
     pub category: Category,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl RetiredDiscussion {
@@ -62,16 +95,37 @@ impl RetiredDiscussion {
         ::core::result::Result::Ok(())
     }
 }
+impl RetiredDiscussion {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        self.__rules()
+    }
+}
 /// A discussion category, closed as the catalog publishes it.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct AnsweredDiscussionCategory {
     pub name: String,
     #[event(rename = "is_answerable")]
     pub is_answerable: AnsweredDiscussionCategoryIsAnswerable,
     pub owner: AnsweredDiscussionCategoryOwner,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl AnsweredDiscussionCategory {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
 pub struct CategoryOwner {

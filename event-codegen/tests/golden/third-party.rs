@@ -1013,30 +1013,63 @@ impl ::event_runtime::EventData for StepRulesItem {
     }
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct SnapBaseVariant1 {
     #[event(rename = "build-base", constant = "bare")]
     pub build_base: String,
     pub base: String,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
+impl SnapBaseVariant1 {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
+}
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct SnapBaseVariant2 {
     #[event(rename = "build-base", constant = "bare")]
     pub build_base: String,
     pub grade: String,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
+impl SnapBaseVariant2 {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
+}
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct SnapBaseVariant3 {
     #[event(rename = "build-base", constant = "core22")]
     pub build_base: String,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl SnapBaseVariant3 {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepBranchesVariant2(pub Vec<String>);
@@ -1206,12 +1239,23 @@ impl ::event_runtime::EventData for StepEnvVariant1 {
     }
 }
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct StepRulesItemVariant1 {
     #[event(non_null)]
     pub when: Option<String>,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl StepRulesItemVariant1 {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepRulesItemVariant2(pub ::event_runtime::Value);

@@ -73,19 +73,41 @@ impl ::event_runtime::EventData for RepoHook {
 }
 /// Closed over what the `$ref` evaluates: `unevaluatedProperties` sees the referenced properties.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct PublicHook {
     pub repository: String,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl PublicHook {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 /// PushHook
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct PushHook {
     pub repository: String,
     #[event(rename = "ref")]
     pub ref_: String,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl PushHook {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }

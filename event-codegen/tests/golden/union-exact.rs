@@ -114,50 +114,105 @@ impl ::event_runtime::EventData for Hook {
 }
 /// IssueClosed
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct IssueClosed {
     pub action: IssueClosedAction,
     #[event(integer)]
     pub number: i64,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl IssueClosed {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 /// IssueOpened
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct IssueOpened {
     pub action: IssueOpenedAction,
     #[event(integer)]
     pub number: i64,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl IssueOpened {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 /// Label
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct Label {
     pub action: LabelAction,
     pub name: String,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl Label {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 /// Public
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct Public {
     pub repository: String,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl Public {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 /// Push
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct Push {
     pub repository: String,
     #[event(rename = "ref")]
     pub ref_: String,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl Push {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 /// A setting, plain or extended: both alternatives are closed, and the extended one allows members named `x_...` by `patternProperties`.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::__private::serde::Serialize)]
@@ -254,11 +309,11 @@ pub enum LabelAction {
 }
 /// ExtendedSetting
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
-#[event(check = "Self::__rules")]
+#[event(check = "Self::__closed")]
 pub struct SettingExtendedSetting {
     pub name: String,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed = "Self::__allowed")]
+    /// The properties the schema's `patternProperties` allow beside the named ones, kept as read and written back; the object is closed to any other.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl SettingExtendedSetting {
@@ -293,6 +348,16 @@ impl SettingExtendedSetting {
     }
 }
 impl SettingExtendedSetting {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::Some(Self::__allowed),
+        )?;
+        self.__rules()
+    }
+}
+impl SettingExtendedSetting {
     /// Whether the schema allows a member that is not a field; read as
     /// an alternative of a union read exactly, the struct refuses others.
     fn __allowed(name: &str) -> bool {
@@ -304,10 +369,21 @@ impl SettingExtendedSetting {
 }
 /// PlainSetting
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct SettingPlainSetting {
     pub name: String,
     pub value: String,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl SettingPlainSetting {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }

@@ -30,6 +30,7 @@ impl Repository {
 }
 /// A user account, as webhooks show it.
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
+#[event(check = "Self::__closed")]
 pub struct User {
     /// The user's handle.
     pub login: String,
@@ -47,9 +48,19 @@ pub struct User {
     #[event(rename = "site_admin", non_null)]
     pub site_admin: Option<bool>,
     pub name: Option<Option<String>>,
-    /// The properties the schema does not name, kept as read and written back.
-    #[event(unknown, closed)]
+    /// Empty: the schema closes the object, and a property it does not name is refused.
+    #[event(unknown)]
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
+}
+impl User {
+    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
+        ::event_runtime::__private::validate::closed(
+            &self.additional_properties,
+            ::core::option::Option::None,
+        )?;
+        ::core::result::Result::Ok(())
+    }
 }
 /// issues opened event
 #[derive(Debug, Clone, PartialEq, ::event_runtime::EventData)]
