@@ -817,8 +817,8 @@ impl Writer<'_> {
         }
         self.push(&format!(
             "impl {name} {{\n\
-             /// Whether the schema allows a member that is not a field; read as\n\
-             /// an alternative of a union read exactly, the struct refuses others.\n\
+             /// Whether the schema allows a member that is not a field, by\n\
+             /// name or by a `patternProperties` pattern.\n\
              fn __allowed(name: &str) -> bool {{\n{statics}{}\n}}\n}}\n",
             all.join(" && ")
         ));
@@ -898,7 +898,10 @@ fn field_args(f: &Field, integer: bool) -> Vec<String> {
         (f.required, "required"),
         (f.non_null, "non_null"),
         (f.unknown, "unknown"),
-        (f.closed && !f.enforce_closed && f.allowed.is_empty(), "closed"),
+        (
+            f.closed && !f.enforce_closed && f.allowed.is_empty(),
+            "closed",
+        ),
         // JSON Schema's integers: `1.0` reads as `1`.
         (integer && !f.unknown, "integer"),
     ] {

@@ -2432,7 +2432,15 @@ impl<'a> Lower<'a> {
                 };
                 Lowered::plain(Ty::Map(Box::new(ty)))
             }
-            _ => Lowered::plain(Ty::Object),
+            Some(ap) => {
+                if ap.kind == Kind::Bool(false) {
+                    // Closed in a shared definition: a rule of the use site
+                    // (`keywords::residue`); otherwise said.
+                    self.not_enforced(file, pointer, node, "additionalProperties");
+                }
+                Lowered::plain(Ty::Object)
+            }
+            None => Lowered::plain(Ty::Object),
         }
     }
 

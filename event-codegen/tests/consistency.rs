@@ -463,3 +463,34 @@ fn a_union_tells_what_each_alternative_names() {
     let g = run(r#"{"oneOf": [{"type": "object", "properties": {"a": {"type": "string"}}}]}"#);
     assert!(!g.code.contains("union_named"), "{}", g.code);
 }
+
+/// An object closed with no properties of its own (a map of `Value`s) is
+/// closed as a rule of the use site; read tolerantly it says it is not
+/// enforced, where it used to be dropped in silence.
+#[test]
+fn a_closed_object_without_properties_is_checked_or_reported() {
+    let schema = r#"{"type": "object", "properties": {
+        "none": {"type": "object", "additionalProperties": false}}}"#;
+    let g = run(schema);
+    assert!(g.diagnostics.is_empty(), "{:?}", g.diagnostics);
+    assert!(
+        g.code
+            .contains("the schema allows no properties beyond those it names"),
+        "{}",
+        g.code
+    );
+    let g = run_tolerant(schema);
+    let found: Vec<(&str, &str)> = g
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.pointer.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "ignored-constraint",
+            "/properties/none/additionalProperties"
+        )]
+    );
+    assert!(!g.code.contains("allows no properties"), "{}", g.code);
+}

@@ -176,14 +176,12 @@ impl Writer<'_> {
     fn struct_laid_out(&self, s: &Struct, out: &mut String) -> Option<()> {
         if s.check.is_some()
             || s.fields.is_empty()
-            || s.fields
-                .iter()
-                .any(|f| {
-                    f.default_value.is_some()
-                        || f.accessor.is_some()
-                        || !f.allowed.is_empty()
-                        || f.enforce_closed
-                })
+            || s.fields.iter().any(|f| {
+                f.default_value.is_some()
+                    || f.accessor.is_some()
+                    || !f.allowed.is_empty()
+                    || f.enforce_closed
+            })
         {
             return None;
         }

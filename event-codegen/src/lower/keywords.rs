@@ -479,6 +479,16 @@ impl<'a> Lower<'a> {
                     });
                 }
             }
+            // An object of no properties that the schema closes: a map
+            // whose members are those its `patternProperties` allow.
+            (Ty::Object, _, Some(ap))
+                if ap.kind == Kind::Bool(false)
+                    && !self.owner.contains_key(&file)
+                    && !self.vocabulary.tolerate_closed =>
+            {
+                let closed = self.additional(b, file, pointer, node);
+                check.keywords.push(closed);
+            }
             (Ty::Map(inner), _, Some(ap)) => {
                 let at = format!("{pointer}/additionalProperties");
                 let schema = if self.checked_whole.contains(&(file, at.clone())) {

@@ -1127,6 +1127,30 @@ mod third_party {
     use gencheck::third_party::{Step, StepBranches, StepEnv};
     use serde_json::{Value, json};
 
+    /// An object closed with no properties of its own is a map whose
+    /// members are those its `patternProperties` allow, as a field, an item
+    /// and a map value; what else it holds is refused, at the member.
+    #[test]
+    fn objects_closed_without_properties_hold_only_what_they_allow() {
+        use gencheck::third_party::Flags;
+        let read = |v: Value| -> Result<Flags, String> {
+            let flags: Flags = serde_json::from_str(&v.to_string()).map_err(|e| e.to_string())?;
+            flags.validate().map_err(|e| e.to_string())?;
+            Ok(flags)
+        };
+        let ok = json!({"none": {}, "vendor": {"x-a": "b"}, "lists": [{}, {}]});
+        assert_eq!(serde_json::to_value(read(ok.clone()).unwrap()).unwrap(), ok);
+        for (bad, at) in [
+            (json!({"none": {"a": 1}}), "none.a"),
+            (json!({"vendor": {"y": "b"}}), "vendor.y"),
+            (json!({"vendor": {"x-a": 1}}), "vendor.x-a"),
+            (json!({"lists": [{}, {"b": 1}]}), "lists[1].b"),
+        ] {
+            let err = read(bad.clone()).unwrap_err();
+            assert!(err.contains(at), "{bad}: {err}");
+        }
+    }
+
     fn read(value: Value) -> Result<Step, String> {
         let step: Step = serde_json::from_str(&value.to_string()).map_err(|e| e.to_string())?;
         step.validate().map_err(|e| e.to_string())?;

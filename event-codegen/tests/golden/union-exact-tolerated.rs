@@ -293,8 +293,8 @@ impl SettingExtendedSetting {
     }
 }
 impl SettingExtendedSetting {
-    /// Whether the schema allows a member that is not a field; read as
-    /// an alternative of a union read exactly, the struct refuses others.
+    /// Whether the schema allows a member that is not a field, by
+    /// name or by a `patternProperties` pattern.
     fn __allowed(name: &str) -> bool {
         static PATTERN_0: ::event_runtime::__private::validate::Pattern = ::event_runtime::__private::validate::Pattern::new(
             "^x_",
