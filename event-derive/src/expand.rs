@@ -660,7 +660,7 @@ fn expand_deserialize(
         Some((member, ty)) => {
             values.push(quote!(#member: __unknown));
             (
-                quote!(#m::Keep(__WIRE_NAMES)),
+                quote!(#m::Keep::new(__WIRE_NAMES)),
                 quote!(let mut __unknown: #ty = #p::core::default::Default::default();),
                 quote! {
                     #m::Key::Unknown(__name) => #m::keep(&mut __map, &mut __unknown, __name)?,
@@ -673,7 +673,7 @@ fn expand_deserialize(
             // serde's derive names the struct it derives: the mirror.
             let mirror = format!("__{ident}Wire");
             (
-                quote!(#m::Fields(__WIRE_NAMES)),
+                quote!(#m::Fields::new(__WIRE_NAMES)),
                 TokenStream::new(),
                 quote!(_ => #m::skip(&mut __map)?,),
                 quote!(#p::serde::Deserializer::deserialize_struct(#p::wire::ObjectOnly(__deserializer), #mirror, __WIRE_NAMES, __Visitor)),
@@ -697,7 +697,8 @@ fn expand_deserialize(
             fn visit_map<__A: #p::serde::de::MapAccess<'de>>(self, mut __map: __A) -> #p::core::result::Result<#ident, __A::Error> {
                 #(#slots)*
                 #rest
-                while let #p::core::option::Option::Some(__key) = #p::serde::de::MapAccess::next_key_seed(&mut __map, #seed)? {
+                let mut __keys = #seed;
+                while let #p::core::option::Option::Some(__key) = #p::serde::de::MapAccess::next_key_seed(&mut __map, &mut __keys)? {
                     match __key {
                         #(#arms)*
                         #other

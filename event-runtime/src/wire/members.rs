@@ -128,11 +128,31 @@ impl<'de, E: de::Error> Deserializer<'de> for Missing<E> {
 /// The key of a member: the index of the field it names in the wire names
 /// given, or their count for a name the struct does not have (skipped).
 /// Read as serde's derive reads a field identifier: a string, bytes, or
-/// the field's index as an integer.
-#[derive(Clone, Copy)]
-pub struct Fields(pub &'static [&'static str]);
+/// the field's index as an integer. Members mostly come in the order of the
+/// fields, so the field after the last one found is tried first.
+pub struct Fields {
+    names: &'static [&'static str],
+    next: usize,
+}
 
-impl<'de> DeserializeSeed<'de> for Fields {
+impl Fields {
+    /// The keys of a struct whose fields have the wire names `names`.
+    pub const fn new(names: &'static [&'static str]) -> Fields {
+        Fields { names, next: 0 }
+    }
+
+    #[inline]
+    fn find(&mut self, key: &[u8]) -> Option<usize> {
+        let i = match self.names.get(self.next) {
+            Some(name) if name.as_bytes() == key => self.next,
+            _ => self.names.iter().position(|name| name.as_bytes() == key)?,
+        };
+        self.next = i + 1;
+        Some(i)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for &mut Fields {
     type Value = usize;
 
     #[inline]
@@ -141,7 +161,7 @@ impl<'de> DeserializeSeed<'de> for Fields {
     }
 }
 
-impl<'de> Visitor<'de> for Fields {
+impl<'de> Visitor<'de> for &mut Fields {
     type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -151,26 +171,18 @@ impl<'de> Visitor<'de> for Fields {
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<usize, E> {
         Ok(usize::try_from(v)
             .ok()
-            .filter(|i| *i < self.0.len())
-            .unwrap_or(self.0.len()))
+            .filter(|i| *i < self.names.len())
+            .unwrap_or(self.names.len()))
     }
 
     #[inline]
     fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
-        Ok(index(self.0, v.as_bytes()))
+        Ok(self.find(v.as_bytes()).unwrap_or(self.names.len()))
     }
 
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<usize, E> {
-        Ok(index(self.0, v))
+        Ok(self.find(v).unwrap_or(self.names.len()))
     }
-}
-
-#[inline]
-fn index(names: &[&str], key: &[u8]) -> usize {
-    names
-        .iter()
-        .position(|name| name.as_bytes() == key)
-        .unwrap_or(names.len())
 }
 
 /// The key of a member of a struct with an `unknown` field: a field's
@@ -182,10 +194,23 @@ pub enum Key {
 
 /// [`Fields`] for a struct with an `unknown` field (serde's `flatten`):
 /// the name of a member the struct does not have is kept.
-#[derive(Clone, Copy)]
-pub struct Keep(pub &'static [&'static str]);
+pub struct Keep(Fields);
 
-impl<'de> DeserializeSeed<'de> for Keep {
+impl Keep {
+    /// The keys of a struct whose fields have the wire names `names`.
+    pub const fn new(names: &'static [&'static str]) -> Keep {
+        Keep(Fields::new(names))
+    }
+
+    fn key(&mut self, v: &str) -> Key {
+        match self.0.find(v.as_bytes()) {
+            Some(i) => Key::Field(i),
+            None => Key::Unknown(v.to_owned()),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for &mut Keep {
     type Value = Key;
 
     #[inline]
@@ -194,16 +219,7 @@ impl<'de> DeserializeSeed<'de> for Keep {
     }
 }
 
-impl Keep {
-    fn key(self, v: &str) -> Key {
-        match self.0.iter().position(|name| *name == v) {
-            Some(i) => Key::Field(i),
-            None => Key::Unknown(v.to_owned()),
-        }
-    }
-}
-
-impl<'de> Visitor<'de> for Keep {
+impl<'de> Visitor<'de> for &mut Keep {
     type Value = Key;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -215,7 +231,7 @@ impl<'de> Visitor<'de> for Keep {
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Key, E> {
-        match self.0.iter().position(|name| *name == v) {
+        match self.0.find(v.as_bytes()) {
             Some(i) => Ok(Key::Field(i)),
             None => Ok(Key::Unknown(v)),
         }
