@@ -631,7 +631,10 @@ fn expand_deserialize(
         let (read, missing, marker) = field_read(field, index, serde, rt);
         markers.extend(marker);
         let key = names.len();
-        let span = syn::spanned::Spanned::span(ty);
+        // Errors about the field's type point at it; the derive's own names
+        // (`__map`, the slot) still resolve where the derive runs, also in a
+        // struct a `macro_rules!` writes.
+        let span = syn::spanned::Spanned::span(ty).resolved_at(Span::call_site());
         slots.push(
             quote!(let mut #slot: #p::core::option::Option<#ty> = #p::core::option::Option::None;),
         );

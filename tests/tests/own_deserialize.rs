@@ -389,3 +389,26 @@ fn a_missing_field_defaults_as_serde_s_derive_does() {
     let own: Own = serde_json::from_value(data).unwrap();
     assert_eq!((own.level, own.retries), (3, 0));
 }
+
+/// A struct a `macro_rules!` writes, its field types from the invocation:
+/// the derive's own names (`__map`, the slots) resolve where the derive
+/// runs, whatever the spans of the types they are written next to.
+macro_rules! payload {
+    ($name:ident, $($ty:tt)*) => {
+        #[derive(Debug, Clone, PartialEq, EventData)]
+        pub struct $name {
+            pub id: $($ty)*,
+            pub note: Option<String>,
+        }
+    };
+}
+
+payload!(Written, u32);
+
+#[test]
+fn a_struct_written_by_a_macro_reads_as_any_other() {
+    let read: Written = serde_json::from_value(json!({"id": 7})).unwrap();
+    assert_eq!(read, Written { id: 7, note: None });
+    let err = serde_json::from_value::<Written>(json!({"note": "x"})).unwrap_err();
+    assert_eq!(err.to_string(), "missing field `id`");
+}
