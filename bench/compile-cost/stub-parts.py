@@ -15,6 +15,8 @@ PARTS (none: the expanded crate as it is):
     key       the bodies of `partition_key` / `natural_key`
     ser       the body of the wire mirror's serde `serialize`
     de        the body of the wire mirror's serde `deserialize`
+    own_de    the body of the derive's own `visit_map` (the `Deserialize`
+              that replaced serde's on the mirror, 2026-12-07)
     defns     the `__deserialize_N` functions, removed (with `de` only)
     plain_de, plain_ser  the same for a plain `#[derive(Serialize,
               Deserialize)]` crate (the baseline's own serde code)
@@ -134,6 +136,8 @@ def stub(s, part):
         return edit(s, r"fn serialize<__S>\(__self: &", "loop {}")
     if part == "de":
         return edit(s, r"impl<'de> __\w+Wire \{\s*fn deserialize<__D>", "loop {}")
+    if part == "own_de":
+        return edit(s, r"fn visit_map<__A: ::[\w:]+::serde::de::MapAccess<'de>>", "loop {}")
     if part == "defns":
         return edit(s, r"fn __deserialize_\d+<")
     if part == "plain_de":

@@ -329,4 +329,70 @@ impl Field<'_> {
     pub fn custom_serde(&self) -> bool {
         self.serde_has(&["with", "serialize_with", "deserialize_with"])
     }
+
+    /// What the user's `#[serde(...)]` attributes say about reading the
+    /// field, when the derive's own `Deserialize` can do what they say:
+    /// `with`, `deserialize_with`, `default` (and the keys that only
+    /// concern writing). `None` for any other key (`alias`, `skip`,
+    /// `borrow`, ...), a repeated one or one that does not parse: serde's
+    /// derive then reads the struct, and reports what is wrong.
+    pub fn serde_read(&self) -> Option<SerdeRead> {
+        let mut out = SerdeRead::default();
+        for attr in &self.serde {
+            let mut understood = true;
+            let parsed = attr.parse_nested_meta(|meta| {
+                let path = |meta: &syn::meta::ParseNestedMeta| -> syn::Result<syn::ExprPath> {
+                    meta.value()?.parse::<syn::LitStr>()?.parse()
+                };
+                if meta.path.is_ident("with") {
+                    let mut module = path(&meta)?;
+                    module
+                        .path
+                        .segments
+                        .push(Ident::new("deserialize", proc_macro2::Span::call_site()).into());
+                    understood &= out.read.replace(module).is_none();
+                } else if meta.path.is_ident("deserialize_with") {
+                    understood &= out.read.replace(path(&meta)?).is_none();
+                } else if meta.path.is_ident("default") {
+                    let default = if meta.input.peek(syn::Token![=]) {
+                        Some(path(&meta)?)
+                    } else {
+                        None
+                    };
+                    understood &= out.default.replace(default).is_none();
+                } else if meta.path.is_ident("serialize_with")
+                    || meta.path.is_ident("skip_serializing_if")
+                {
+                    let _ = meta.value()?.parse::<syn::LitStr>()?;
+                } else if !meta.path.is_ident("skip_serializing") {
+                    understood = false;
+                    if meta.input.peek(syn::Token![=]) {
+                        let _: syn::Expr = meta.value()?.parse()?;
+                    } else if meta.input.peek(syn::token::Paren) {
+                        let _ = meta.parse_nested_meta(|m| {
+                            if m.input.peek(syn::Token![=]) {
+                                let _: syn::Expr = m.value()?.parse()?;
+                            }
+                            Ok(())
+                        });
+                    }
+                }
+                Ok(())
+            });
+            if parsed.is_err() || !understood {
+                return None;
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The user's `#[serde(...)]` on a field, as far as reading it goes.
+#[derive(Default)]
+pub struct SerdeRead {
+    /// `deserialize_with = "path"`, or `with = "module"` as
+    /// `module::deserialize`.
+    pub read: Option<syn::ExprPath>,
+    /// `default` (`Some(None)`) or `default = "path"`.
+    pub default: Option<Option<syn::ExprPath>>,
 }

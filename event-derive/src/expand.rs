@@ -1,10 +1,15 @@
 //! Tokens: the trait impls, the wire format and the static metadata.
 //!
 //! Everything is wrapped in `const _: () = { ... };` and reaches the runtime
-//! through its hidden `__private` module by absolute path. The wire format is
-//! serde's own: a private mirror of the struct derives
-//! `Serialize`/`Deserialize` as a `remote` of the user's type, so reading and
-//! writing cost what a hand-written `#[derive(Deserialize)]` costs.
+//! through its hidden `__private` module by absolute path. Writing is
+//! serde's own: a private mirror of the struct derives `Serialize` as a
+//! `remote` of the user's type. Reading is the derive's own `Deserialize`
+//! ([`expand_deserialize`]): one `visit_map` whose per-member work is a call
+//! into the runtime's generic `wire::members`, which type-checks and
+//! compiles in a fraction of serde's derived visitor (issue 14) and reads
+//! what it read, with its messages. A struct whose fields carry a
+//! `#[serde(...)]` only serde's derive understands (`alias`, `skip`, ...)
+//! is read by serde's derive on the mirror, as before.
 
 use crate::ast::{Enum, Field, Input, Scalar, Shape};
 use crate::attr::{self, Constraint, ConstraintKind, Derive};
@@ -207,7 +212,7 @@ fn check_fn(field: &Field, index: usize, rt: &TokenStream) -> Option<TokenStream
     });
     let items_fn = (!array.is_empty()).then(|| {
         quote! {
-            fn #items_name(__v: &[#inner]) -> #result {
+            fn #items_name(__v: &#p::std::vec::Vec<#inner>) -> #result {
                 #(#array)*
                 #p::core::result::Result::Ok(())
             }
@@ -276,19 +281,71 @@ fn some_pattern(shape: &Shape, binding: TokenStream, p: &TokenStream) -> TokenSt
 /// its type is not what the wire means: `null` as `Some(None)` for an
 /// `Option<Option<_>>`, as `Some(())` for an `Option<()>`; an
 /// `#[event(required)]` `Option` that must be present.
-fn plain_read(field: &Field) -> Option<&'static str> {
+///
+/// The runtime's function, for serde's `deserialize_with`, and the reading
+/// of `wire::members` that calls it, for the derive's own `Deserialize`.
+fn plain_read(field: &Field) -> Option<(&'static str, &'static str)> {
     let shape = &field.shape;
     if shape.nullable {
-        Some("wire::double_option")
+        Some(("wire::double_option", "DoubleOption"))
     } else if shape.option && !shape.vec && shape.scalar == Scalar::Unit {
-        Some("wire::present")
+        Some(("wire::present", "Present"))
     } else if shape.option && field.attrs.required.is_some() {
-        Some("wire::required_option")
+        Some(("wire::required_option", "RequiredOption"))
     } else if shape.option && field.attrs.non_null.is_some() {
-        Some("wire::present")
+        Some(("wire::present", "Present"))
     } else {
         None
     }
+}
+
+/// The runtime's wire format of a date field (`with`), and the reading of
+/// `wire::members` that reads it.
+fn date_format(field: &Field) -> Option<(&'static str, &'static str)> {
+    let shape = &field.shape;
+    Some(match (shape.scalar, shape.option, shape.vec) {
+        (Scalar::DateTime, true, false) if shape.nullable => {
+            ("wire::rfc3339::double_option", "Rfc3339DoubleOption")
+        }
+        (Scalar::Date, true, false) if shape.nullable => {
+            ("wire::date::double_option", "IsoDateDoubleOption")
+        }
+        (Scalar::DateTime | Scalar::Date, _, _) if shape.nullable => return None,
+        (Scalar::DateTime, true, false) if field.attrs.non_null.is_some() => {
+            ("wire::rfc3339::present", "Rfc3339Present")
+        }
+        (Scalar::Date, true, false) if field.attrs.non_null.is_some() => {
+            ("wire::date::present", "IsoDatePresent")
+        }
+        (Scalar::DateTime, false, false) => ("wire::rfc3339", "Rfc3339"),
+        (Scalar::DateTime, true, false) => ("wire::rfc3339::option", "Rfc3339Option"),
+        (Scalar::DateTime, false, true) => ("wire::rfc3339_vec", "Rfc3339Vec"),
+        (Scalar::Date, false, false) => ("wire::date", "IsoDate"),
+        (Scalar::Date, true, false) => ("wire::date::option", "IsoDateOption"),
+        (Scalar::Date, false, true) => ("wire::date_vec", "IsoDateVec"),
+        _ => return None,
+    })
+}
+
+/// serde_json keeps the last of a repeated key in a `Value`; the payload
+/// refuses it, as it does a repeated field: the runtime's strict reading of
+/// a JSON field without constraints, and the reading of `wire::members`
+/// that calls it.
+fn strict_read(field: &Field) -> Option<(&'static str, &'static str)> {
+    let shape = &field.shape;
+    if !field.attrs.constraints.is_empty() {
+        return None;
+    }
+    Some(match (shape.scalar, shape.option, shape.vec) {
+        _ if shape.nullable => return None,
+        (Scalar::Json, false, false) => ("wire::strict_value", "StrictValue"),
+        (Scalar::Json, true, false) if field.attrs.non_null.is_some() => {
+            ("wire::strict_present_value", "StrictPresentValue")
+        }
+        (Scalar::Json, true, false) => ("wire::strict_option_value", "StrictOptionValue"),
+        (Scalar::JsonMap, false, false) => ("wire::strict_map", "StrictMap"),
+        _ => return None,
+    })
 }
 
 /// Types that are never `EventData`: no nested check is written for them.
@@ -412,7 +469,7 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
             }
         };
     }
-    let read = match plain_read(field) {
+    let read = match plain_read(field).map(|(path, _)| path) {
         Some(path) => {
             let path: syn::Path = syn::parse_str(&format!("{p}::{path}").replace(' ', ""))
                 .unwrap_or_else(|_| syn::parse_quote!(#p::serde::Deserialize::deserialize));
@@ -428,9 +485,270 @@ fn de_fn(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
     quote!(#signature { #p::wire::checked(#read, #check) })
 }
 
+/// How the derive's own `Deserialize` reads a missing member.
+enum Missing {
+    /// `Default::default()`: an `Option`, `#[event(default)]`, a bare
+    /// `#[serde(default)]`.
+    Default,
+    /// `#[serde(default = "path")]`.
+    Path(syn::ExprPath),
+    /// What `T` makes of nothing (`wire::members::take`), for a member read
+    /// by `T::deserialize`.
+    Take,
+    /// `missing field`, for a member read otherwise (serde's
+    /// `deserialize_with`).
+    TakeRead,
+}
+
+/// How the derive's own `Deserialize` reads one field: the `wire::members`
+/// reading (or the field's own `__read_N`, which this writes for a
+/// `#[serde(with/deserialize_with)]` of the user's), and a missing member.
+/// The same choices as the serde attributes of [`mirror_field`], in the
+/// same order, so that both derives read the same wire format.
+fn field_read(
+    field: &Field,
+    index: usize,
+    serde: &crate::ast::SerdeRead,
+    rt: &TokenStream,
+) -> (TokenStream, Missing, Option<TokenStream>) {
+    let p = quote!(#rt::__private);
+    let m = quote!(#p::wire::members);
+    let reader = |name: &str| {
+        let name = syn::Ident::new(name, Span::call_site());
+        quote!(#m::#name)
+    };
+    let mut marker = None;
+    let (read, plain) = if field.custom_serde() {
+        match &serde.read {
+            Some(path) => {
+                let name = format_ident!("__read_{}", index);
+                let ty = field.ty;
+                marker = Some(quote! {
+                    struct #name;
+                    impl<'de> #m::Read<'de, #ty> for #name {
+                        fn read<__D: #p::serde::Deserializer<'de>>(self, __d: __D) -> #p::core::result::Result<#ty, __D::Error> {
+                            #path(__d)
+                        }
+                    }
+                });
+                (quote!(#name), false)
+            }
+            None => (quote!(#m::Plain), true),
+        }
+    } else if let Some((_, read)) = date_format(field).or_else(|| strict_read(field)) {
+        (reader(read), false)
+    } else if !field.attrs.constraints.is_empty() || field.attrs.integer.is_some() {
+        (checked_read(field, index, &m), false)
+    } else if let Some((_, read)) = plain_read(field) {
+        (reader(read), false)
+    } else {
+        (quote!(#m::Plain), true)
+    };
+    let absent_is_none = field.shape.option && field.attrs.required.is_none();
+    let missing = match &serde.default {
+        Some(Some(path)) => Missing::Path(path.clone()),
+        Some(None) => Missing::Default,
+        None if absent_is_none || field.attrs.default.is_some() => Missing::Default,
+        None if plain => Missing::Take,
+        None => Missing::TakeRead,
+    };
+    (read, missing, marker)
+}
+
+/// The reading of a field with constraints or `integer`: what
+/// `__deserialize_N` ([`de_fn`]) does, composed of `wire::members`'
+/// generic readings and the field's check functions.
+fn checked_read(field: &Field, index: usize, m: &TokenStream) -> TokenStream {
+    let scalar_name = format_ident!("__scalar_{}", index);
+    let items_name = format_ident!("__items_{}", index);
+    let constraints = &field.attrs.constraints;
+    let has_scalar = constraints.iter().any(|c| !c.on_array());
+    let has_items = constraints.iter().any(|c| c.on_array());
+    // `integer` and `non_null` change the deserializer the value is read
+    // from: `NonNull(Integer(d))`, as `__deserialize_N` wraps it.
+    let wrap = |mut read: TokenStream| {
+        if field.attrs.non_null.is_some() {
+            read = quote!(#m::NonNull(#read));
+        }
+        if field.attrs.integer.is_some() {
+            read = quote!(#m::Integer(#read));
+        }
+        read
+    };
+    if field.shape.vec && has_scalar && !field.shape.nullable {
+        let read = wrap(quote!(#m::Elements(#scalar_name)));
+        return match (has_items, field.shape.option) {
+            (false, _) => read,
+            (true, false) => quote!(#m::Checked(#read, #items_name)),
+            (true, true) => quote!(#m::CheckedSome(#read, #items_name)),
+        };
+    }
+    let base = match plain_read(field) {
+        Some((_, name)) => {
+            let name = syn::Ident::new(name, Span::call_site());
+            quote!(#m::#name)
+        }
+        None => quote!(#m::Plain),
+    };
+    let read = wrap(base);
+    if constraints.is_empty() {
+        return read;
+    }
+    let check = check_name(field, index);
+    quote!(#m::Checked(#read, #check))
+}
+
+/// The derive's own `Deserialize` of a struct, in place of serde's on the
+/// wire mirror: one visitor with one `visit_map` (no `visit_seq`: an array
+/// is refused by `wire::ObjectOnly` before it reaches the visitor), the
+/// keys matched by `wire::members::Fields`, each member read by one call.
+/// `reads` are the fields' `#[serde(...)]` ([`Field::serde_read`]).
+fn expand_deserialize(
+    input: &Input,
+    reads: &[crate::ast::SerdeRead],
+    rt: &TokenStream,
+    decode: impl FnOnce(TokenStream) -> TokenStream,
+) -> TokenStream {
+    let p = quote!(#rt::__private);
+    let m = quote!(#p::wire::members);
+    let ident = input.ident;
+    let expecting = format!("struct {ident}");
+    let mut names = Vec::new();
+    let mut slots = Vec::new();
+    let mut arms = Vec::new();
+    let mut values = Vec::new();
+    let mut markers = Vec::new();
+    let mut unknown = None;
+    for (index, (field, serde)) in input.fields.iter().zip(reads).enumerate() {
+        let member = field.ident;
+        let ty = field.ty;
+        if field.attrs.unknown.is_some() {
+            unknown = Some((member, ty));
+            continue;
+        }
+        let name = field.wire_name();
+        let slot = format_ident!("__f{}", index);
+        let (read, missing, marker) = field_read(field, index, serde, rt);
+        markers.extend(marker);
+        let key = names.len();
+        // Errors about the field's type point at it; the derive's own names
+        // (`__map`, the slot) still resolve where the derive runs, also in a
+        // struct a `macro_rules!` writes.
+        let span = syn::spanned::Spanned::span(ty).resolved_at(Span::call_site());
+        slots.push(
+            quote!(let mut #slot: #p::core::option::Option<#ty> = #p::core::option::Option::None;),
+        );
+        let arm = match unknown_mode(input) {
+            true => quote!(#m::Key::Field(#key)),
+            false => quote!(#key),
+        };
+        arms.push(
+            quote_spanned!(span=> #arm => #m::member(&mut __map, &mut #slot, #name, #read)?,),
+        );
+        let value = match missing {
+            Missing::Default => quote!(#p::core::option::Option::unwrap_or_default(#slot)),
+            Missing::Path(path) => quote! {
+                match #slot {
+                    #p::core::option::Option::Some(__v) => __v,
+                    #p::core::option::Option::None => #path(),
+                }
+            },
+            Missing::Take => quote_spanned!(span=> #m::take::<__A::Error, _>(#slot, #name)?),
+            Missing::TakeRead => quote!(#m::take_read::<__A::Error, _>(#slot, #name)?),
+        };
+        values.push(quote!(#member: #value));
+        names.push(name);
+    }
+    let (seed, rest, other, dispatch) = match unknown {
+        Some((member, ty)) => {
+            values.push(quote!(#member: __unknown));
+            (
+                quote!(#m::Keep::new(__WIRE_NAMES)),
+                quote!(let mut __unknown: #ty = #p::core::default::Default::default();),
+                quote! {
+                    #m::Key::Unknown(__name) => #m::keep(&mut __map, &mut __unknown, __name)?,
+                    #m::Key::Field(_) => #m::skip(&mut __map)?,
+                },
+                quote!(#p::serde::Deserializer::deserialize_map(#p::wire::ObjectOnly(__deserializer), __Visitor)),
+            )
+        }
+        None => {
+            // serde's derive names the struct it derives: the mirror.
+            let mirror = format!("__{ident}Wire");
+            (
+                quote!(#m::Fields::new(__WIRE_NAMES)),
+                TokenStream::new(),
+                quote!(_ => #m::skip(&mut __map)?,),
+                quote!(#p::serde::Deserializer::deserialize_struct(#p::wire::ObjectOnly(__deserializer), #mirror, __WIRE_NAMES, __Visitor)),
+            )
+        }
+    };
+    let body = decode(dispatch);
+    quote! {
+        const __WIRE_NAMES: &[&str] = &[#(#names),*];
+
+        struct __Visitor;
+
+        impl<'de> #p::serde::de::Visitor<'de> for __Visitor {
+            type Value = #ident;
+
+            fn expecting(&self, __f: &mut #p::core::fmt::Formatter) -> #p::core::fmt::Result {
+                #p::core::fmt::Formatter::write_str(__f, #expecting)
+            }
+
+            #[inline]
+            fn visit_map<__A: #p::serde::de::MapAccess<'de>>(self, mut __map: __A) -> #p::core::result::Result<#ident, __A::Error> {
+                #(#slots)*
+                #rest
+                let mut __keys = #seed;
+                while let #p::core::option::Option::Some(__key) = #p::serde::de::MapAccess::next_key_seed(&mut __map, &mut __keys)? {
+                    match __key {
+                        #(#arms)*
+                        #other
+                    }
+                }
+                #p::core::result::Result::Ok(#ident { #(#values),* })
+            }
+        }
+
+        #(#markers)*
+
+        #[automatically_derived]
+        impl<'de> #p::serde::Deserialize<'de> for #ident {
+            fn deserialize<__D: #p::serde::Deserializer<'de>>(__deserializer: __D) -> #p::core::result::Result<Self, __D::Error> {
+                #body
+            }
+        }
+    }
+}
+
+/// Whether the struct keeps unknown members (an `unknown` field).
+fn unknown_mode(input: &Input) -> bool {
+    input.fields.iter().any(|f| f.attrs.unknown.is_some())
+}
+
+/// The fields' `#[serde(...)]` if the derive's own `Deserialize` reads the
+/// struct: every attribute is one it understands, and an `unknown` field is
+/// a `Map<String, Value>` without attributes of its own. Otherwise serde's
+/// derive reads it, as before.
+fn own_reads(input: &Input) -> Option<Vec<crate::ast::SerdeRead>> {
+    input
+        .fields
+        .iter()
+        .map(|f| {
+            if f.attrs.unknown.is_some() {
+                let is_map = matches!(f.ty, syn::Type::Path(path)
+                    if path.qself.is_none() && path.path.segments.last().is_some_and(|s| s.ident == "Map"));
+                return (is_map && f.serde.is_empty()).then(Default::default);
+            }
+            f.serde_read()
+        })
+        .collect()
+}
+
 /// The field of the wire mirror, with the serde attributes that make the
-/// wire format.
-fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
+/// wire format; those of reading it only if serde's derive reads it (`de`).
+fn mirror_field(field: &Field, index: usize, rt: &TokenStream, de: bool) -> TokenStream {
     let ident = field.ident;
     let ty = field.ty;
     let user = &field.serde;
@@ -446,57 +764,24 @@ fn mirror_field(field: &Field, index: usize, rt: &TokenStream) -> TokenStream {
     }
     let absent_is_none = field.shape.option && field.attrs.required.is_none();
     let needs_default = absent_is_none || field.attrs.default.is_some();
-    if needs_default && !field.serde_has(&["default"]) {
+    if de && needs_default && !field.serde_has(&["default"]) {
         attrs.push(quote!(#[serde(default)]));
     }
     if absent_is_none && !field.serde_has(&["skip_serializing_if", "skip_serializing", "skip"]) {
         attrs.push(quote!(#[serde(skip_serializing_if = "::core::option::Option::is_none")]));
     }
     if !field.custom_serde() {
-        let with = match (field.shape.scalar, field.shape.option, field.shape.vec) {
-            (Scalar::DateTime, true, false) if field.shape.nullable => {
-                Some("wire::rfc3339::double_option")
-            }
-            (Scalar::Date, true, false) if field.shape.nullable => {
-                Some("wire::date::double_option")
-            }
-            (Scalar::DateTime | Scalar::Date, _, _) if field.shape.nullable => None,
-            (Scalar::DateTime, true, false) if field.attrs.non_null.is_some() => {
-                Some("wire::rfc3339::present")
-            }
-            (Scalar::Date, true, false) if field.attrs.non_null.is_some() => {
-                Some("wire::date::present")
-            }
-            (Scalar::DateTime, false, false) => Some("wire::rfc3339"),
-            (Scalar::DateTime, true, false) => Some("wire::rfc3339::option"),
-            (Scalar::DateTime, false, true) => Some("wire::rfc3339_vec"),
-            (Scalar::Date, false, false) => Some("wire::date"),
-            (Scalar::Date, true, false) => Some("wire::date::option"),
-            (Scalar::Date, false, true) => Some("wire::date_vec"),
-            _ => None,
-        };
-        // serde_json keeps the last of a repeated key in a `Value`; the
-        // payload refuses it, as it does a repeated field.
-        let strict = match (field.shape.scalar, field.shape.option, field.shape.vec) {
-            _ if field.shape.nullable => None,
-            (Scalar::Json, false, false) => Some("wire::strict_value"),
-            (Scalar::Json, true, false) if field.attrs.non_null.is_some() => {
-                Some("wire::strict_present_value")
-            }
-            (Scalar::Json, true, false) => Some("wire::strict_option_value"),
-            (Scalar::JsonMap, false, false) => Some("wire::strict_map"),
-            _ => None,
-        };
-        if let Some(with) = with {
+        if let Some((with, _)) = date_format(field) {
             let path = format!("{p}::{with}");
             attrs.push(quote!(#[serde(with = #path)]));
-        } else if let Some(strict) = strict.filter(|_| field.attrs.constraints.is_empty()) {
+        } else if !de {
+        } else if let Some((strict, _)) = strict_read(field) {
             let path = format!("{p}::{strict}");
             attrs.push(quote!(#[serde(deserialize_with = #path)]));
         } else if !field.attrs.constraints.is_empty() || field.attrs.integer.is_some() {
             let name = format!("__deserialize_{index}");
             attrs.push(quote!(#[serde(deserialize_with = #name)]));
-        } else if let Some(read) = plain_read(field) {
+        } else if let Some((read, _)) = plain_read(field) {
             let path = format!("{p}::{read}");
             attrs.push(quote!(#[serde(deserialize_with = #path)]));
         }
@@ -550,10 +835,14 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
     let mirror = format_ident!("__{}Wire", ident);
 
     let fields = &input.fields;
+    // The derive's own `Deserialize`, unless a field's `#[serde(...)]`
+    // asks for what only serde's derive does.
+    let own = own_reads(input);
+    let serde_de = own.is_none();
     let mirror_fields = fields
         .iter()
         .enumerate()
-        .map(|(i, f)| mirror_field(f, i, &rt));
+        .map(|(i, f)| mirror_field(f, i, &rt, serde_de));
     let checks: Vec<TokenStream> = fields
         .iter()
         .enumerate()
@@ -562,6 +851,7 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
     let de_fns = fields
         .iter()
         .enumerate()
+        .filter(|_| serde_de)
         .filter(|(_, f)| {
             (!f.attrs.constraints.is_empty() || f.attrs.integer.is_some()) && !f.custom_serde()
         })
@@ -612,34 +902,57 @@ fn expand_struct(input: &Input, derive: Derive) -> TokenStream {
     let rules = input.attrs.check.as_ref().map(
         |path| quote!(#path(&__value).map_err(<__D::Error as #p::serde::de::Error>::custom)?;),
     );
-    let decode = if closed.is_none() && rules.is_none() {
-        quote!(#mirror::deserialize(#p::wire::ObjectOnly(__deserializer)))
-    } else {
-        quote! {
-            let __value = #mirror::deserialize(#p::wire::ObjectOnly(__deserializer))?;
-            #closed
-            #rules
-            #p::core::result::Result::Ok(__value)
+    let decode = |read: TokenStream| {
+        if closed.is_none() && rules.is_none() {
+            read
+        } else {
+            quote! {
+                let __value = #read?;
+                #closed
+                #rules
+                #p::core::result::Result::Ok(__value)
+            }
         }
     };
-    let serde_impls = quote! {
-        #[derive(#p::serde::Serialize, #p::serde::Deserialize)]
-        #[serde(crate = #serde_path, remote = #remote)]
-        struct #mirror {
-            #(#mirror_fields,)*
-        }
-
+    let serialize = quote! {
         #[automatically_derived]
         impl #p::serde::Serialize for #ident {
             fn serialize<__S: #p::serde::Serializer>(&self, __serializer: __S) -> #p::core::result::Result<__S::Ok, __S::Error> {
                 #mirror::serialize(self, __serializer)
             }
         }
+    };
+    let serde_impls = match &own {
+        Some(reads) => {
+            let deserialize = expand_deserialize(input, reads, &rt, decode);
+            quote! {
+                #[derive(#p::serde::Serialize)]
+                #[serde(crate = #serde_path, remote = #remote)]
+                struct #mirror {
+                    #(#mirror_fields,)*
+                }
 
-        #[automatically_derived]
-        impl<'de> #p::serde::Deserialize<'de> for #ident {
-            fn deserialize<__D: #p::serde::Deserializer<'de>>(__deserializer: __D) -> #p::core::result::Result<Self, __D::Error> {
-                #decode
+                #serialize
+                #deserialize
+            }
+        }
+        None => {
+            let decode = decode(quote!(#mirror::deserialize(#p::wire::ObjectOnly(__deserializer))));
+            quote! {
+                #[derive(#p::serde::Serialize, #p::serde::Deserialize)]
+                #[serde(crate = #serde_path, remote = #remote)]
+                struct #mirror {
+                    #(#mirror_fields,)*
+                }
+
+                #serialize
+
+                #[automatically_derived]
+                impl<'de> #p::serde::Deserialize<'de> for #ident {
+                    fn deserialize<__D: #p::serde::Deserializer<'de>>(__deserializer: __D) -> #p::core::result::Result<Self, __D::Error> {
+                        #decode
+                    }
+                }
             }
         }
     };

@@ -408,6 +408,8 @@ pub fn composite_key(parts: &[String]) -> String {
     key
 }
 
+pub mod members;
+
 /// The deserializer a derived struct reads through: a JSON object only.
 ///
 /// serde's derived `Deserialize` for a struct also accepts an array, its
