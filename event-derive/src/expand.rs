@@ -142,7 +142,9 @@ fn bound_tokens(n: &attr::Number, float_field: bool) -> TokenStream {
 /// constraints, on the array `__v`).
 fn constraint_tokens(c: &Constraint, shape: &Shape, v: &TokenStream) -> TokenStream {
     let float = shape.scalar == Scalar::Float;
-    let span = c.span;
+    // Errors point at the attribute; `__x` and `__v` resolve where the
+    // derive runs, also in a struct a `macro_rules!` writes.
+    let span = c.span.resolved_at(Span::call_site());
     match &c.kind {
         ConstraintKind::Minimum(n) => {
             let b = bound_tokens(n, float);

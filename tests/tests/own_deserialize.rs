@@ -412,3 +412,27 @@ fn a_struct_written_by_a_macro_reads_as_any_other() {
     let err = serde_json::from_value::<Written>(json!({"note": "x"})).unwrap_err();
     assert_eq!(err.to_string(), "missing field `id`");
 }
+
+/// The same with the field's constraint passed as tokens too: the
+/// derive's own names in the checks (`__x`) resolve where the derive runs.
+macro_rules! bounded {
+    ($name:ident, $($attr:tt)*) => {
+        #[derive(Debug, Clone, PartialEq, EventData)]
+        pub struct $name {
+            #[event($($attr)*)]
+            pub score: u32,
+            #[event(min_items = 1)]
+            pub tags: Vec<String>,
+        }
+    };
+}
+
+bounded!(Bounded, maximum = 100);
+
+#[test]
+fn a_constraint_written_by_a_macro_is_checked() {
+    let ok: Bounded = serde_json::from_value(json!({"score": 7, "tags": ["a"]})).unwrap();
+    assert_eq!(ok.score, 7);
+    let err = serde_json::from_value::<Bounded>(json!({"score": 101, "tags": ["a"]})).unwrap_err();
+    assert!(err.to_string().contains("must be at most 100"), "{err}");
+}
