@@ -310,17 +310,7 @@ impl Field<'_> {
             if keys.iter().any(|k| meta.path.is_ident(k)) {
                 found = true;
             }
-            if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let _ = meta.parse_nested_meta(|m| {
-                    if m.input.peek(syn::Token![=]) {
-                        let _: syn::Expr = m.value()?.parse()?;
-                    }
-                    Ok(())
-                });
-            }
-            Ok(())
+            skip_value(&meta)
         });
         found
     }
@@ -366,16 +356,7 @@ impl Field<'_> {
                     let _ = meta.value()?.parse::<syn::LitStr>()?;
                 } else if !meta.path.is_ident("skip_serializing") {
                     understood = false;
-                    if meta.input.peek(syn::Token![=]) {
-                        let _: syn::Expr = meta.value()?.parse()?;
-                    } else if meta.input.peek(syn::token::Paren) {
-                        let _ = meta.parse_nested_meta(|m| {
-                            if m.input.peek(syn::Token![=]) {
-                                let _: syn::Expr = m.value()?.parse()?;
-                            }
-                            Ok(())
-                        });
-                    }
+                    skip_value(&meta)?;
                 }
                 Ok(())
             });
@@ -395,4 +376,20 @@ pub struct SerdeRead {
     pub read: Option<syn::ExprPath>,
     /// `default` (`Some(None)`) or `default = "path"`.
     pub default: Option<Option<syn::ExprPath>>,
+}
+
+/// Steps over the value of a `#[serde(...)]` key the caller does not read
+/// (`key = expr` or `key(...)`), so the next key parses.
+fn skip_value(meta: &syn::meta::ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: syn::Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _ = meta.parse_nested_meta(|m| {
+            if m.input.peek(syn::Token![=]) {
+                let _: syn::Expr = m.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    Ok(())
 }
