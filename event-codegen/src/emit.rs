@@ -534,8 +534,8 @@ impl Writer<'_> {
             };
             self.push(&format!(
                 "impl {name} {{\n\
-                 /// `additionalProperties: false`: no member beside the fields \
-                 but those the schema allows.\n\
+                 /// The schema closes the object: no member beside the fields \
+                 but those it allows.\n\
                  fn __closed(&self) -> ::core::result::Result<(), {rt}::ValidationError> {{\n\
                  {rt}::__private::validate::closed(&self.{field}, {allowed})?;\n\
                  {rules}\n}}\n}}\n",

@@ -2856,21 +2856,30 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// Whether a closed object (`additionalProperties: false`,
+    /// `unevaluatedProperties: false`) of `file` refuses the members it
+    /// does not allow wherever it is read: in a shared definition, unless
+    /// closed objects are read tolerantly; never in an event schema.
+    pub(super) fn closes(&self, file: usize) -> bool {
+        !self.owner.contains_key(&file) && !self.vocabulary.tolerate_closed
+    }
+
     /// The warning that `keyword: false` (`additionalProperties` or
     /// `unevaluatedProperties`) of the object schema at `pointer` closes
-    /// the type only where a union reads it exactly: generated types read
-    /// tolerantly, a property they do not know is ignored (an event) or
-    /// kept and written back (a shared definition), never refused. Said
-    /// rather than dropped in silence, wherever the keyword is (the object
-    /// or one of its `allOf` parts).
+    /// the type only where a union reads it exactly, where the object is
+    /// read tolerantly ([`closes`](Self::closes) is false): a property it
+    /// does not know is ignored (an event) or kept and written back (a
+    /// shared definition read with `--tolerate-closed-objects`), never
+    /// refused. Said rather than dropped in silence, wherever the keyword
+    /// is (the object or one of its `allOf` parts); nothing to say where
+    /// the object closes.
     fn not_enforced(&mut self, file: usize, pointer: &str, node: &Node, keyword: &str) {
-        let event = self.owner.contains_key(&file);
-        if !event && !self.vocabulary.tolerate_closed {
+        if self.closes(file) {
             // Held: the struct's check refuses what the object does not
             // allow (`validate::closed`).
             return;
         }
-        let (message, hint) = if event {
+        let (message, hint) = if self.owner.contains_key(&file) {
             (
                 format!(
                     "`{keyword}: false` is not enforced: the generated type ignores properties it does not know"
@@ -3354,6 +3363,9 @@ impl<'a> Lower<'a> {
             Vec::new()
         };
         if lossless {
+            // Closed wherever read (`validate::closed`), or only where a
+            // union reads exactly (`wire::closed`).
+            let enforce = closed && self.closes(file);
             let ident = naming::field_ident(
                 "additional_properties",
                 fields.iter().map(|f| f.ident.as_str()),
@@ -3364,7 +3376,7 @@ impl<'a> Lower<'a> {
                 rename: false,
                 ty: Ty::Object,
                 doc: Some(
-                    match (closed && !self.vocabulary.tolerate_closed, allowed.is_empty()) {
+                    match (enforce, allowed.is_empty()) {
                         (false, _) => "The properties the schema does not name, kept as read and written back.",
                         (true, true) => "Empty: the schema closes the object, and a property it does not name is refused.",
                         (true, false) => "The properties the schema's `patternProperties` allow beside the named ones, kept as read and written back; the object is closed to any other.",
@@ -3383,7 +3395,7 @@ impl<'a> Lower<'a> {
                 non_null: false,
                 unknown: true,
                 closed,
-                enforce_closed: closed && !self.vocabulary.tolerate_closed,
+                enforce_closed: enforce,
                 allowed,
                 accessor: None,
             });

@@ -714,15 +714,14 @@ impl Drop for InUnion {
 }
 
 /// The check of a closed object's `unknown` field (`#[event(unknown,
-/// closed)]`): empty, or a read that is not exact.
+/// closed)]`): empty, or a read that is not exact. In every read, the
+/// check is [`validate::closed`](crate::validate::closed).
 #[doc(hidden)]
 pub fn closed<M: UnknownNames + ?Sized>(unknown: &M) -> Result<(), String> {
-    match unknown.find_name(&|_| true) {
-        Some(name) if exact() => Err(format!(
-            "property `{name}` is not one the schema names, and it closes the object (`additionalProperties: false`)"
-        )),
-        _ => Ok(()),
+    if !exact() {
+        return Ok(());
     }
+    crate::validate::closed(unknown, None).map_err(|e| e.to_string())
 }
 
 /// [`closed`] for an object whose schema allows some members beside its
@@ -737,12 +736,7 @@ pub fn closed_except<M: UnknownNames + ?Sized>(
     if !exact() {
         return Ok(());
     }
-    match unknown.find_name(&|name| !allowed(name)) {
-        Some(name) => Err(format!(
-            "property `{name}` is not one the schema names or its `patternProperties` match, and it closes the object (`additionalProperties: false`)"
-        )),
-        None => Ok(()),
-    }
+    crate::validate::closed(unknown, Some(allowed)).map_err(|e| e.to_string())
 }
 
 /// The maps an `unknown` field may be: the first name of a property it
@@ -1643,7 +1637,7 @@ mod union_tests {
         assert_eq!(closed_except(&unknown, allowed), Ok(()));
         assert_eq!(
             closed_except(&stray, allowed),
-            Err("property `y` is not one the schema names or its `patternProperties` match, and it closes the object (`additionalProperties: false`)".to_string())
+            Err("y: is not a property the schema names or its `patternProperties` match, and the object is closed (`additionalProperties: false`)".to_string())
         );
         assert!(closed(&unknown).is_err());
     }

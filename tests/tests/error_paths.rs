@@ -15,6 +15,8 @@ use event_runtime::{Event, Value};
 use serde_json::json;
 use std::path::Path;
 
+mod support;
+
 /// The path and message a path-tracking decode gives, formatted as the
 /// runtime formats its own (`data`, `data.price.currency`, `data.tags[1]`,
 /// a missing or repeated member named in the path).
@@ -49,28 +51,6 @@ fn reference<T: Event>(data: &str) -> Option<(String, String)> {
     Some((path, message))
 }
 
-/// Every JSON pointer to a value in `value`, the value itself first.
-fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
-    out.push(at.clone());
-    match value {
-        Value::Object(members) => {
-            for (k, v) in members {
-                pointers(
-                    v,
-                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
-                    out,
-                );
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                pointers(v, format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// The sample payload of `rel` broken in every way: each variant is a new
 /// payload that may or may not decode.
 fn broken(data: &Value) -> Vec<Value> {
@@ -94,46 +74,7 @@ fn broken(data: &Value) -> Vec<Value> {
         json!({ "x": 1 }),
         json!({ "kind": "nope" }),
     ];
-    let mut at = Vec::new();
-    pointers(data, String::new(), &mut at);
-    let mut out = Vec::new();
-    for pointer in &at {
-        for replacement in &replacements {
-            let mut changed = data.clone();
-            if pointer.is_empty() {
-                changed = replacement.clone();
-            } else if let Some(v) = changed.pointer_mut(pointer) {
-                *v = replacement.clone();
-            }
-            out.push(changed);
-        }
-        let target = data.pointer(pointer).expect("a pointer of the walk");
-        if let Value::Object(members) = target {
-            for key in members.keys() {
-                let mut changed = data.clone();
-                if let Some(Value::Object(m)) = changed.pointer_mut(pointer) {
-                    m.remove(key);
-                }
-                out.push(changed);
-            }
-            let mut changed = data.clone();
-            if let Some(Value::Object(m)) = changed.pointer_mut(pointer) {
-                m.insert("zzUnknown".to_owned(), json!(1));
-            }
-            out.push(changed);
-        }
-        if let Value::Array(items) = target {
-            if let Some(first) = items.first() {
-                let mut changed = data.clone();
-                if let Some(Value::Array(a)) = changed.pointer_mut(pointer) {
-                    a.push(first.clone());
-                    a.push(json!(null));
-                }
-                out.push(changed);
-            }
-        }
-    }
-    out
+    support::broken(data, &replacements, &json!(1))
 }
 
 fn compare<T: Event>(rel: &str, disagreements: &mut Vec<String>, checked: &mut usize) {

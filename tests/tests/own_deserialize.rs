@@ -16,6 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+mod support;
+
 mod money {
     pub fn serialize<S: serde::Serializer>(cents: &i64, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format!("{}.{:02}", cents / 100, cents % 100))
@@ -184,24 +186,7 @@ fn open_sample() -> Value {
     json!({"id": "a", "name": "b", "other": {"x": [1]}, "more": 2})
 }
 
-/// Every JSON pointer to a value in `value`, the value itself first.
-fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
-    out.push(at.clone());
-    match value {
-        Value::Object(members) => {
-            for (k, v) in members {
-                pointers(v, format!("{at}/{k}"), out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                pointers(v, format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
+/// The sample and its broken copies (`support::broken`).
 fn broken(data: &Value) -> Vec<Value> {
     let replacements = [
         json!(null),
@@ -224,34 +209,12 @@ fn broken(data: &Value) -> Vec<Value> {
         json!({}),
         json!({ "x": 1 }),
     ];
-    let mut at = Vec::new();
-    pointers(data, String::new(), &mut at);
     let mut out = vec![data.clone()];
-    for pointer in &at {
-        for replacement in &replacements {
-            let mut changed = data.clone();
-            if pointer.is_empty() {
-                changed = replacement.clone();
-            } else if let Some(v) = changed.pointer_mut(pointer) {
-                *v = replacement.clone();
-            }
-            out.push(changed);
-        }
-        if let Some(Value::Object(members)) = data.pointer(pointer) {
-            for key in members.keys() {
-                let mut changed = data.clone();
-                if let Some(Value::Object(m)) = changed.pointer_mut(pointer) {
-                    m.remove(key);
-                }
-                out.push(changed);
-            }
-            let mut changed = data.clone();
-            if let Some(Value::Object(m)) = changed.pointer_mut(pointer) {
-                m.insert("zzUnknown".to_owned(), json!([1, {"a": null}]));
-            }
-            out.push(changed);
-        }
-    }
+    out.extend(support::broken(
+        data,
+        &replacements,
+        &json!([1, {"a": null}]),
+    ));
     out
 }
 

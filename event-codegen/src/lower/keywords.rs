@@ -481,11 +481,7 @@ impl<'a> Lower<'a> {
             }
             // An object of no properties that the schema closes: a map
             // whose members are those its `patternProperties` allow.
-            (Ty::Object, _, Some(ap))
-                if ap.kind == Kind::Bool(false)
-                    && !self.owner.contains_key(&file)
-                    && !self.vocabulary.tolerate_closed =>
-            {
+            (Ty::Object, _, Some(ap)) if ap.kind == Kind::Bool(false) && self.closes(file) => {
                 let closed = self.additional(b, file, pointer, node);
                 check.keywords.push(closed);
             }

@@ -12,7 +12,7 @@ pub struct AnsweredDiscussion {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl AnsweredDiscussion {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -35,7 +35,7 @@ pub struct Category {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl Category {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -56,7 +56,7 @@ pub struct Discussion {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl Discussion {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -96,7 +96,7 @@ impl RetiredDiscussion {
     }
 }
 impl RetiredDiscussion {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -118,7 +118,7 @@ pub struct AnsweredDiscussionCategory {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl AnsweredDiscussionCategory {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,

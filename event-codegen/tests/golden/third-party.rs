@@ -1151,7 +1151,7 @@ pub struct SnapBaseVariant1 {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl SnapBaseVariant1 {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -1171,7 +1171,7 @@ pub struct SnapBaseVariant2 {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl SnapBaseVariant2 {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -1190,7 +1190,7 @@ pub struct SnapBaseVariant3 {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl SnapBaseVariant3 {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -1376,7 +1376,7 @@ pub struct StepRulesItemVariant1 {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl StepRulesItemVariant1 {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,

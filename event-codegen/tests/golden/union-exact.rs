@@ -124,7 +124,7 @@ pub struct IssueClosed {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl IssueClosed {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -145,7 +145,7 @@ pub struct IssueOpened {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl IssueOpened {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -165,7 +165,7 @@ pub struct Label {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl Label {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -184,7 +184,7 @@ pub struct Public {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl Public {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -205,7 +205,7 @@ pub struct Push {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl Push {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -348,7 +348,7 @@ impl SettingExtendedSetting {
     }
 }
 impl SettingExtendedSetting {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
@@ -378,7 +378,7 @@ pub struct SettingPlainSetting {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl SettingPlainSetting {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,

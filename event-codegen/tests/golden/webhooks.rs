@@ -53,7 +53,7 @@ pub struct User {
     pub additional_properties: ::event_runtime::Map<String, ::event_runtime::Value>,
 }
 impl User {
-    /// `additionalProperties: false`: no member beside the fields but those the schema allows.
+    /// The schema closes the object: no member beside the fields but those it allows.
     fn __closed(&self) -> ::core::result::Result<(), ::event_runtime::ValidationError> {
         ::event_runtime::__private::validate::closed(
             &self.additional_properties,
